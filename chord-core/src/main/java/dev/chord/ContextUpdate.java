@@ -1,0 +1,24 @@
+package dev.chord;
+
+import java.util.Objects;
+
+/**
+ * The result of {@link Chord#setContext} or {@link Chord#updateContext}.
+ *
+ * @param context the context after the call (the current one when nothing changed)
+ * @param delta what changed; empty when nothing changed
+ * @param changed {@code false} when the call changed nothing and nothing was stored
+ */
+public record ContextUpdate(Context context, Delta delta, boolean changed) {
+  public ContextUpdate {
+    Objects.requireNonNull(context, "context");
+    Objects.requireNonNull(delta, "delta");
+  }
+
+  /** The stored delta record of this update, or {@code null} when nothing changed. */
+  public DeltaRecord deltaRecord() {
+    return changed
+        ? new DeltaRecord(context.contextId(), context.version(), delta, context.insertedAt())
+        : null;
+  }
+}

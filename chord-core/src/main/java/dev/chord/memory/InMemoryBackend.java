@@ -1,0 +1,224 @@
+package dev.chord.memory;
+
+import dev.chord.Context;
+import dev.chord.DeltaRecord;
+import dev.chord.spi.Backend;
+import dev.chord.spi.Commit;
+import dev.chord.spi.CommitResult;
+import dev.chord.spi.ContextInfo;
+import dev.chord.spi.ContextPage;
+import dev.chord.spi.History;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Keeps contexts and deltas in this JVM's heap. The default backend of {@link dev.chord.Chord}.
+ * Several {@code Chord} instances may share one.
+ *
+ * <p>Concurrency: each context has an {@code Entry} whose monitor guards its history and head;
+ * writes to one context are serialized by it, different contexts never share a lock. The head is
+ * also published through a volatile field, so {@link #get} takes no lock. An entry removed by a
+ * delete is marked dead under its monitor; a writer that finds a dead entry looks the id up again.
+ * Contexts are kept in a skip-list map so that listing for cleanup has a stable order by id.
+ */
+public final class InMemoryBackend implements Backend {
+  private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
+  private final Map<String, List<Consumer<DeltaRecord>>> subscribers = new ConcurrentHashMap<>();
+
+  private InMemoryBackend() {}
+
+  /** A new, empty in-memory backend. */
+  public static InMemoryBackend create() {
+    return new InMemoryBackend();
+  }
+
+  @Override
+  public Optional<Context> get(String contextId) {
+    Entry entry = entries.get(contextId);
+    return entry == null ? Optional.empty() : Optional.ofNullable(entry.head);
+  }
+
+  @Override
+  public CommitResult commit(Commit commit) {
+    String id = commit.contextId();
+    while (true) {
+      Entry entry =
+          commit.expectedVersion() == 0
+              ? entries.computeIfAbsent(id, k -> new Entry())
+              : entries.get(id);
+      if (entry == null) {
+        return new CommitResult.Conflict(Optional.empty());
+      }
+      synchronized (entry) {
+        if (entry.dead) {
+          continue;
+        }
+        long stored = entry.head == null ? 0 : entry.head.version();
+        if (stored != commit.expectedVersion()) {
+          return new CommitResult.Conflict(Optional.ofNullable(entry.head));
+        }
+        entry.deltas.addLast(commit.delta());
+        while (entry.deltas.size() > commit.maxDeltas()) {
+          entry.deltas.pollFirst();
+        }
+        entry.head = commit.context();
+      }
+      publish(commit.delta());
+      return CommitResult.COMMITTED;
+    }
+  }
+
+  private void publish(DeltaRecord record) {
+    List<Consumer<DeltaRecord>> sinks = subscribers.get(record.contextId());
+    if (sinks != null) {
+      for (Consumer<DeltaRecord> sink : sinks) {
+        sink.accept(record);
+      }
+    }
+  }
+
+  @Override
+  public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
+    Entry entry = entries.get(contextId);
+    if (entry == null) {
+      return Optional.empty();
+    }
+    synchronized (entry) {
+      Context head = entry.head;
+      if (entry.dead || head == null) {
+        return Optional.empty();
+      }
+      long behind = head.version() - afterVersion;
+      if (behind < 1 || behind > maxDeltas) {
+        return Optional.of(new History(head.version(), head.insertedAt(), List.of()));
+      }
+      ArrayList<DeltaRecord> newer = new ArrayList<>((int) behind);
+      Iterator<DeltaRecord> newestFirst = entry.deltas.descendingIterator();
+      while (newestFirst.hasNext()) {
+        DeltaRecord record = newestFirst.next();
+        if (record.version() <= afterVersion) {
+          break;
+        }
+        newer.add(record);
+      }
+      java.util.Collections.reverse(newer);
+      return Optional.of(new History(head.version(), head.insertedAt(), newer));
+    }
+  }
+
+  @Override
+  public void restore(Context context) {
+    while (true) {
+      Entry entry = entries.computeIfAbsent(context.contextId(), k -> new Entry());
+      synchronized (entry) {
+        if (entry.dead) {
+          continue;
+        }
+        entry.deltas.clear();
+        entry.head = context;
+        return;
+      }
+    }
+  }
+
+  @Override
+  public boolean delete(String contextId) {
+    return deleteIf(contextId, -1);
+  }
+
+  @Override
+  public boolean deleteIfVersion(String contextId, long version) {
+    return deleteIf(contextId, version);
+  }
+
+  /** Deletes the entry if it is at {@code version}, or at any version when that is -1. */
+  private boolean deleteIf(String contextId, long version) {
+    Entry entry = entries.get(contextId);
+    if (entry == null) {
+      return false;
+    }
+    synchronized (entry) {
+      if (entry.dead || entry.head == null) {
+        return false;
+      }
+      if (version != -1 && entry.head.version() != version) {
+        return false;
+      }
+      entry.dead = true;
+      entries.remove(contextId, entry);
+      return true;
+    }
+  }
+
+  @Override
+  public long deleteDeltasBefore(String contextId, long insertedBefore) {
+    Entry entry = entries.get(contextId);
+    if (entry == null) {
+      return 0;
+    }
+    synchronized (entry) {
+      long dropped = 0;
+      while (!entry.deltas.isEmpty() && entry.deltas.peekFirst().insertedAt() < insertedBefore) {
+        entry.deltas.pollFirst();
+        dropped++;
+      }
+      return dropped;
+    }
+  }
+
+  @Override
+  public ContextPage listContexts(String cursor, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    Map<String, Entry> rest = cursor == null ? entries : entries.tailMap(cursor, false);
+    List<ContextInfo> page = new ArrayList<>(Math.min(limit, 1024));
+    String last = null;
+    for (Map.Entry<String, Entry> e : rest.entrySet()) {
+      Context head = e.getValue().head;
+      if (head == null) {
+        continue;
+      }
+      page.add(new ContextInfo(head.contextId(), head.version(), head.insertedAt()));
+      last = e.getKey();
+      if (page.size() == limit) {
+        break;
+      }
+    }
+    boolean more = last != null && entries.higherKey(last) != null;
+    return new ContextPage(page, more ? last : null);
+  }
+
+  @Override
+  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
+    subscribers.compute(
+        contextId,
+        (k, sinks) -> {
+          List<Consumer<DeltaRecord>> out = sinks == null ? new CopyOnWriteArrayList<>() : sinks;
+          out.add(sink);
+          return out;
+        });
+    return () ->
+        subscribers.computeIfPresent(
+            contextId,
+            (k, sinks) -> {
+              sinks.remove(sink);
+              return sinks.isEmpty() ? null : sinks;
+            });
+  }
+
+  /** One context: its head and its history, guarded by the entry's monitor. */
+  private static final class Entry {
+    volatile Context head;
+    boolean dead;
+    final ArrayDeque<DeltaRecord> deltas = new ArrayDeque<>();
+  }
+}

@@ -1,0 +1,103 @@
+package dev.chord.spi;
+
+import dev.chord.Context;
+import dev.chord.DeltaRecord;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Where Chord keeps contexts and their delta history.
+ *
+ * <p>A backend stores and reads; all delta logic (diff, merge, sync decisions, validation) stays in
+ * {@link dev.chord.Chord}. What a backend must guarantee:
+ *
+ * <ul>
+ *   <li>{@link #commit} is atomic and version-checked: the context, its delta and its version are
+ *       written together or not at all, and only if the stored version is the expected one.
+ *   <li>The stored deltas of a context are always a contiguous run of versions that ends at the
+ *       current version (or none): commits append, trimming and TTL cleanup drop the oldest,
+ *       restore and delete drop all.
+ *   <li>At most {@link Commit#maxDeltas()} deltas remain after a commit.
+ *   <li>Data read back equals the data written, value types included; maps handed out are frozen
+ *       with {@link Snapshots#freeze}.
+ * </ul>
+ *
+ * <p>Every method may throw {@link dev.chord.BackendException} when storage fails; a failed commit
+ * has stored nothing. Implementations must be thread-safe. {@code chord-backend-tck} has the tests
+ * an implementation must pass.
+ */
+public interface Backend extends AutoCloseable {
+
+  /** The current context, or empty if it does not exist. */
+  Optional<Context> get(String contextId);
+
+  /**
+   * Atomically stores {@code commit} if the stored version equals {@link Commit#expectedVersion()}
+   * (0: the context must be absent), trimming history to {@link Commit#maxDeltas()}.
+   *
+   * @return {@link CommitResult#COMMITTED}, or a {@link CommitResult.Conflict} carrying the context
+   *     as it is stored now
+   */
+  CommitResult commit(Commit commit);
+
+  /**
+   * The current version and the stored deltas above {@code afterVersion}, read atomically. Deltas
+   * are returned only when the current version is above {@code afterVersion} by at most {@code
+   * maxDeltas}; otherwise the list is empty (the caller will not use them).
+   *
+   * @return empty if the context does not exist
+   */
+  Optional<History> history(String contextId, long afterVersion, int maxDeltas);
+
+  /**
+   * Stores {@code context} as is, at its version, whatever was there, and drops all stored deltas of
+   * that id. Notifies no subscriber.
+   */
+  void restore(Context context);
+
+  /**
+   * Deletes the context and all its deltas.
+   *
+   * @return whether it existed
+   */
+  boolean delete(String contextId);
+
+  /**
+   * Deletes the context and all its deltas only if it is still at {@code version}: cleanup must not
+   * delete a context that was updated after it was listed.
+   *
+   * @return whether it was deleted
+   */
+  boolean deleteIfVersion(String contextId, long version);
+
+  /**
+   * Drops the oldest deltas of the context while their {@code insertedAt} is below {@code
+   * insertedBefore}.
+   *
+   * @return how many were dropped
+   */
+  long deleteDeltasBefore(String contextId, long insertedBefore);
+
+  /**
+   * One page of all contexts, in an order of the backend's choosing that stays stable while the
+   * listing goes on. Contexts created or deleted meanwhile may or may not be listed.
+   *
+   * @param cursor {@code null} for the first page, else {@link ContextPage#nextCursor()}
+   * @param limit the most contexts to return, at least 1
+   */
+  ContextPage listContexts(String cursor, int limit);
+
+  /**
+   * Calls {@code sink} with every delta committed to that context from now on, by this process or,
+   * for a shared backend, any other. Delivery may be out of order, repeated or, after a connection
+   * loss, incomplete: Chord puts records in order, drops repeats and fills gaps from {@link
+   * #history}. {@code sink} must not be called while a lock of the backend is held.
+   *
+   * @return closing it stops delivery
+   */
+  AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink);
+
+  /** Releases what the backend holds (connections, threads). Called by {@code Chord.close()}. */
+  @Override
+  default void close() {}
+}

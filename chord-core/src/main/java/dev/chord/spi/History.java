@@ -1,0 +1,21 @@
+package dev.chord.spi;
+
+import dev.chord.DeltaRecord;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The head of a context and part of its stored history, read atomically by {@link
+ * Backend#history}.
+ *
+ * @param version the current version
+ * @param insertedAt the current version's {@code insertedAt}
+ * @param deltas stored deltas with a version above the one asked for, oldest first; empty when the
+ *     caller asked for none or none is stored
+ */
+public record History(long version, long insertedAt, List<DeltaRecord> deltas) {
+  public History {
+    deltas = List.copyOf(deltas);
+    Objects.requireNonNull(deltas);
+  }
+}
