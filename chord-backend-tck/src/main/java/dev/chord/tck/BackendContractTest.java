@@ -1,0 +1,599 @@
+package dev.chord.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.chord.Chord;
+import dev.chord.Context;
+import dev.chord.ContextUpdate;
+import dev.chord.Delta;
+import dev.chord.DeltaRecord;
+import dev.chord.SyncResult;
+import dev.chord.spi.Backend;
+import dev.chord.spi.Commit;
+import dev.chord.spi.CommitResult;
+import dev.chord.spi.ContextInfo;
+import dev.chord.spi.ContextPage;
+import dev.chord.spi.History;
+import dev.chord.spi.Snapshots;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every {@link Backend} must meet. To prove an implementation, extend this class and
+ * implement {@link #createBackend()}:
+ *
+ * <pre>{@code
+ * class MyBackendContractTest extends BackendContractTest {
+ *   @Override
+ *   protected Backend createBackend() {
+ *     return MyBackend.connect(...);
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Each test gets a new backend and closes it afterwards. Tests use context ids unique to the test
+ * run, so a backend on shared storage (one Redis for many test classes) may keep earlier data; a
+ * backend whose storage is not shared may be empty. The tests talk to the backend both directly
+ * (the SPI) and through {@link Chord}, which is how applications use it.
+ */
+public abstract class BackendContractTest {
+  /** How long asynchronous deliveries (subscriptions) may take before a test fails. */
+  private static final long DELIVERY_TIMEOUT_SECONDS = 10;
+
+  protected Backend backend;
+  /** Unique per test, so tests never see each other's contexts. */
+  protected String prefix;
+
+  /** A new backend, ready to use. Closed by the kit after each test. */
+  protected abstract Backend createBackend();
+
+  /**
+   * A second backend over the same storage as {@link #backend}, as another application node would
+   * open it; the kit closes it. A backend whose storage can be shared across processes (Redis, a
+   * database) should override this so the multi-node tests really cross nodes. By default the
+   * second node shares {@link #backend} itself.
+   */
+  protected Backend createPeer() {
+    return new Unclosed(backend);
+  }
+
+  @BeforeEach
+  void openBackend() {
+    backend = createBackend();
+    prefix = "tck-" + UUID.randomUUID().toString().substring(0, 8) + ":";
+  }
+
+  @AfterEach
+  void closeBackend() throws Exception {
+    backend.close();
+  }
+
+  // ---- helpers ----
+
+  protected String id(String name) {
+    return prefix + name;
+  }
+
+  private static Context context(String id, long version, Map<String, ?> data, long insertedAt) {
+    return new Context(id, version, Snapshots.freeze(data), insertedAt);
+  }
+
+  /** Commits {@code data} as the next version after {@code previous} (null: create). */
+  private Context commitNext(String id, Context previous, Map<String, ?> data, long at, int max) {
+    long version = previous == null ? 1 : previous.version() + 1;
+    Context next = context(id, version, data, at);
+    Delta delta =
+        Delta.diff(previous == null ? Map.of() : previous.data(), next.data());
+    CommitResult result =
+        backend.commit(new Commit(next, new DeltaRecord(id, version, delta, at), version - 1, max));
+    assertThat(result).isInstanceOf(CommitResult.Committed.class);
+    return next;
+  }
+
+  private List<Context> commitChain(String id, int count, int max) {
+    List<Context> chain = new ArrayList<>();
+    Context previous = null;
+    for (int i = 1; i <= count; i++) {
+      previous = commitNext(id, previous, Map.of("n", i, "tag", "v" + i), 1000L + i, max);
+      chain.add(previous);
+    }
+    return chain;
+  }
+
+  private static List<Long> versions(List<DeltaRecord> records) {
+    return records.stream().map(DeltaRecord::version).toList();
+  }
+
+  /** A Chord on the test's backend; closing it leaves the backend open. */
+  private Chord chordOn(int threshold) {
+    return Chord.builder().backend(new Unclosed(backend)).deltaThreshold(threshold).build();
+  }
+
+  /** A Chord on {@link #createPeer()}, the second node; closing it closes the peer. */
+  private Chord peerChord(int threshold) {
+    return Chord.builder().backend(createPeer()).deltaThreshold(threshold).build();
+  }
+
+  // ---- reads and commits ----
+
+  @Test
+  void get_absentContext_isEmpty() {
+    assertThat(backend.get(id("nothing"))).isEmpty();
+    assertThat(backend.history(id("nothing"), 0, 100)).isEmpty();
+  }
+
+  @Test
+  void commit_create_storesContextAndDelta() {
+    String id = id("create");
+    Context created = commitNext(id, null, Map.of("a", 1, "b", Map.of("c", "x")), 42, 10);
+
+    assertThat(backend.get(id)).contains(created);
+    History history = backend.history(id, 0, 10).orElseThrow();
+    assertThat(history.version()).isEqualTo(1);
+    assertThat(history.insertedAt()).isEqualTo(42);
+    assertThat(history.deltas()).hasSize(1);
+    assertThat(history.deltas().get(0).delta()).isEqualTo(Delta.diff(Map.of(), created.data()));
+    assertThat(history.deltas().get(0).insertedAt()).isEqualTo(42);
+  }
+
+  @Test
+  void commit_wrongExpectedVersion_conflictsAndStoresNothing() {
+    String id = id("conflict");
+    List<Context> chain = commitChain(id, 3, 10);
+    Context stale = context(id, 3, Map.of("n", 99), 5000);
+    Commit commit =
+        new Commit(stale, new DeltaRecord(id, 3, Delta.diff(Map.of(), Map.of("n", 99)), 5000), 2, 10);
+
+    CommitResult result = backend.commit(commit);
+
+    assertThat(result).isInstanceOf(CommitResult.Conflict.class);
+    assertThat(((CommitResult.Conflict) result).current()).contains(chain.get(2));
+    assertThat(backend.get(id)).contains(chain.get(2));
+    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas()))
+        .containsExactly(1L, 2L, 3L);
+  }
+
+  @Test
+  void commit_createWhenPresent_conflicts() {
+    String id = id("exists");
+    Context first = commitNext(id, null, Map.of("a", 1), 1, 10);
+    Context again = context(id, 1, Map.of("a", 2), 2);
+    CommitResult result =
+        backend.commit(
+            new Commit(again, new DeltaRecord(id, 1, Delta.diff(Map.of(), again.data()), 2), 0, 10));
+    assertThat(result).isInstanceOf(CommitResult.Conflict.class);
+    assertThat(backend.get(id)).contains(first);
+  }
+
+  @Test
+  void commit_updateWhenAbsent_conflictsWithEmpty() {
+    String id = id("absent");
+    Context next = context(id, 5, Map.of("a", 1), 1);
+    CommitResult result =
+        backend.commit(
+            new Commit(next, new DeltaRecord(id, 5, Delta.diff(Map.of(), next.data()), 1), 4, 10));
+    assertThat(result).isEqualTo(new CommitResult.Conflict(Optional.empty()));
+    assertThat(backend.get(id)).isEmpty();
+  }
+
+  @Test
+  void history_returnsDeltasAfterVersionInOrder() {
+    String id = id("history");
+    List<Context> chain = commitChain(id, 6, 100);
+
+    History history = backend.history(id, 2, 100).orElseThrow();
+
+    assertThat(history.version()).isEqualTo(6);
+    assertThat(history.insertedAt()).isEqualTo(chain.get(5).insertedAt());
+    assertThat(versions(history.deltas())).containsExactly(3L, 4L, 5L, 6L);
+    for (DeltaRecord record : history.deltas()) {
+      Context before = chain.get((int) record.version() - 2);
+      Context after = chain.get((int) record.version() - 1);
+      assertThat(record.contextId()).isEqualTo(id);
+      assertThat(record.delta()).isEqualTo(Delta.diff(before.data(), after.data()));
+      assertThat(record.insertedAt()).isEqualTo(after.insertedAt());
+    }
+  }
+
+  @Test
+  void history_currentOrTooFarBehind_returnsNoDeltas() {
+    String id = id("far");
+    commitChain(id, 6, 100);
+    assertThat(backend.history(id, 6, 100).orElseThrow().deltas()).isEmpty();
+    assertThat(backend.history(id, 9, 100).orElseThrow().deltas()).isEmpty();
+    assertThat(backend.history(id, 1, 3).orElseThrow().deltas()).isEmpty();
+    assertThat(versions(backend.history(id, 3, 3).orElseThrow().deltas()))
+        .containsExactly(4L, 5L, 6L);
+  }
+
+  @Test
+  void commit_trimsHistoryToMaxDeltas_keepingNewestContiguous() {
+    String id = id("trim");
+    commitChain(id, 10, 3);
+    History history = backend.history(id, 0, 100).orElseThrow();
+    assertThat(versions(history.deltas())).containsExactly(8L, 9L, 10L);
+  }
+
+  // ---- values ----
+
+  @Test
+  void values_roundTripWithTheirTypes() {
+    String id = id("types");
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("long", Long.MAX_VALUE);
+    data.put("beyond2^53", (1L << 53) + 1);
+    data.put("negative", -7L);
+    data.put("double", 0.1);
+    data.put("integralDouble", 1.0);
+    data.put("bigDouble", 1e300);
+    data.put("bigDecimal", new BigDecimal("1.50"));
+    data.put("bigDecimalInteger", new BigDecimal("100"));
+    data.put("bigInteger", new BigInteger("123456789012345678901234567890"));
+    data.put("string", "text with \"quotes\", \\ and ✓ and \u0000");
+    data.put("emptyString", "");
+    data.put("true", true);
+    data.put("null", null);
+    data.put("list", Arrays.asList(1, null, "x", List.of(), Map.of("k", 2.5)));
+    data.put("emptyMap", Map.of());
+    data.put("emptyList", List.of());
+    data.put("weird keys", Map.of("a/b", 1, "~0", 2, "", 3, "ü é 漢", 4, "a.b", 5, "{x}", 6));
+    Context created = commitNext(id, null, data, 7, 10);
+
+    Context read = backend.get(id).orElseThrow();
+
+    assertThat(read).isEqualTo(created);
+    assertThat(read.data().get("beyond2^53")).isInstanceOf(Long.class);
+    assertThat(read.data().get("integralDouble")).isInstanceOf(Double.class);
+    assertThat(read.data().get("bigDecimal")).isEqualTo(new BigDecimal("1.50"));
+    assertThat(((BigDecimal) read.data().get("bigDecimal")).scale()).isEqualTo(2);
+    assertThat(read.data().get("bigDecimalInteger")).isInstanceOf(BigDecimal.class);
+    assertThat(read.data().get("bigInteger")).isInstanceOf(BigInteger.class);
+    DeltaRecord stored = backend.history(id, 0, 10).orElseThrow().deltas().get(0);
+    assertThat(stored.delta()).isEqualTo(Delta.diff(Map.of(), data));
+  }
+
+  @Test
+  void values_readBackAreFrozen() {
+    String id = id("frozen");
+    commitNext(id, null, Map.of("m", Map.of("k", List.of(1))), 1, 10);
+    Map<String, Object> data = backend.get(id).orElseThrow().data();
+    assertThatThrownBy(() -> data.put("x", 1)).isInstanceOf(UnsupportedOperationException.class);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> nested = (Map<String, Object>) data.get("m");
+    assertThatThrownBy(() -> nested.remove("k")).isInstanceOf(UnsupportedOperationException.class);
+    @SuppressWarnings("unchecked")
+    List<Object> list = (List<Object>) nested.get("k");
+    assertThatThrownBy(() -> list.add(2)).isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void contextIds_withSpecialCharacters_areKeptApart() {
+    List<String> ids =
+        List.of(
+            id("a:b"), id("a{b}"), id("{a}"), id("}{"), id("with space"), id("漢字 ü"), id("a/b"),
+            id("a*b?[c]"), id("a\nb"));
+    for (int i = 0; i < ids.size(); i++) {
+      commitNext(ids.get(i), null, Map.of("i", i), i, 10);
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      Context read = backend.get(ids.get(i)).orElseThrow();
+      assertThat(read.contextId()).isEqualTo(ids.get(i));
+      assertThat(read.data()).isEqualTo(Map.of("i", (long) i));
+    }
+  }
+
+  // ---- restore, delete, cleanup support ----
+
+  @Test
+  void restore_replacesContextAndDropsDeltas() {
+    String id = id("restore");
+    commitChain(id, 4, 10);
+    Context restored = context(id, 2, Map.of("restored", true), 9000);
+
+    backend.restore(restored);
+
+    assertThat(backend.get(id)).contains(restored);
+    History history = backend.history(id, 1, 10).orElseThrow();
+    assertThat(history.version()).isEqualTo(2);
+    assertThat(history.deltas()).isEmpty();
+    Context next = commitNext(id, restored, Map.of("restored", false), 9001, 10);
+    assertThat(versions(backend.history(id, 2, 10).orElseThrow().deltas())).containsExactly(3L);
+    assertThat(backend.get(id)).contains(next);
+  }
+
+  @Test
+  void restore_ofAbsentContext_createsIt() {
+    String id = id("restore-new");
+    Context restored = context(id, 7, Map.of("x", 1), 1);
+    backend.restore(restored);
+    assertThat(backend.get(id)).contains(restored);
+  }
+
+  @Test
+  void delete_removesContextAndDeltas_andIsIdempotent() {
+    String id = id("delete");
+    commitChain(id, 3, 10);
+
+    assertThat(backend.delete(id)).isTrue();
+    assertThat(backend.delete(id)).isFalse();
+
+    assertThat(backend.get(id)).isEmpty();
+    assertThat(backend.history(id, 0, 10)).isEmpty();
+    Context recreated = commitNext(id, null, Map.of("again", 1), 5, 10);
+    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas())).containsExactly(1L);
+    assertThat(backend.get(id)).contains(recreated);
+  }
+
+  @Test
+  void deleteIfVersion_deletesOnlyAtThatVersion() {
+    String id = id("delete-if");
+    commitChain(id, 3, 10);
+    assertThat(backend.deleteIfVersion(id, 2)).isFalse();
+    assertThat(backend.get(id)).isPresent();
+    assertThat(backend.deleteIfVersion(id, 3)).isTrue();
+    assertThat(backend.get(id)).isEmpty();
+    assertThat(backend.deleteIfVersion(id, 3)).isFalse();
+  }
+
+  @Test
+  void deleteDeltasBefore_dropsOldestByTime() {
+    String id = id("ttl");
+    Context previous = null;
+    for (long at : new long[] {10, 20, 30, 40}) {
+      previous = commitNext(id, previous, Map.of("at", at), at, 10);
+    }
+
+    assertThat(backend.deleteDeltasBefore(id, 25)).isEqualTo(2);
+    assertThat(backend.deleteDeltasBefore(id, 25)).isZero();
+    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas()))
+        .containsExactly(3L, 4L);
+    assertThat(backend.get(id)).contains(previous);
+    assertThat(backend.deleteDeltasBefore(id("none"), 25)).isZero();
+  }
+
+  @Test
+  void listContexts_pagesThroughEveryContextOnce() {
+    Set<String> created = new HashSet<>();
+    for (int i = 0; i < 23; i++) {
+      String id = id("list-" + i);
+      commitChain(id, 1 + i % 3, 10);
+      created.add(id);
+    }
+    Map<String, ContextInfo> seen = new LinkedHashMap<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      ContextPage page = backend.listContexts(cursor, 5);
+      assertThat(page.contexts().size()).isLessThanOrEqualTo(5);
+      for (ContextInfo info : page.contexts()) {
+        if (info.contextId().startsWith(prefix)) {
+          assertThat(seen.put(info.contextId(), info)).as("listed twice").isNull();
+        }
+      }
+      cursor = page.nextCursor();
+      assertThat(++pages).as("listing must end").isLessThan(100_000);
+    } while (cursor != null);
+
+    assertThat(seen.keySet()).isEqualTo(created);
+    ContextInfo third = seen.get(id("list-2"));
+    assertThat(third.version()).isEqualTo(3);
+    assertThat(third.insertedAt()).isEqualTo(1003);
+  }
+
+  // ---- subscriptions ----
+
+  @Test
+  void subscribe_deliversCommitsUntilClosed() throws Exception {
+    String id = id("feed");
+    BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+    AutoCloseable subscription = backend.subscribe(id, received::add);
+    List<Context> chain = commitChain(id, 3, 10);
+
+    List<Long> seen = new ArrayList<>();
+    while (seen.size() < 3) {
+      DeltaRecord record = received.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(record).as("delivery of version %d", seen.size() + 1).isNotNull();
+      if (!seen.contains(record.version())) {
+        seen.add(record.version());
+      }
+      assertThat(record.contextId()).isEqualTo(id);
+    }
+    assertThat(seen).containsExactlyInAnyOrder(1L, 2L, 3L);
+
+    subscription.close();
+    received.clear();
+    commitNext(id, chain.get(2), Map.of("after", "close"), 99, 10);
+    // A commit after close must not arrive; give a committed probe on another id time to pass.
+    BlockingQueue<DeltaRecord> probe = new LinkedBlockingQueue<>();
+    try (AutoCloseable probeSubscription = backend.subscribe(id("probe"), probe::add)) {
+      commitNext(id("probe"), null, Map.of("p", 1), 1, 10);
+      assertThat(probe.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS)).isNotNull();
+    }
+    assertThat(received).isEmpty();
+  }
+
+  // ---- through Chord ----
+
+  @Test
+  void chord_concurrentUpdatesFromTwoInstances_loseNothing() throws Exception {
+    String id = id("race");
+    int threadsPerNode = 4;
+    int updatesPerThread = 25;
+    try (Chord nodeA = chordOn(1000);
+        Chord nodeB = peerChord(1000)) {
+      nodeA.setContext(id, Map.of("participants", Map.of()));
+      ExecutorService pool = Executors.newFixedThreadPool(threadsPerNode * 2);
+      try {
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threadsPerNode * 2; t++) {
+          Chord node = t % 2 == 0 ? nodeA : nodeB;
+          String participant = "user_" + t;
+          futures.add(
+              pool.submit(
+                  () -> {
+                    for (int i = 0; i < updatesPerThread; i++) {
+                      node.updateContext(
+                          id, Map.of("participants", Map.of(participant, Map.of("n", i))));
+                    }
+                  }));
+        }
+        for (Future<?> future : futures) {
+          future.get(120, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+
+      Context last = nodeA.getContext(id).orElseThrow();
+      int expectedVersion = 1 + threadsPerNode * 2 * updatesPerThread;
+      assertThat(last.version()).isEqualTo(expectedVersion);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> participants = (Map<String, Object>) last.data().get("participants");
+      for (int t = 0; t < threadsPerNode * 2; t++) {
+        assertThat(participants.get("user_" + t))
+            .isEqualTo(Map.of("n", (long) updatesPerThread - 1));
+      }
+      List<DeltaRecord> all = backend.history(id, 0, 1000).orElseThrow().deltas();
+      assertThat(versions(all))
+          .containsExactlyElementsOf(
+              java.util.stream.LongStream.rangeClosed(1, expectedVersion).boxed().toList());
+      Map<String, Object> replayed = Map.of();
+      for (DeltaRecord record : all) {
+        replayed = record.delta().applyTo(replayed);
+      }
+      assertThat(replayed).isEqualTo(last.data());
+    }
+  }
+
+  @Test
+  void chord_syncFromEveryVersion_reachesCurrentState() {
+    String id = id("sync");
+    int threshold = 5;
+    try (Chord chord = chordOn(threshold)) {
+      List<Map<String, Object>> states = new ArrayList<>();
+      states.add(Map.of());
+      ContextUpdate update = chord.setContext(id, Map.of("a", 1, "m", Map.of("x", "y")));
+      states.add(update.context().data());
+      for (int i = 0; i < 8; i++) {
+        Map<String, Object> changes =
+            i % 3 == 2 ? Map.of("m", Map.of("x" + i, i)) : Map.of("a", i, "list", List.of(i));
+        states.add(chord.updateContext(id, changes).context().data());
+      }
+      Context current = chord.getContext(id).orElseThrow();
+      for (int v = 0; v < states.size(); v++) {
+        SyncResult result = chord.syncContext(id, (long) v);
+        long behind = current.version() - v;
+        if (behind == 0) {
+          assertThat(result).isEqualTo(new SyncResult.NoChange(current.version()));
+        } else if (behind > threshold) {
+          assertThat(result).isEqualTo(new SyncResult.Full(current));
+        } else {
+          assertThat(result).isInstanceOf(SyncResult.Patch.class);
+          SyncResult.Patch patch = (SyncResult.Patch) result;
+          assertThat(patch.fromVersion()).isEqualTo(v);
+          assertThat(patch.version()).isEqualTo(current.version());
+          assertThat(patch.insertedAt()).isEqualTo(current.insertedAt());
+          assertThat(patch.delta().applyTo(states.get(v))).isEqualTo(current.data());
+        }
+      }
+      assertThat(chord.syncContext(id, null)).isEqualTo(new SyncResult.Full(current));
+      assertThat(chord.syncContext(id, current.version() + 3))
+          .isEqualTo(new SyncResult.Full(current));
+    }
+  }
+
+  @Test
+  void chord_subscribersOnTwoInstances_seeEveryCommitOnceInOrder() throws Exception {
+    String id = id("push");
+    try (Chord writer = chordOn(100);
+        Chord reader = peerChord(100)) {
+      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+      try (AutoCloseable subscription = reader.subscribe(id, received::add)) {
+        writer.setContext(id, Map.of("n", 0));
+        for (int i = 1; i <= 20; i++) {
+          writer.updateContext(id, Map.of("n", i));
+        }
+        for (long version = 1; version <= 21; version++) {
+          DeltaRecord record = received.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          assertThat(record).as("delivery of version %d", version).isNotNull();
+          assertThat(record.version()).isEqualTo(version);
+        }
+        writer.updateContext(id, Map.of("n", "last"));
+        DeltaRecord last = received.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        assertThat(last).isNotNull();
+        assertThat(last.version()).isEqualTo(22);
+        assertThat(received).isEmpty();
+      }
+    }
+  }
+
+  /** Lets several {@link Chord}s share the test's backend without closing it. */
+  protected record Unclosed(Backend target) implements Backend {
+    @Override
+    public Optional<Context> get(String contextId) {
+      return target.get(contextId);
+    }
+
+    @Override
+    public CommitResult commit(Commit commit) {
+      return target.commit(commit);
+    }
+
+    @Override
+    public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
+      return target.history(contextId, afterVersion, maxDeltas);
+    }
+
+    @Override
+    public void restore(Context context) {
+      target.restore(context);
+    }
+
+    @Override
+    public boolean delete(String contextId) {
+      return target.delete(contextId);
+    }
+
+    @Override
+    public boolean deleteIfVersion(String contextId, long version) {
+      return target.deleteIfVersion(contextId, version);
+    }
+
+    @Override
+    public long deleteDeltasBefore(String contextId, long insertedBefore) {
+      return target.deleteDeltasBefore(contextId, insertedBefore);
+    }
+
+    @Override
+    public ContextPage listContexts(String cursor, int limit) {
+      return target.listContexts(cursor, limit);
+    }
+
+    @Override
+    public AutoCloseable subscribe(String contextId, java.util.function.Consumer<DeltaRecord> sink) {
+      return target.subscribe(contextId, sink);
+    }
+
+    @Override
+    public void close() {}
+  }
+}
