@@ -1,37 +1,48 @@
 package dev.chord.internal;
 
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import org.organicdesign.fp.collections.ImMap;
 import org.organicdesign.fp.collections.MutMap;
 import org.organicdesign.fp.collections.PersistentHashMap;
 
 /**
  * The one place that knows how frozen maps are made: persistent hash array mapped tries (Paguro's
- * {@link PersistentHashMap}). An update of one key copies only the path to it (O(log n)), so a
- * context of any size is updated in near-constant time, and every earlier version stays intact and
- * shareable as a snapshot. They implement {@link Map} with every mutator throwing.
+ * {@link PersistentHashMap}) behind a small {@link Map} view of our own. An update of one key
+ * copies only the path to it (O(log n)), so a context of any size is updated in near-constant
+ * time, and every earlier version stays intact and shareable as a snapshot.
+ *
+ * <p>The view ({@link FrozenMap}) is ours so that a frozen map is recognised by its type (and never
+ * copied again), prints like any Java map, and exposes no mutator: every one throws {@link
+ * UnsupportedOperationException}.
  */
 public final class FrozenMaps {
+  private static final FrozenMap EMPTY = new FrozenMap(PersistentHashMap.empty());
+
   private FrozenMaps() {}
 
   /** The empty frozen map. */
   public static Map<String, Object> empty() {
-    return PersistentHashMap.empty();
+    return EMPTY;
   }
 
   /** Whether {@code map} is a frozen map made here (so it can be shared, not copied). */
   public static boolean isFrozen(Object map) {
-    return map instanceof PersistentHashMap;
+    return map instanceof FrozenMap;
   }
 
   /** A copy of frozen {@code map} with {@code key} set to {@code value}. */
   public static Map<String, Object> with(Map<String, Object> map, String key, Object value) {
-    return asIm(map).assoc(key, value);
+    return new FrozenMap(frozen(map).trie.assoc(key, value));
   }
 
   /** A copy of frozen {@code map} without {@code key}. */
   public static Map<String, Object> without(Map<String, Object> map, String key) {
-    return asIm(map).without(key);
+    FrozenMap frozen = frozen(map);
+    return frozen.trie.containsKey(key) ? new FrozenMap(frozen.trie.without(key)) : frozen;
   }
 
   /** A builder that fills a new frozen map in place, then freezes it with {@link Builder#build}. */
@@ -39,15 +50,9 @@ public final class FrozenMaps {
     return new Builder(PersistentHashMap.emptyMutable());
   }
 
-  /** A builder that starts from frozen {@code map}; {@code map} itself is not changed. */
-  public static Builder builder(Map<String, Object> map) {
-    return new Builder(asIm(map).mutable());
-  }
-
-  @SuppressWarnings("unchecked")
-  private static ImMap<String, Object> asIm(Map<String, Object> map) {
-    if (map instanceof ImMap) {
-      return (ImMap<String, Object>) map;
+  private static FrozenMap frozen(Map<String, Object> map) {
+    if (map instanceof FrozenMap frozen) {
+      return frozen;
     }
     throw new IllegalStateException("not a frozen map: " + map.getClass().getName());
   }
@@ -65,13 +70,66 @@ public final class FrozenMaps {
       return this;
     }
 
-    public Builder remove(String key) {
-      map = map.without(key);
-      return this;
+    public Map<String, Object> build() {
+      return map.isEmpty() ? EMPTY : new FrozenMap(map.immutable());
+    }
+  }
+
+  /** An unmodifiable {@link Map} view of one persistent trie. */
+  private static final class FrozenMap extends AbstractMap<String, Object> {
+    private final ImMap<String, Object> trie;
+    private Set<Entry<String, Object>> entries;
+
+    FrozenMap(ImMap<String, Object> trie) {
+      this.trie = trie;
     }
 
-    public Map<String, Object> build() {
-      return map.immutable();
+    @Override
+    public int size() {
+      return trie.size();
+    }
+
+    @Override
+    public Object get(Object key) {
+      return trie.get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return trie.containsKey(key);
+    }
+
+    @Override
+    public Set<Entry<String, Object>> entrySet() {
+      Set<Entry<String, Object>> view = entries;
+      if (view == null) {
+        view =
+            new AbstractSet<>() {
+              @Override
+              public Iterator<Entry<String, Object>> iterator() {
+                Iterator<? extends Entry<String, Object>> inner = trie.iterator();
+                return new Iterator<>() {
+                  @Override
+                  public boolean hasNext() {
+                    return inner.hasNext();
+                  }
+
+                  @Override
+                  public Entry<String, Object> next() {
+                    Entry<String, Object> entry = inner.next();
+                    return new SimpleImmutableEntry<>(entry.getKey(), entry.getValue());
+                  }
+                };
+              }
+
+              @Override
+              public int size() {
+                return trie.size();
+              }
+            };
+        entries = view;
+      }
+      return view;
     }
   }
 }
