@@ -2,9 +2,13 @@ package dev.chord.internal;
 
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.organicdesign.fp.collections.ImMap;
 import org.organicdesign.fp.collections.MutMap;
 import org.organicdesign.fp.collections.PersistentHashMap;
@@ -75,10 +79,17 @@ public final class FrozenMaps {
     }
   }
 
-  /** An unmodifiable {@link Map} view of one persistent trie. */
+  /**
+   * An unmodifiable {@link Map} view of one persistent trie. Every mutator throws, even one that
+   * would change nothing (removing an absent key, clearing an empty map), as {@link
+   * java.util.Collections#unmodifiableMap} does: AbstractMap's defaults only throw once they reach
+   * an element, which would let such calls pass silently.
+   */
   private static final class FrozenMap extends AbstractMap<String, Object> {
     private final ImMap<String, Object> trie;
     private Set<Entry<String, Object>> entries;
+    private Set<String> keys;
+    private Collection<Object> values;
 
     FrozenMap(ImMap<String, Object> trie) {
       this.trie = trie;
@@ -103,33 +114,132 @@ public final class FrozenMaps {
     public Set<Entry<String, Object>> entrySet() {
       Set<Entry<String, Object>> view = entries;
       if (view == null) {
-        view =
-            new AbstractSet<>() {
-              @Override
-              public Iterator<Entry<String, Object>> iterator() {
-                Iterator<? extends Entry<String, Object>> inner = trie.iterator();
-                return new Iterator<>() {
-                  @Override
-                  public boolean hasNext() {
-                    return inner.hasNext();
-                  }
-
-                  @Override
-                  public Entry<String, Object> next() {
-                    Entry<String, Object> entry = inner.next();
-                    return new SimpleImmutableEntry<>(entry.getKey(), entry.getValue());
-                  }
-                };
-              }
-
-              @Override
-              public int size() {
-                return trie.size();
-              }
-            };
+        view = Collections.unmodifiableSet(new EntryView(trie));
         entries = view;
       }
       return view;
+    }
+
+    @Override
+    public Set<String> keySet() {
+      Set<String> view = keys;
+      if (view == null) {
+        view = Collections.unmodifiableSet(super.keySet());
+        keys = view;
+      }
+      return view;
+    }
+
+    @Override
+    public Collection<Object> values() {
+      Collection<Object> view = values;
+      if (view == null) {
+        view = Collections.unmodifiableCollection(super.values());
+        values = view;
+      }
+      return view;
+    }
+
+    @Override
+    public Object put(String key, Object value) {
+      throw refused();
+    }
+
+    @Override
+    public void putAll(Map<? extends String, ?> map) {
+      throw refused();
+    }
+
+    @Override
+    public Object remove(Object key) {
+      throw refused();
+    }
+
+    @Override
+    public boolean remove(Object key, Object value) {
+      throw refused();
+    }
+
+    @Override
+    public void clear() {
+      throw refused();
+    }
+
+    @Override
+    public Object putIfAbsent(String key, Object value) {
+      throw refused();
+    }
+
+    @Override
+    public boolean replace(String key, Object oldValue, Object newValue) {
+      throw refused();
+    }
+
+    @Override
+    public Object replace(String key, Object value) {
+      throw refused();
+    }
+
+    @Override
+    public void replaceAll(BiFunction<? super String, ? super Object, ?> function) {
+      throw refused();
+    }
+
+    @Override
+    public Object computeIfAbsent(String key, Function<? super String, ?> function) {
+      throw refused();
+    }
+
+    @Override
+    public Object computeIfPresent(
+        String key, BiFunction<? super String, ? super Object, ?> function) {
+      throw refused();
+    }
+
+    @Override
+    public Object compute(String key, BiFunction<? super String, ? super Object, ?> function) {
+      throw refused();
+    }
+
+    @Override
+    public Object merge(
+        String key, Object value, BiFunction<? super Object, ? super Object, ?> function) {
+      throw refused();
+    }
+
+    private static UnsupportedOperationException refused() {
+      return new UnsupportedOperationException("a context snapshot cannot be changed");
+    }
+  }
+
+  /** The entries of a trie, as immutable entries. */
+  private static final class EntryView extends AbstractSet<Map.Entry<String, Object>> {
+    private final ImMap<String, Object> trie;
+
+    EntryView(ImMap<String, Object> trie) {
+      this.trie = trie;
+    }
+
+    @Override
+    public Iterator<Map.Entry<String, Object>> iterator() {
+      Iterator<? extends Map.Entry<String, Object>> inner = trie.iterator();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return inner.hasNext();
+        }
+
+        @Override
+        public Map.Entry<String, Object> next() {
+          Map.Entry<String, Object> entry = inner.next();
+          return new AbstractMap.SimpleImmutableEntry<>(entry.getKey(), entry.getValue());
+        }
+      };
+    }
+
+    @Override
+    public int size() {
+      return trie.size();
     }
   }
 }
