@@ -784,7 +784,8 @@ public final class Chord implements AutoCloseable {
     /** The unit of {@code insertedAt}: {@code SECONDS} (default) or {@code MILLIS}. */
     public Builder timeUnit(ChronoUnit unit) {
       if (unit != ChronoUnit.SECONDS && unit != ChronoUnit.MILLIS) {
-        throw new IllegalArgumentException("timeUnit must be SECONDS or MILLIS, was " + unit);
+        throw new IllegalArgumentException(
+            "timeUnit must be SECONDS or MILLIS, was " + (unit == null ? null : unit.name()));
       }
       this.timeUnit = unit;
       return this;
@@ -820,8 +821,17 @@ public final class Chord implements AutoCloseable {
       return this;
     }
 
-    /** A new Chord with these settings. */
+    /**
+     * A new Chord with these settings.
+     *
+     * @throws IllegalArgumentException if {@code contextAutoDelete} is on without a {@code
+     *     contextTtl}: it would silently delete nothing
+     */
     public Chord build() {
+      if (contextAutoDelete && contextTtl == null) {
+        throw new IllegalArgumentException(
+            "contextAutoDelete(true) needs a contextTtl: Chord.builder().contextTtl(…)");
+      }
       return new Chord(this);
     }
 
