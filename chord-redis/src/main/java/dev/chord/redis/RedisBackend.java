@@ -1,0 +1,569 @@
+package dev.chord.redis;
+
+import dev.chord.BackendException;
+import dev.chord.Context;
+import dev.chord.DeltaRecord;
+import dev.chord.spi.Backend;
+import dev.chord.spi.Commit;
+import dev.chord.spi.CommitResult;
+import dev.chord.spi.ContextInfo;
+import dev.chord.spi.ContextPage;
+import dev.chord.spi.History;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * A {@link Backend} on Redis or Redis Cluster, so that many application nodes share contexts,
+ * versions, deltas and pushes.
+ *
+ * <pre>{@code
+ * Chord chord = Chord.builder().backend(RedisBackend.connect("redis://127.0.0.1:6379")).build();
+ * Chord onCluster = Chord.builder()
+ *     .backend(RedisBackend.connectCluster("redis://127.0.0.1:7101,redis://127.0.0.1:7102"))
+ *     .build();
+ * Chord tuned = Chord.builder()
+ *     .backend(RedisBackend.builder("redis://127.0.0.1:6379").keyPrefix("app1").timeout(Duration.ofMillis(500)).build())
+ *     .build();
+ * }</pre>
+ *
+ * <p>Every operation is one call of one server-side Lua script on the context's keys, so it is
+ * atomic and one round trip; a commit checks the version, writes only the changed fields, appends
+ * the delta to the log, trims the log, and publishes the delta, all or nothing. The layout is
+ * described in this module's README.
+ *
+ * <p>Each backend keeps, per context it has seen, the newest (version, context) it knows. That
+ * copy is never handed out unchecked by {@link #get}: a read sends the version it holds and gets
+ * back "same", the deltas since, or the whole context, so a read is always current and usually
+ * tiny. {@link #getForCommit} does hand it out unchecked, for writers: the commit's version check
+ * catches a stale copy, and the conflict reply brings the missing deltas.
+ *
+ * <p>Failures: an unreachable or slow Redis makes every method throw {@link BackendException}
+ * within the timeout; the backend reconnects by itself. A commit that times out may still have
+ * been applied by Redis (the reply was lost, not the write): the caller learns the outcome from
+ * the next read, as with any remote store.
+ *
+ * <p>Instances are thread-safe; {@link #close()} releases the connections and threads.
+ */
+public final class RedisBackend implements Backend {
+  /** Default of {@link Builder#timeout}. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+  /** Default of {@link Builder#keyPrefix}. */
+  public static final String DEFAULT_KEY_PREFIX = "chord";
+  /** Default of {@link Builder#cacheSize}. */
+  public static final int DEFAULT_CACHE_SIZE = 10_000;
+
+  /**
+   * A reader this many versions behind or less gets the deltas since its version instead of the
+   * whole context. Deltas are usually far smaller than contexts, but many of them are not.
+   */
+  private static final String MAX_CATCH_UP = "64";
+  /** SCAN calls one listing page may make before it returns, so a page is quick even if sparse. */
+  private static final int MAX_SCANS_PER_PAGE = 16;
+
+  private final RedisLink link;
+  private final Keys keys;
+  private final Script script;
+  private final Feed feed;
+  private final int cacheSize;
+  /** The newest (version, epoch, context) this backend knows of each context; a hint, see above. */
+  private final Map<String, Known> known = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private RedisBackend(RedisLink link, Builder b) {
+    this.link = link;
+    this.keys = new Keys(b.keyPrefix);
+    this.script = new Script(b.timeout);
+    this.cacheSize = b.cacheSize;
+    this.feed = new Feed(link.pubSub(), keys, script, this::newestDelta);
+  }
+
+  /**
+   * Connects to one Redis server with every default.
+   *
+   * @param uri a Redis URI such as {@code redis://127.0.0.1:6379} or {@code
+   *     redis://:password@host:6379/2}
+   * @throws IllegalArgumentException if the URI is malformed
+   * @throws BackendException if Redis cannot be reached
+   */
+  public static RedisBackend connect(String uri) {
+    return builder(uri).build();
+  }
+
+  /**
+   * Connects to a Redis Cluster with every default.
+   *
+   * @param uris one or more seed nodes, comma-separated: {@code
+   *     redis://127.0.0.1:7101,redis://127.0.0.1:7102}; the rest of the cluster is discovered
+   * @throws IllegalArgumentException if a URI is malformed
+   * @throws BackendException if the cluster cannot be reached
+   */
+  public static RedisBackend connectCluster(String uris) {
+    return clusterBuilder(uris).build();
+  }
+
+  /** A builder for a backend on one Redis server; see {@link #connect}. */
+  public static Builder builder(String uri) {
+    return new Builder(List.of(parse(uri)), false);
+  }
+
+  /** A builder for a backend on a Redis Cluster; see {@link #connectCluster}. */
+  public static Builder clusterBuilder(String uris) {
+    Objects.requireNonNull(uris, "uris");
+    List<RedisURI> seeds = new ArrayList<>();
+    for (String uri : uris.split(",")) {
+      if (!uri.isBlank()) {
+        seeds.add(parse(uri.strip()));
+      }
+    }
+    if (seeds.isEmpty()) {
+      throw new IllegalArgumentException("no cluster node in '" + uris + "'");
+    }
+    return new Builder(seeds, true);
+  }
+
+  private static RedisURI parse(String uri) {
+    Objects.requireNonNull(uri, "uri");
+    try {
+      return RedisURI.create(uri.contains("://") ? uri : "redis://" + uri);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("not a Redis URI: '" + uri + "': " + e.getMessage(), e);
+    }
+  }
+
+  // ---- reads ----
+
+  @Override
+  public Optional<Context> get(String contextId) {
+    Known held = known.get(contextId);
+    List<Object> reply =
+        call(
+            contextId,
+            "get",
+            held == null ? "" : Long.toString(held.context.version()),
+            held == null ? "" : held.epoch,
+            MAX_CATCH_UP);
+    if (reply.isEmpty()) {
+      known.remove(contextId);
+      return Optional.empty();
+    }
+    return Optional.of(remember(readHead(contextId, reply, held)).context);
+  }
+
+  /**
+   * The newest context this backend knows, without asking Redis if it knows one: for a caller
+   * about to {@link #commit} on top of it, since the commit's version check catches a stale copy
+   * and its conflict reply brings what is missing. In steady state this makes an update one round
+   * trip instead of two. Proposed for the SPI as {@code Backend.getForCommit} (defaulting to
+   * {@link #get}); {@code Chord} does not call it yet.
+   */
+  public Optional<Context> getForCommit(String contextId) {
+    Known held = known.get(contextId);
+    return held != null ? Optional.of(held.context) : get(contextId);
+  }
+
+  @Override
+  public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
+    List<Object> reply =
+        call(contextId, "history", "", "", Long.toString(afterVersion), Integer.toString(maxDeltas));
+    if (reply.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new History(
+            parseLong(reply.get(0)), parseLong(reply.get(1)), records(contextId, reply.get(2))));
+  }
+
+  private Optional<DeltaRecord> newestDelta(String contextId) {
+    return history(contextId, 0, 0)
+        .flatMap(head -> history(contextId, head.version() - 1, 1))
+        .flatMap(h -> h.deltas().stream().reduce((a, b) -> b));
+  }
+
+  // ---- writes ----
+
+  @Override
+  public CommitResult commit(Commit commit) {
+    String id = commit.contextId();
+    Known held = known.get(id);
+    boolean create = commit.expectedVersion() == 0;
+    // The epoch makes "version n" mean one incarnation of the context: a copy held from before a
+    // delete and re-create (or a restore) must not pass the version check by coincidence.
+    String epoch =
+        create
+            ? newEpoch()
+            : held != null && held.context.version() == commit.expectedVersion() ? held.epoch : "";
+    LeafLayout.Writes writes = LeafLayout.of(commit.delta().delta());
+    List<String> args = new ArrayList<>(13 + writes.deletes().size() + writes.sets().size());
+    args.addAll(
+        Arrays.asList(
+            "commit",
+            held == null ? "" : Long.toString(held.context.version()),
+            held == null ? "" : held.epoch,
+            Long.toString(commit.expectedVersion()),
+            epoch,
+            Long.toString(commit.context().version()),
+            Long.toString(commit.context().insertedAt()),
+            Integer.toString(commit.maxDeltas()),
+            JsonCodec.deltaMessage(commit.delta()),
+            keys.channel(id),
+            id,
+            MAX_CATCH_UP,
+            Integer.toString(writes.deletes().size())));
+    args.addAll(writes.deletes());
+    args.addAll(writes.sets());
+    List<Object> reply = call(id, args.toArray(new String[0]));
+    if ("ok".equals(reply.get(0))) {
+      remember(new Known(commit.context(), (String) reply.get(1)));
+      return CommitResult.COMMITTED;
+    }
+    if (reply.size() < 2) {
+      known.remove(id);
+      return new CommitResult.Conflict(Optional.empty());
+    }
+    @SuppressWarnings("unchecked")
+    List<Object> head = (List<Object>) reply.get(1);
+    return new CommitResult.Conflict(Optional.of(remember(readHead(id, head, held)).context));
+  }
+
+  @Override
+  public void restore(Context context) {
+    String epoch = newEpoch();
+    List<String> args =
+        new ArrayList<>(
+            Arrays.asList(
+                "restore",
+                "",
+                "",
+                Long.toString(context.version()),
+                Long.toString(context.insertedAt()),
+                epoch,
+                context.contextId()));
+    args.addAll(LeafLayout.fieldsOf(context.data()));
+    call(context.contextId(), args.toArray(new String[0]));
+    remember(new Known(context, epoch));
+  }
+
+  @Override
+  public boolean delete(String contextId) {
+    return deleteAt(contextId, "");
+  }
+
+  @Override
+  public boolean deleteIfVersion(String contextId, long version) {
+    return deleteAt(contextId, Long.toString(version));
+  }
+
+  private boolean deleteAt(String contextId, String version) {
+    boolean deleted = parseLong(call(contextId, "delete", "", "", version).get(0)) == 1;
+    if (deleted) {
+      known.remove(contextId);
+    }
+    return deleted;
+  }
+
+  @Override
+  public long deleteDeltasBefore(String contextId, long insertedBefore) {
+    return parseLong(call(contextId, "trim", "", "", Long.toString(insertedBefore)).get(0));
+  }
+
+  // ---- listing ----
+
+  /**
+   * Lists contexts with SCAN over their meta keys (on every master of a cluster), then reads their
+   * heads in one pipelined batch. The cursor carries the node, its SCAN cursor and the keys a SCAN
+   * step found beyond {@code limit}. SCAN returns every key that exists for the whole listing; a
+   * key may come twice only if Redis resizes its key table meanwhile.
+   */
+  @Override
+  public ContextPage listContexts(String cursor, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    ListCursor at = cursor == null ? ListCursor.START : ListCursor.parse(cursor);
+    Set<String> tags = new LinkedHashSet<>(at.pending);
+    String node = at.node;
+    String scan = at.scan;
+    List<String> nodes = link.scanNodes();
+    ScanArgs args = ScanArgs.Builder.matches(keys.metaPattern()).limit(Math.max(100, limit));
+    for (int calls = 0; tags.size() < limit && calls < MAX_SCANS_PER_PAGE; calls++) {
+      if (scan == null) {
+        node = nextNode(nodes, node);
+        if (node == null) {
+          break;
+        }
+        scan = "0";
+      }
+      KeyScanCursor<String> step;
+      try {
+        step = script.await(link.node(node).scan(ScanCursor.of(scan), args), "SCAN");
+      } catch (RedisException e) {
+        throw new BackendException("Redis SCAN failed: " + e.getMessage(), e);
+      }
+      step.getKeys().forEach(key -> tags.add(keys.tagOfMeta(key)));
+      scan = step.isFinished() ? null : step.getCursor();
+    }
+    List<String> all = new ArrayList<>(tags);
+    List<String> page = all.subList(0, Math.min(limit, all.size()));
+    List<String> pending = all.subList(page.size(), all.size());
+    boolean done = pending.isEmpty() && scan == null && nextNode(nodes, node) == null;
+    return new ContextPage(
+        heads(page), done ? null : new ListCursor(node, scan, List.copyOf(pending)).toString());
+  }
+
+  private List<ContextInfo> heads(List<String> tags) {
+    List<RedisFuture<List<KeyValue<String, String>>>> replies = new ArrayList<>(tags.size());
+    for (String tag : tags) {
+      replies.add(link.commands().hmget(keys.meta(tag), "v", "at"));
+    }
+    List<ContextInfo> infos = new ArrayList<>(tags.size());
+    for (int i = 0; i < tags.size(); i++) {
+      List<KeyValue<String, String>> head = script.await(replies.get(i), "HMGET");
+      if (head.get(0).hasValue() && head.get(1).hasValue()) {
+        infos.add(
+            new ContextInfo(
+                Keys.idOfTag(tags.get(i)),
+                Long.parseLong(head.get(0).getValue()),
+                Long.parseLong(head.get(1).getValue())));
+      }
+    }
+    return infos;
+  }
+
+  /** The first node after {@code node} in {@code nodes} (sorted); {@code ""} is before all. */
+  private static String nextNode(List<String> nodes, String node) {
+    for (String candidate : nodes) {
+      if (candidate.compareTo(node) > 0) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Where a listing goes on: {@code node|scanCursor|tag,tag…}; a {@code null} scan cursor ({@code
+   * -} in text) means that node is finished.
+   */
+  private record ListCursor(String node, String scan, List<String> pending) {
+    static final ListCursor START = new ListCursor("", null, List.of());
+
+    static ListCursor parse(String text) {
+      String[] parts = text.split("\\|", -1);
+      if (parts.length != 3) {
+        throw new IllegalArgumentException("not a cursor of this backend: '" + text + "'");
+      }
+      return new ListCursor(
+          parts[0],
+          parts[1].equals("-") ? null : parts[1],
+          parts[2].isEmpty() ? List.of() : List.of(parts[2].split(",")));
+    }
+
+    @Override
+    public String toString() {
+      return node + "|" + (scan == null ? "-" : scan) + "|" + String.join(",", pending);
+    }
+  }
+
+  // ---- push ----
+
+  /**
+   * Delivers the deltas committed to the context by any node, through Redis pub/sub, on this
+   * backend's dispatcher thread. Returns once Redis has confirmed the subscription.
+   *
+   * @throws BackendException if Redis cannot be reached
+   */
+  @Override
+  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
+    Objects.requireNonNull(sink, "sink");
+    return feed.subscribe(contextId, sink);
+  }
+
+  /** Closes the connections and stops the dispatcher thread. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    feed.close();
+    link.close();
+    known.clear();
+  }
+
+  // ---- helpers ----
+
+  /** The newest known copy of a context, tagged with its incarnation. */
+  private record Known(Context context, String epoch) {}
+
+  private List<Object> call(String contextId, String... args) {
+    if (closed) {
+      throw new IllegalStateException("this RedisBackend is closed");
+    }
+    return script.call(link.commands(), keys.of(contextId), args);
+  }
+
+  /**
+   * The context a head reply ({@code same|deltas|full, version, insertedAt, epoch, payload})
+   * describes, given the copy the caller sent the version of.
+   */
+  private static Known readHead(String contextId, List<Object> reply, Known held) {
+    String kind = (String) reply.get(0);
+    long version = parseLong(reply.get(1));
+    long insertedAt = parseLong(reply.get(2));
+    String epoch = (String) reply.get(3);
+    switch (kind) {
+      case "same":
+        return held;
+      case "deltas":
+        Map<String, Object> data = held.context.data();
+        for (DeltaRecord record : records(contextId, reply.get(4))) {
+          data = record.delta().applyTo(data);
+        }
+        return new Known(new Context(contextId, version, data, insertedAt), epoch);
+      case "full":
+        return new Known(
+            new Context(contextId, version, LeafLayout.rebuild((List<?>) reply.get(4)), insertedAt),
+            epoch);
+      default:
+        throw new BackendException("unexpected reply from the chord script: " + reply);
+    }
+  }
+
+  /** Delta records from XRANGE entries: {@code [id, [at, <at>, d, <message>]]}. */
+  private static List<DeltaRecord> records(String contextId, Object entries) {
+    List<DeltaRecord> out = new ArrayList<>();
+    for (Object entry : (List<?>) entries) {
+      List<?> fields = (List<?>) ((List<?>) entry).get(1);
+      out.add(JsonCodec.readDeltaMessage(contextId, (String) fields.get(3)));
+    }
+    return out;
+  }
+
+  /**
+   * Keeps {@code now} as the known copy unless a newer one of the same incarnation is held, and
+   * bounds the number of copies held.
+   */
+  private Known remember(Known now) {
+    if (cacheSize == 0) {
+      return now;
+    }
+    known.merge(
+        now.context.contextId(),
+        now,
+        (old, fresh) ->
+            old.epoch.equals(fresh.epoch) && old.context.version() > fresh.context.version()
+                ? old
+                : fresh);
+    if (known.size() > cacheSize) {
+      // Arbitrary eviction: the copies are hints, any one may go.
+      var it = known.keySet().iterator();
+      while (known.size() > cacheSize && it.hasNext()) {
+        String victim = it.next();
+        if (!victim.equals(now.context.contextId())) {
+          it.remove();
+        }
+      }
+    }
+    return now;
+  }
+
+  private static String newEpoch() {
+    return Long.toHexString(ThreadLocalRandom.current().nextLong());
+  }
+
+  private static long parseLong(Object value) {
+    return value instanceof Long l ? l : Long.parseLong((String) value);
+  }
+
+  /**
+   * Configures a {@link RedisBackend}; start from {@link RedisBackend#builder} or {@link
+   * RedisBackend#clusterBuilder}. Values are checked when set.
+   */
+  public static final class Builder {
+    private final List<RedisURI> uris;
+    private final boolean cluster;
+    private String keyPrefix = DEFAULT_KEY_PREFIX;
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private int cacheSize = DEFAULT_CACHE_SIZE;
+
+    private Builder(List<RedisURI> uris, boolean cluster) {
+      this.uris = uris;
+      this.cluster = cluster;
+    }
+
+    /**
+     * The first part of every key and channel name (default {@code chord}): keys are {@code
+     * <prefix>:{<tag>}:meta|data|log}. Lets several applications share one Redis.
+     *
+     * @throws IllegalArgumentException if empty or containing a brace
+     */
+    public Builder keyPrefix(String prefix) {
+      new Keys(prefix);
+      this.keyPrefix = prefix;
+      return this;
+    }
+
+    /**
+     * How long a command, or a connection attempt, may take before it fails with {@link
+     * BackendException} (default 2 s).
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder timeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * How many contexts' newest copies to keep (default 10,000); 0 keeps none, so every read
+     * transfers the whole context and {@link RedisBackend#getForCommit} always reads.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder cacheSize(int contexts) {
+      if (contexts < 0) {
+        throw new IllegalArgumentException("cacheSize must be at least 0, was " + contexts);
+      }
+      this.cacheSize = contexts;
+      return this;
+    }
+
+    /**
+     * Connects.
+     *
+     * @throws BackendException if Redis cannot be reached within the timeout
+     */
+    public RedisBackend build() {
+      RedisLink link;
+      try {
+        link =
+            cluster
+                ? new RedisLink.Cluster(uris, timeout)
+                : new RedisLink.Standalone(uris.get(0), timeout);
+      } catch (RedisException e) {
+        throw new BackendException("cannot connect to Redis at " + uris + ": " + e.getMessage(), e);
+      }
+      return new RedisBackend(link, this);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+-- Chord's one server-side script: every operation on one context runs here, atomically.
+--
+-- KEYS[1] meta  hash   v (version), at (insertedAt), e (epoch: changes on create and restore), id
+-- KEYS[2] data  hash   JSON Pointer of every node of the context -> typed JSON ('{}' marks a map)
+-- KEYS[3] log   stream one entry per stored delta, ID '<version>-0', fields at, d (the message)
+-- All three share the hash tag of the context, so one script call touches one cluster slot.
+--
+-- Every reply is an array (empty: the context does not exist). ARGV[1] is the operation, ARGV[2] and ARGV[3] the version and epoch the caller already holds
+-- ('' if none): replies that carry the context send only what the caller lacks.
+-- Versions are compared as strings, so they are exact at any size; arithmetic on them (how far
+-- behind a caller is) only decides how much to send, never what is stored.
+
+local meta, data, log = KEYS[1], KEYS[2], KEYS[3]
+local op, knownVersion, knownEpoch = ARGV[1], ARGV[2], ARGV[3]
+
+-- Lua's unpack() is limited to a few thousand values: write long argument lists in chunks.
+local CHUNK = 1000
+local function chunked(command, key, first, last, step)
+  local i = first
+  while i <= last do
+    local j = math.min(i + CHUNK * step - 1, last)
+    redis.call(command, key, unpack(ARGV, i, j))
+    i = j + 1
+  end
+end
+
+-- The context as the caller needs it: 'same' if it holds the head, 'deltas' if the log has every
+-- version after the one it holds (at most maxBehind of them), else 'full' with every node.
+local function head(v, at, e, maxBehind)
+  if knownEpoch == e and knownVersion ~= '' then
+    if knownVersion == v then
+      return {'same', v, at, e}
+    end
+    local behind = tonumber(v) - tonumber(knownVersion)
+    if behind > 0 and behind <= maxBehind then
+      -- The log is a contiguous run ending at v: 'behind' entries above knownVersion are exactly
+      -- the versions the caller lacks.
+      local entries = redis.call('XRANGE', log, '(' .. knownVersion .. '-0', '+', 'COUNT', behind)
+      if #entries == behind then
+        return {'deltas', v, at, e, entries}
+      end
+    end
+  end
+  return {'full', v, at, e, redis.call('HGETALL', data)}
+end
+
+local function drop()
+  return redis.call('DEL', meta, data, log)
+end
+
+if op == 'get' then
+  local h = redis.call('HMGET', meta, 'v', 'at', 'e')
+  if not h[1] then
+    return {}
+  end
+  return head(h[1], h[2], h[3], tonumber(ARGV[4]))
+
+elseif op == 'commit' then
+  -- ARGV: 4 expected version ('0': create), 5 epoch the caller based its write on ('' to skip the
+  -- check; on create: the new epoch), 6 new version, 7 insertedAt, 8 max deltas, 9 message,
+  -- 10 channel, 11 context id, 12 max deltas in a conflict reply, 13 number of fields to delete,
+  -- then those fields, then field/value pairs to set.
+  local h = redis.call('HMGET', meta, 'v', 'at', 'e')
+  local expected, epoch = ARGV[4], ARGV[5]
+  if expected == '0' then
+    if h[1] then
+      return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]))}
+    end
+    -- Leftovers of an interrupted history must not leak into a new context.
+    drop()
+    redis.call('HSET', meta, 'id', ARGV[11], 'e', epoch)
+  elseif h[1] ~= expected or (epoch ~= '' and h[3] ~= epoch) then
+    if not h[1] then
+      return {'conflict'}
+    end
+    return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]))}
+  else
+    epoch = h[3]
+  end
+  local deletes = tonumber(ARGV[13])
+  if deletes > 0 then
+    chunked('HDEL', data, 14, 13 + deletes, 1)
+  end
+  if #ARGV > 13 + deletes then
+    chunked('HSET', data, 14 + deletes, #ARGV, 2)
+  end
+  redis.call('HSET', meta, 'v', ARGV[6], 'at', ARGV[7])
+  redis.call('XADD', log, 'MAXLEN', ARGV[8], ARGV[6] .. '-0', 'at', ARGV[7], 'd', ARGV[9])
+  redis.call('PUBLISH', ARGV[10], ARGV[9])
+  return {'ok', epoch}
+
+elseif op == 'history' then
+  -- ARGV: 4 after version, 5 max deltas. Reply: version, insertedAt, entries after that version.
+  local h = redis.call('HMGET', meta, 'v', 'at')
+  if not h[1] then
+    return {}
+  end
+  local behind = tonumber(h[1]) - tonumber(ARGV[4])
+  local entries = {}
+  if behind >= 1 and behind <= tonumber(ARGV[5]) then
+    entries = redis.call('XRANGE', log, '(' .. ARGV[4] .. '-0', '+', 'COUNT', behind)
+  end
+  return {h[1], h[2], entries}
+
+elseif op == 'restore' then
+  -- ARGV: 4 version, 5 insertedAt, 6 new epoch, 7 context id, then field/value pairs.
+  drop()
+  if #ARGV > 7 then
+    chunked('HSET', data, 8, #ARGV, 2)
+  end
+  redis.call('HSET', meta, 'v', ARGV[4], 'at', ARGV[5], 'e', ARGV[6], 'id', ARGV[7])
+  return {1}
+
+elseif op == 'delete' then
+  -- ARGV: 4 the version it must be at, '' for any.
+  local v = redis.call('HGET', meta, 'v')
+  if not v or (ARGV[4] ~= '' and v ~= ARGV[4]) then
+    return {0}
+  end
+  drop()
+  return {1}
+
+elseif op == 'trim' then
+  -- ARGV: 4 insertedBefore. Drops the oldest entries while they are older than that.
+  local cutoff = tonumber(ARGV[4])
+  local dropped = 0
+  while true do
+    local entries = redis.call('XRANGE', log, '-', '+', 'COUNT', 100)
+    local old = {}
+    for _, entry in ipairs(entries) do
+      -- Fields are written as at, d: entry[2][2] is insertedAt.
+      if tonumber(entry[2][2]) >= cutoff then
+        break
+      end
+      old[#old + 1] = entry[1]
+    end
+    if #old > 0 then
+      redis.call('XDEL', log, unpack(old))
+      dropped = dropped + #old
+    end
+    if #old < 100 then
+      return {dropped}
+    end
+  end
+end
+return redis.error_reply('unknown chord operation ' .. tostring(op))
