@@ -1,0 +1,415 @@
+package dev.chord.server;
+
+import dev.chord.Chord;
+import dev.chord.memory.InMemoryBackend;
+import dev.chord.spi.Backend;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.websocket.WsCloseContext;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsConnectContext;
+import io.javalin.websocket.WsContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Chord sync server: the HTTP API, WebSocket push, the browser client and the demo, over
+ * one {@link Chord} that it owns.
+ *
+ * <pre>{@code
+ * try (ChordServer server = ChordServer.builder().port(0).start()) {
+ *   System.out.println("listening on " + server.url());
+ * }
+ * }</pre>
+ *
+ * <p>Routes: {@code PUT|PATCH|GET|DELETE /contexts/{id}}, {@code GET /contexts/{id}/sync}, {@code
+ * POST /contexts/{id}/export|restore}, {@code POST /admin/cleanup}, {@code GET /health}, WebSocket
+ * {@code /contexts/{id}/live}, and the static files {@code /} (demo) and {@code /chord-client.js}.
+ * See the module README for the wire formats.
+ */
+public final class ChordServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ChordServer.class);
+
+  private final Chord chord;
+  private final LiveHub hub;
+  private final Javalin app;
+  private final String host;
+  private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
+
+  private ChordServer(Builder b) {
+    ConditionalBackend backend = new ConditionalBackend(b.backend);
+    Chord.Builder chordBuilder =
+        Chord.builder().backend(backend).deltaThreshold(b.deltaThreshold).deltaTtl(b.deltaTtl);
+    if (b.contextTtl != null) {
+      chordBuilder.contextTtl(b.contextTtl).contextAutoDelete(true);
+    }
+    if (b.cleanupInterval != null) {
+      chordBuilder.cleanupInterval(b.cleanupInterval);
+    }
+    if (b.storeDir != null) {
+      try {
+        DirectoryStore store = new DirectoryStore(b.storeDir);
+        chordBuilder.exporter(store).externalProvider(store);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot use store directory " + b.storeDir, e);
+      }
+    }
+    this.chord = chordBuilder.build();
+    this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
+    Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
+    HttpApi api =
+        new HttpApi(
+            chord,
+            backend,
+            hub,
+            access,
+            new Json(b.maxJsonDepth),
+            b.backendName,
+            b.maxBodyBytes,
+            b.maxIdLength);
+    ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
+    this.host = b.host;
+    this.app = Javalin.create(cfg -> configure(cfg, b, api, access, limiter));
+    try {
+      app.start(b.host, b.port);
+    } catch (RuntimeException e) {
+      hub.close();
+      chord.close();
+      throw e;
+    }
+    if (access.open()) {
+      log.warn(
+          "\n*****************************************************************\n"
+              + "* AUTH IS OFF: anyone who can reach {}:{} can read and write  \n"
+              + "* every context. Start with --auth-secret (or CHORD_AUTH_SECRET)\n"
+              + "* to require bearer tokens.                                     \n"
+              + "*****************************************************************",
+          b.host,
+          port());
+    }
+  }
+
+  /** A builder with every default: in-memory backend, 127.0.0.1:7070, auth off. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private void configure(
+      JavalinConfig cfg, Builder b, HttpApi api, Access access, ConnectionLimiter limiter) {
+    cfg.startup.showJavalinBanner = false;
+    cfg.http.maxRequestSize = b.maxBodyBytes;
+    cfg.http.prefer405over404 = true;
+    cfg.staticFiles.add("/public", Location.CLASSPATH);
+    cfg.jetty.modifyWebSocketServletFactory(
+        factory -> {
+          factory.setMaxTextMessageSize(b.wsMaxMessageBytes);
+          factory.setMaxBinaryMessageSize(b.wsMaxMessageBytes);
+          factory.setIdleTimeout(Duration.ofMinutes(2));
+        });
+
+    var routes = cfg.routes;
+    routes.get("/health", api::health);
+    routes.put("/contexts/{id}", api::put);
+    routes.patch("/contexts/{id}", api::patch);
+    routes.get("/contexts/{id}", api::get);
+    routes.delete("/contexts/{id}", api::delete);
+    routes.get("/contexts/{id}/sync", api::sync);
+    routes.post("/contexts/{id}/export", api::export);
+    routes.post("/contexts/{id}/restore", api::restore);
+    routes.post("/admin/cleanup", api::cleanup);
+
+    routes.wsBeforeUpgrade(
+        "/contexts/{id}/live",
+        ctx -> {
+          String id = api.contextId(ctx.pathParam("id"));
+          String token = Access.bearer(ctx.header("Authorization"));
+          access.require(token != null ? token : ctx.queryParam("token"), id, Right.READ);
+          HttpApi.clientVersion(ctx.queryParam("version"));
+          WireFormat.parse(ctx.queryParam("format"));
+          if (!limiter.hasRoom(ctx.ip())) {
+            throw new ApiException(
+                429, "too_many_connections", "too many live connections from " + ctx.ip());
+          }
+        });
+    routes.ws("/contexts/{id}/live", ws -> live(ws, limiter));
+
+    // Javalin's own 404/405 are HttpResponseExceptions with a default text renderer of their own;
+    // naming the class takes them over so that every error is JSON.
+    routes.exception(io.javalin.http.HttpResponseException.class, HttpApi::fail);
+    routes.exception(Exception.class, HttpApi::fail);
+  }
+
+  private void live(WsConfig ws, ConnectionLimiter limiter) {
+    ws.onConnect(ctx -> connect(ctx, limiter));
+    ws.onClose(ctx -> disconnect(ctx, limiter));
+    ws.onMessage(ctx -> {}); // clients only listen; Jetty enforces the size limit
+  }
+
+  private void connect(WsConnectContext ctx, ConnectionLimiter limiter) {
+    String address = address(ctx.session.getRemoteSocketAddress());
+    if (!limiter.acquire(address)) {
+      ctx.closeSession(1008, "too many live connections from " + address);
+      return;
+    }
+    ctx.attribute("chord.address", address);
+    sessions.add(ctx);
+    Session session = ctx.session;
+    LiveConnection.Sink sink =
+        new LiveConnection.Sink() {
+          @Override
+          public void send(String text, Runnable done, java.util.function.Consumer<Throwable> failed) {
+            session.sendText(text, Callback.from(done, failed));
+          }
+
+          @Override
+          public void close(int code, String reason) {
+            session.close(code, reason, Callback.NOOP);
+          }
+        };
+    try {
+      LiveConnection connection =
+          hub.open(
+              ctx.pathParam("id"),
+              WireFormat.parse(ctx.queryParam("format")),
+              HttpApi.clientVersion(ctx.queryParam("version")),
+              sink);
+      ctx.attribute("chord.connection", connection);
+      ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
+    } catch (RuntimeException e) {
+      log.warn("live connection to '{}' failed", ctx.pathParam("id"), e);
+      ctx.closeSession(1011, "cannot read the context; reconnect later");
+    }
+  }
+
+  private void disconnect(WsCloseContext ctx, ConnectionLimiter limiter) {
+    sessions.remove(ctx);
+    LiveConnection connection = ctx.attribute("chord.connection");
+    if (connection != null) {
+      hub.close(connection);
+    }
+    String address = ctx.attribute("chord.address");
+    if (address != null) {
+      limiter.release(address);
+    }
+  }
+
+  private static String address(SocketAddress socket) {
+    return socket instanceof InetSocketAddress inet && inet.getAddress() != null
+        ? inet.getAddress().getHostAddress()
+        : String.valueOf(socket);
+  }
+
+  /** The port the server listens on (the one chosen, if it was started on port 0). */
+  public int port() {
+    return app.port();
+  }
+
+  /** The base URL, such as {@code http://127.0.0.1:7070}. */
+  public String url() {
+    String shown = host.contains(":") ? "[" + host + "]" : host;
+    return "http://" + shown + ":" + port();
+  }
+
+  /** The {@link Chord} this server serves; closed with the server. */
+  public Chord chord() {
+    return chord;
+  }
+
+  /** Closes every live WebSocket connection, as a restart would: clients reconnect and catch up. */
+  void disconnectAll() {
+    for (WsContext ctx : sessions) {
+      ctx.closeSession(1012, "server restarting");
+    }
+  }
+
+  /** Stops the server, closes live connections, then the Chord and its backend. */
+  @Override
+  public void close() {
+    try {
+      app.stop();
+    } finally {
+      hub.close();
+      chord.close();
+    }
+  }
+
+  /**
+   * Configures a {@link ChordServer}. Every setting is optional and checked when set.
+   */
+  public static final class Builder {
+    private Backend backend;
+    private String backendName = "memory";
+    private String host = "127.0.0.1";
+    private int port = 7070;
+    private int deltaThreshold = 100;
+    private Duration deltaTtl = Duration.ofHours(24);
+    private Duration contextTtl;
+    private Duration cleanupInterval;
+    private Path storeDir;
+    private String authSecret;
+    private Clock clock = Clock.systemUTC();
+    private int maxBodyBytes = 1024 * 1024;
+    private int maxJsonDepth = 32;
+    private int maxIdLength = 128;
+    private int wsMaxMessageBytes = 4096;
+    private int wsQueueLimit = 64;
+    private int maxMergedChanges = 1000;
+    private int maxConnectionsPerIp = 64;
+
+    private Builder() {}
+
+    /**
+     * Where contexts are stored (default: a new in-memory backend); the server closes it.
+     *
+     * @param name shown by {@code GET /health}, such as {@code redis}
+     */
+    public Builder backend(Backend backend, String name) {
+      this.backend = Objects.requireNonNull(backend, "backend");
+      this.backendName = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** The address to bind (default {@code 127.0.0.1}: this machine only). */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The port (default 7070; 0 picks a free one, see {@link ChordServer#port()}). */
+    public Builder port(int port) {
+      this.port = range(port, 0, 65535, "port");
+      return this;
+    }
+
+    /** See {@link Chord.Builder#deltaThreshold}; default 100. */
+    public Builder deltaThreshold(int deltas) {
+      this.deltaThreshold = range(deltas, 1, Integer.MAX_VALUE, "deltaThreshold");
+      return this;
+    }
+
+    /** See {@link Chord.Builder#deltaTtl}; default 24 h. */
+    public Builder deltaTtl(Duration ttl) {
+      this.deltaTtl = positive(ttl, "deltaTtl");
+      return this;
+    }
+
+    /** Deletes contexts not changed for this long, at cleanup (default: keep them). */
+    public Builder contextTtl(Duration ttl) {
+      this.contextTtl = positive(ttl, "contextTtl");
+      return this;
+    }
+
+    /** Runs cleanup this often (default: only on {@code POST /admin/cleanup}). */
+    public Builder cleanupInterval(Duration interval) {
+      this.cleanupInterval = positive(interval, "cleanupInterval");
+      return this;
+    }
+
+    /** The directory that export writes to and restore reads from (default: none, 501). */
+    public Builder storeDir(Path dir) {
+      this.storeDir = Objects.requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /**
+     * Requires bearer tokens signed with this secret (default: none, the server is open).
+     *
+     * @throws IllegalArgumentException if shorter than {@value Tokens#MIN_SECRET_LENGTH} chars
+     */
+    public Builder authSecret(String secret) {
+      Tokens.key(secret);
+      this.authSecret = secret;
+      return this;
+    }
+
+    /** The time source for token expiry (default: system clock). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The largest request body, in bytes (default 1 MiB); larger ones get 413. */
+    public Builder maxBodyBytes(int bytes) {
+      this.maxBodyBytes = range(bytes, 2, Integer.MAX_VALUE - 1, "maxBodyBytes");
+      return this;
+    }
+
+    /** The deepest JSON nesting accepted in a body (default 32, at most 64); deeper gets 400. */
+    public Builder maxJsonDepth(int depth) {
+      this.maxJsonDepth = range(depth, 1, dev.chord.spi.Snapshots.MAX_DEPTH, "maxJsonDepth");
+      return this;
+    }
+
+    /** The longest context id accepted (default 128, at most 512); longer gets 400. */
+    public Builder maxIdLength(int chars) {
+      this.maxIdLength = range(chars, 1, Chord.MAX_CONTEXT_ID_LENGTH, "maxIdLength");
+      return this;
+    }
+
+    /** The largest message a WebSocket client may send (default 4 KiB); larger closes it. */
+    public Builder wsMaxMessageBytes(int bytes) {
+      this.wsMaxMessageBytes = range(bytes, 16, Integer.MAX_VALUE, "wsMaxMessageBytes");
+      return this;
+    }
+
+    /** Messages queued per live connection before they are merged (default 64). */
+    public Builder wsQueueLimit(int messages) {
+      this.wsQueueLimit = range(messages, 1, 1_000_000, "wsQueueLimit");
+      return this;
+    }
+
+    /** The most changes a merged patch may have before a full context replaces it (default 1000). */
+    public Builder maxMergedChanges(int changes) {
+      this.maxMergedChanges = range(changes, 1, Integer.MAX_VALUE, "maxMergedChanges");
+      return this;
+    }
+
+    /** Live connections allowed per client address (default 64); more get 429. */
+    public Builder maxConnectionsPerIp(int connections) {
+      this.maxConnectionsPerIp = range(connections, 1, Integer.MAX_VALUE, "maxConnectionsPerIp");
+      return this;
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @throws io.javalin.util.JavalinBindException if the port is taken
+     */
+    public ChordServer start() {
+      if (backend == null) {
+        backend = InMemoryBackend.create();
+      }
+      return new ChordServer(this);
+    }
+
+    private static int range(int value, int min, int max, String name) {
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(
+            name + " must be between " + min + " and " + max + ", was " + value);
+      }
+      return value;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,350 @@
+package dev.chord.server;
+
+import dev.chord.BackendException;
+import dev.chord.Chord;
+import dev.chord.ChordConfigurationException;
+import dev.chord.ChordException;
+import dev.chord.CleanupReport;
+import dev.chord.ContextNotFoundException;
+import dev.chord.ContextUpdate;
+import dev.chord.DeltaRecord;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP handlers and the mapping of failures to JSON errors. Every limit and permission is
+ * checked before anything is written, so a refused request stores nothing.
+ */
+final class HttpApi {
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+  /** Context ids: letters, digits and {@code . _ : ~ -}; no slash, space or control character. */
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:~-]+");
+  private static final Pattern VERSION_TAG = Pattern.compile("(?:W/)?\"?(\\d{1,18})\"?");
+
+  private final Chord chord;
+  private final ConditionalBackend backend;
+  private final LiveHub hub;
+  private final Access access;
+  private final Json json;
+  private final String backendName;
+  private final int maxBodyBytes;
+  private final int maxIdLength;
+
+  HttpApi(
+      Chord chord,
+      ConditionalBackend backend,
+      LiveHub hub,
+      Access access,
+      Json json,
+      String backendName,
+      int maxBodyBytes,
+      int maxIdLength) {
+    this.chord = chord;
+    this.backend = backend;
+    this.hub = hub;
+    this.access = access;
+    this.json = json;
+    this.backendName = backendName;
+    this.maxBodyBytes = maxBodyBytes;
+    this.maxIdLength = maxIdLength;
+  }
+
+  // ---- handlers ----
+
+  void put(Context ctx) {
+    String id = authorized(ctx, Right.WRITE);
+    WireFormat format = WireFormat.parse(ctx.queryParam("format"));
+    Long ifMatch = ifMatch(ctx);
+    Map<String, Object> body = body(ctx);
+    ContextUpdate update = conditionally(ifMatch, () -> chord.setContext(id, body));
+    boolean created = update.changed() && update.context().version() == 1;
+    respondUpdate(ctx.status(created ? 201 : 200), update, format);
+  }
+
+  void patch(Context ctx) {
+    String id = authorized(ctx, Right.WRITE);
+    WireFormat format = WireFormat.parse(ctx.queryParam("format"));
+    Long ifMatch = ifMatch(ctx);
+    Map<String, Object> body = body(ctx);
+    respondUpdate(ctx, conditionally(ifMatch, () -> chord.updateContext(id, body)), format);
+  }
+
+  void get(Context ctx) {
+    String id = authorized(ctx, Right.READ);
+    dev.chord.Context context =
+        chord.getContext(id).orElseThrow(() -> new ContextNotFoundException(id));
+    ctx.header("ETag", etag(context.version()));
+    send(ctx, Messages.context(context));
+  }
+
+  void sync(Context ctx) {
+    String id = authorized(ctx, Right.READ);
+    WireFormat format = WireFormat.parse(ctx.queryParam("format"));
+    Long version = clientVersion(ctx.queryParam("version"));
+    send(ctx, Messages.sync(chord.syncContext(id, version), format));
+  }
+
+  void delete(Context ctx) {
+    String id = authorized(ctx, Right.WRITE);
+    chord.deleteContext(id);
+    hub.resync(id);
+    ctx.status(204);
+  }
+
+  void export(Context ctx) {
+    String id = authorized(ctx, Right.ADMIN);
+    chord.exportContext(id);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("contextId", id);
+    out.put("exported", true);
+    send(ctx, out);
+  }
+
+  void restore(Context ctx) {
+    String id = authorized(ctx, Right.ADMIN);
+    dev.chord.Context restored = chord.restoreContext(id);
+    hub.resync(id);
+    ctx.header("ETag", etag(restored.version()));
+    send(ctx, Messages.context(restored));
+  }
+
+  void cleanup(Context ctx) {
+    access.require(Access.bearer(ctx.header("Authorization")), null, Right.ADMIN);
+    String limit = ctx.queryParam("limit");
+    CleanupReport report;
+    if (limit == null) {
+      report = chord.cleanup();
+    } else {
+      report = chord.cleanup(positiveInt(limit, "limit"));
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("contextsDeleted", report.contextsDeleted());
+    out.put("deltasDeleted", report.deltasDeleted());
+    send(ctx, out);
+  }
+
+  void health(Context ctx) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("backend", backendName);
+    out.put("auth", access.open() ? "open" : "token");
+    out.put("liveConnections", hub.connectionCount());
+    try {
+      chord.getContext("health:probe");
+      out.put("status", "ok");
+      ctx.status(200);
+    } catch (BackendException e) {
+      out.put("status", "unavailable");
+      out.put("message", e.getMessage());
+      ctx.status(503);
+    }
+    send(ctx, out);
+  }
+
+  // ---- request parts ----
+
+  /** The validated context id of the request, once the caller has {@code right} on it. */
+  private String authorized(Context ctx, Right right) {
+    String id = contextId(ctx.pathParam("id"));
+    access.require(Access.bearer(ctx.header("Authorization")), id, right);
+    return id;
+  }
+
+  /**
+   * {@code raw} if it is a valid context id.
+   *
+   * @throws ApiException 400 otherwise
+   */
+  String contextId(String raw) {
+    if (raw == null || raw.isEmpty()) {
+      throw ApiException.badRequest("the context id is empty");
+    }
+    if (raw.length() > maxIdLength) {
+      throw ApiException.badRequest(
+          "the context id is " + raw.length() + " characters long; the limit is " + maxIdLength);
+    }
+    if (!ID.matcher(raw).matches()) {
+      throw ApiException.badRequest(
+          "the context id may contain only letters, digits and . _ : ~ -");
+    }
+    return raw;
+  }
+
+  /**
+   * The {@code version} query parameter: {@code null} when absent.
+   *
+   * @throws ApiException 400 unless it is a whole number of at least 0
+   */
+  static Long clientVersion(String raw) {
+    if (raw == null || raw.isEmpty()) {
+      return null;
+    }
+    try {
+      long version = Long.parseLong(raw);
+      if (version >= 0) {
+        return version;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw ApiException.badRequest("version must be a whole number ≥ 0, was '" + raw + "'");
+  }
+
+  private static Long ifMatch(Context ctx) {
+    String raw = ctx.header("If-Match");
+    if (raw == null) {
+      return null;
+    }
+    var matcher = VERSION_TAG.matcher(raw.trim());
+    if (!matcher.matches()) {
+      throw ApiException.badRequest(
+          "If-Match must be a version such as 7 or \"7\" (0: the context must not exist), was '"
+              + raw + "'");
+    }
+    return Long.parseLong(matcher.group(1));
+  }
+
+  private Map<String, Object> body(Context ctx) {
+    String type = ctx.contentType();
+    if (type != null && !type.toLowerCase(Locale.ROOT).contains("json")) {
+      throw new ApiException(
+          415, "unsupported_media_type", "send JSON (Content-Type: application/json), not " + type);
+    }
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > maxBodyBytes) {
+      throw tooLarge();
+    }
+    byte[] bytes;
+    try (InputStream in = ctx.bodyInputStream()) {
+      bytes = in.readNBytes(maxBodyBytes + 1);
+    } catch (IOException e) {
+      throw ApiException.badRequest("could not read the request body: " + e.getMessage());
+    }
+    if (bytes.length > maxBodyBytes) {
+      throw tooLarge();
+    }
+    return json.readObject(bytes);
+  }
+
+  private ApiException tooLarge() {
+    return new ApiException(
+        413, "payload_too_large", "the request body is larger than " + maxBodyBytes + " bytes");
+  }
+
+  private static int positiveInt(String raw, String name) {
+    try {
+      int value = Integer.parseInt(raw);
+      if (value >= 1) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw ApiException.badRequest(name + " must be a whole number ≥ 1, was '" + raw + "'");
+  }
+
+  // ---- writes and responses ----
+
+  private ContextUpdate conditionally(Long ifMatch, Supplier<ContextUpdate> write) {
+    if (ifMatch == null) {
+      return write.get();
+    }
+    ContextUpdate update = backend.expecting(ifMatch, write);
+    if (!update.changed() && update.context().version() != ifMatch) {
+      // Nothing to write, so no commit was checked: the version must still match.
+      throw new ConditionalBackend.VersionConflict(update.context().version());
+    }
+    return update;
+  }
+
+  private static void respondUpdate(Context ctx, ContextUpdate update, WireFormat format) {
+    DeltaRecord record = update.deltaRecord();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("context", Messages.context(update.context()));
+    out.put("delta", record == null ? null : format.format(record));
+    out.put("changed", update.changed());
+    ctx.header("ETag", etag(update.context().version()));
+    send(ctx, out);
+  }
+
+  private static String etag(long version) {
+    return "\"" + version + "\"";
+  }
+
+  private static void send(Context ctx, Object body) {
+    ctx.contentType("application/json").result(Json.writeBytes(body));
+  }
+
+  // ---- errors ----
+
+  /** Renders any failure of a request as a JSON error with the right status. */
+  static void fail(Exception e, Context ctx) {
+    ApiException error = toApiError(e);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("error", error.code());
+    out.put("message", error.getMessage());
+    out.putAll(error.extra());
+    if (error.status() == 401) {
+      ctx.header("WWW-Authenticate", "Bearer");
+    }
+    ctx.status(error.status());
+    send(ctx, out);
+  }
+
+  static ApiException toApiError(Exception e) {
+    if (e instanceof ApiException api) {
+      return api;
+    }
+    if (e instanceof ConditionalBackend.VersionConflict conflict) {
+      return new ApiException(
+          409,
+          "version_conflict",
+          "the context is at version " + conflict.currentVersion() + "; nothing was stored",
+          Map.of("currentVersion", conflict.currentVersion()));
+    }
+    if (e instanceof ContextNotFoundException notFound) {
+      return new ApiException(404, "not_found", "no context '" + notFound.contextId() + "'");
+    }
+    if (e instanceof IllegalArgumentException) {
+      return new ApiException(400, "invalid_data", e.getMessage());
+    }
+    if (e instanceof ChordConfigurationException) {
+      return new ApiException(
+          501, "not_configured", "this server has no context store; start it with --store-dir");
+    }
+    if (e instanceof BackendException) {
+      log.warn("backend failure", e);
+      return new ApiException(503, "backend_unavailable", "storage is unavailable: " + e.getMessage());
+    }
+    if (e instanceof ChordException) {
+      log.warn("context store failure", e);
+      return new ApiException(502, "store_failed", e.getMessage());
+    }
+    if (e instanceof HttpResponseException http) {
+      return new ApiException(http.getStatus(), httpCode(http.getStatus()), http.getMessage());
+    }
+    log.error("unexpected failure", e);
+    return new ApiException(500, "internal_error", "unexpected server error");
+  }
+
+  private static String httpCode(int status) {
+    switch (status) {
+      case 404:
+        return "not_found";
+      case 405:
+        return "method_not_allowed";
+      case 413:
+        return "payload_too_large";
+      default:
+        return status >= 500 ? "internal_error" : "bad_request";
+    }
+  }
+}

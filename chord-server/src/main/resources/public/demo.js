@@ -1,0 +1,188 @@
+// The team-room demo: every window is a participant; edits go out as PATCH/PUT and come back to
+// every window over the live WebSocket. URL parameters: room (default room:demo), name, token.
+import { ChordClient } from "/chord-client.js";
+
+const params = new URLSearchParams(location.search);
+const roomId = params.get("room") || "room:demo";
+const NAMES = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tony"];
+const me = sessionStorage.getItem("chord.me") || `p${Math.random().toString(36).slice(2, 8)}`;
+sessionStorage.setItem("chord.me", me);
+let myName = params.get("name") || sessionStorage.getItem("chord.name") ||
+  NAMES[Math.floor(Math.random() * NAMES.length)];
+sessionStorage.setItem("chord.name", myName);
+
+const client = new ChordClient(roomId, { token: params.get("token") || undefined });
+window.chordDemo = { client, me };
+
+const $ = (id) => document.getElementById(id);
+$("room-id").textContent = roomId;
+$("my-name").value = myName;
+
+// ---- writes ----
+
+function report(error) {
+  console.error(error);
+  $("conn").textContent = error.status ? `error ${error.status}` : "error";
+}
+
+function updateMe(fields) {
+  return client.patch({ participants: { [me]: fields } }).catch(report);
+}
+
+let joined = false;
+async function join() {
+  joined = true;
+  const person = { name: myName, status: $("my-status").value, typing: false, joinedAt: Date.now() };
+  if (client.version === 0) {
+    try {
+      await client.put({ title: "Team room", participants: { [me]: person }, todos: {} }, { ifMatch: 0 });
+      return;
+    } catch (e) {
+      if (e.status !== 409) return report(e); // someone else created the room first: join it
+    }
+  }
+  await updateMe(person);
+}
+
+let typingTimer = null;
+function typing() {
+  if (typingTimer === null) updateMe({ typing: true });
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(stopTyping, 1500);
+}
+function stopTyping() {
+  if (typingTimer === null) return;
+  clearTimeout(typingTimer);
+  typingTimer = null;
+  updateMe({ typing: false });
+}
+
+function addTodo(text) {
+  const id = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+  return client
+    .patch({ todos: { [id]: { text, done: false, by: myName, at: Date.now() } } })
+    .catch(report);
+}
+
+// A PATCH cannot remove a key, so removal replaces the whole room, but only if nobody changed it
+// meanwhile (If-Match); on a conflict it waits for the newer version and tries again.
+async function removeTodo(id) {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const { state, version } = client;
+    if (!state.todos || !(id in state.todos)) return;
+    const todos = { ...state.todos };
+    delete todos[id];
+    try {
+      await client.put({ ...state, todos }, { ifMatch: version });
+      return;
+    } catch (e) {
+      if (e.status !== 409) return report(e);
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+    }
+  }
+}
+
+$("my-status").addEventListener("change", (e) => updateMe({ status: e.target.value }));
+$("my-name").addEventListener("change", (e) => {
+  myName = e.target.value.trim() || myName;
+  sessionStorage.setItem("chord.name", myName);
+  updateMe({ name: myName });
+});
+$("todo-input").addEventListener("input", typing);
+$("todo-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("todo-input").value.trim();
+  if (!text) return;
+  $("todo-input").value = "";
+  stopTyping();
+  addTodo(text);
+});
+$("drop").addEventListener("click", () => client.drop());
+addEventListener("pagehide", () => client.patch({ participants: { [me]: { status: "offline", typing: false } } }));
+
+// ---- rendering ----
+
+const known = new Set();
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  node.append(...children);
+  return node;
+}
+
+function colour(id) {
+  let h = 0;
+  for (const c of id) h = (h * 31 + c.charCodeAt(0)) % 360;
+  return `hsl(${h} 55% 48%)`;
+}
+
+function renderPeople(participants) {
+  const order = { available: 0, busy: 1, away: 2, offline: 3 };
+  const people = Object.entries(participants ?? {}).filter(([, p]) => p && typeof p === "object");
+  people.sort(([, a], [, b]) => (order[a.status] ?? 4) - (order[b.status] ?? 4) ||
+    String(a.name).localeCompare(String(b.name)));
+  $("people").replaceChildren(...people.map(([id, p]) => {
+    const name = String(p.name ?? id);
+    const status = String(p.status ?? "available");
+    const fresh = !known.has(`p:${id}`) && known.size > 0;
+    known.add(`p:${id}`);
+    return el("li", { class: `person ${status === "offline" ? "offline" : ""} ${fresh ? "fresh" : ""}`, "data-id": id, "data-name": name },
+      el("span", { class: "avatar", style: `background:${colour(id)}` }, name.slice(0, 1).toUpperCase()),
+      el("div", {},
+        el("div", { class: "name" }, name, id === me ? el("span", { class: "you" }, " (you)") : ""),
+        el("div", { class: "status" }, el("span", { class: `dot ${status}` }), status)),
+      el("span", { class: `typing ${p.typing && status !== "offline" ? "on" : ""}` }, "typing"));
+  }));
+}
+
+function renderTodos(todos) {
+  const items = Object.entries(todos ?? {}).filter(([, t]) => t && typeof t === "object");
+  items.sort(([, a], [, b]) => (a.at ?? 0) - (b.at ?? 0));
+  $("todo-empty").hidden = items.length > 0;
+  $("todos").replaceChildren(...items.map(([id, t]) => {
+    const fresh = !known.has(`t:${id}`) && known.size > 0;
+    known.add(`t:${id}`);
+    return el("li", { class: `todo ${t.done ? "done" : ""} ${fresh ? "fresh" : ""}`, "data-id": id },
+      el("input", { type: "checkbox", ...(t.done ? { checked: "" } : {}), "aria-label": "done",
+        onchange: () => client.patch({ todos: { [id]: { done: !t.done } } }).catch(report) }),
+      el("span", { class: "text" }, String(t.text ?? "")),
+      el("span", { class: "by" }, t.by ? `by ${t.by}` : ""),
+      el("button", { class: "remove", type: "button", title: "remove", onclick: () => removeTodo(id) }, "×"));
+  }));
+}
+
+function formatBytes(n) {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+function renderFeed(change) {
+  const span = change.type === "patch" ? `${change.fromVersion} → ${change.version}` : `${change.version}`;
+  const row = el("tr", { class: "fresh" },
+    el("td", {}, span), el("td", {}, change.type), el("td", {}, String(change.changes)),
+    el("td", {}, formatBytes(change.bytes)));
+  $("feed").prepend(row);
+  while ($("feed").children.length > 8) $("feed").lastChild.remove();
+}
+
+client.onStatus((status) => {
+  const labels = { connecting: "connecting…", live: "live", waiting: `reconnecting (try ${client.attempt})`, closed: "closed" };
+  $("conn").textContent = labels[status] ?? status;
+  $("conn").className = `pill ${status}`;
+});
+
+client.onChange((state, change) => {
+  $("version").textContent = String(client.version);
+  $("delta-size").textContent = formatBytes(change.bytes);
+  document.title = `Chord · ${state.title ?? "Team room"} · v${client.version}`;
+  renderPeople(state.participants);
+  renderTodos(state.todos);
+  renderFeed(change);
+  if (!joined) join();
+});
+
+client.connect();
