@@ -1,0 +1,64 @@
+package dev.chord.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a client holds: the state and version rebuilt from live messages in the {@code chord}
+ * format, checking that every patch starts at the version the client has (no holes).
+ */
+final class Replica {
+  Map<String, Object> state = new LinkedHashMap<>();
+  long version = -1;
+  int patches;
+  int fulls;
+  int merged;
+
+  @SuppressWarnings("unchecked")
+  void apply(Map<String, Object> message) {
+    long to = ((Number) message.get("version")).longValue();
+    switch ((String) message.get("type")) {
+      case "full" -> {
+        state = deepCopy((Map<String, Object>) message.get("context"));
+        fulls++;
+      }
+      case "absent" -> state = new LinkedHashMap<>();
+      case "no_change" -> assertThat(to).isEqualTo(version);
+      case "patch" -> {
+        long from = ((Number) message.get("fromVersion")).longValue();
+        assertThat(from).as("patch must start at the client's version").isEqualTo(version);
+        if (to > from + 1) {
+          merged++;
+        }
+        patches++;
+        Map<String, Object> delta = (Map<String, Object>) message.get("delta");
+        for (Map<String, Object> change : (List<Map<String, Object>>) delta.get("changes")) {
+          List<String> key = (List<String>) change.get("key");
+          Map<String, Object> parent = state;
+          for (String k : key.subList(0, key.size() - 1)) {
+            parent = (Map<String, Object>) parent.get(k);
+          }
+          String last = key.get(key.size() - 1);
+          if ("removed".equals(change.get("action"))) {
+            parent.remove(last);
+          } else {
+            Object value = change.get("value");
+            parent.put(last, value instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : value);
+          }
+        }
+      }
+      default -> throw new AssertionError("unknown message " + message);
+    }
+    version = to;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> deepCopy(Map<String, Object> map) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach((k, v) -> out.put(k, v instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : v));
+    return out;
+  }
+}
