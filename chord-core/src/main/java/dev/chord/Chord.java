@@ -416,13 +416,13 @@ public final class Chord implements AutoCloseable {
    * @throws IllegalArgumentException if {@code limit} is below 1
    */
   public CleanupReport cleanup(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
-    }
     return observe(
         Operation.CLEANUP,
         null,
         () -> {
+          if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+          }
           synchronized (this) {
             CleanupPass pass = cleanPass(cleanupCursor, limit);
             cleanupCursor = pass.nextCursor;
@@ -481,13 +481,28 @@ public final class Chord implements AutoCloseable {
    * @return closing it ends the subscription
    */
   public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> listener) {
-    checkId(contextId);
-    Objects.requireNonNull(listener, "listener");
-    checkOpen();
+    return observe(
+        Operation.SUBSCRIBE,
+        contextId,
+        () -> {
+          checkId(contextId);
+          Objects.requireNonNull(listener, "listener");
+          return startSubscription(contextId, listener);
+        },
+        ignored -> Outcome.OK);
+  }
+
+  private AutoCloseable startSubscription(String contextId, Consumer<DeltaRecord> listener) {
     Subscription subscription = new Subscription(contextId, listener);
-    Set<Subscription> forId =
-        subscriptions.computeIfAbsent(contextId, k -> ConcurrentHashMap.newKeySet());
-    forId.add(subscription);
+    // Added inside compute: a concurrent close of this id's last subscription removes the set
+    // inside computeIfPresent, so adding to a set fetched outside could add to a dropped set.
+    subscriptions.compute(
+        contextId,
+        (k, set) -> {
+          Set<Subscription> out = set == null ? ConcurrentHashMap.newKeySet() : set;
+          out.add(subscription);
+          return out;
+        });
     AutoCloseable feed = backend.subscribe(contextId, subscription::offer);
     subscription.start(backend.get(contextId).map(Context::version).orElse(0L));
     return () -> {
@@ -514,15 +529,22 @@ public final class Chord implements AutoCloseable {
    * sequence: records at or below {@code last} are repeats, a record above {@code last + 1} means
    * a hole, filled from the stored history. One thread delivers at a time (whoever finds the
    * subscription idle drains the queue), so a listener is never called concurrently with itself.
+   *
+   * <p>A delete or restore changes what "the next version" is. That is a {@link Reset} item in the
+   * same queue as the records, not a separate field: a record of the new incarnation queued while
+   * another thread is still delivering must be judged against the reset, not against the old
+   * incarnation's versions (where version 1 would look like a repeat and be dropped).
    */
   private final class Subscription {
     private final String contextId;
     private final Consumer<DeltaRecord> listener;
-    private final ConcurrentLinkedQueue<DeltaRecord> inbox = new ConcurrentLinkedQueue<>();
+    /** {@link DeltaRecord}s and {@link Reset}s, in the order they happened. */
+    private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
-    /** Guarded by {@code draining}; -1 until {@link #start}. */
+    /** The version at subscribe time; -1 until {@link #start}, items wait until then. */
+    private volatile long startVersion = -1;
+    /** The last version delivered or skipped; guarded by {@code draining}, -1 until started. */
     private long last = -1;
-    private volatile long resetTo = -1;
     private volatile boolean closed;
 
     Subscription(String contextId, Consumer<DeltaRecord> listener) {
@@ -531,12 +553,12 @@ public final class Chord implements AutoCloseable {
     }
 
     void start(long version) {
-      resetTo = version;
+      startVersion = version;
       drain();
     }
 
     void reset(long version) {
-      resetTo = version;
+      inbox.add(new Reset(version));
       drain();
     }
 
@@ -549,29 +571,30 @@ public final class Chord implements AutoCloseable {
       drain();
     }
 
+    /**
+     * Delivers queued items unless another thread is at it. The outer loop re-checks after
+     * releasing the flag: an item queued by a thread that found the flag taken would otherwise wait
+     * for the next commit.
+     */
     private void drain() {
-      while (!inbox.isEmpty() || resetTo >= 0) {
+      while (!closed && startVersion >= 0 && !inbox.isEmpty()) {
         if (!draining.compareAndSet(false, true)) {
           return;
         }
         try {
-          long reset = resetTo;
-          if (reset >= 0) {
-            resetTo = -1;
-            last = reset;
-          }
           if (last < 0) {
-            return;
+            last = startVersion;
           }
-          DeltaRecord record;
-          while ((record = inbox.poll()) != null && !closed) {
-            accept(record);
+          Object item;
+          while (!closed && (item = inbox.poll()) != null) {
+            if (item instanceof Reset reset) {
+              last = reset.version;
+            } else {
+              accept((DeltaRecord) item);
+            }
           }
         } finally {
           draining.set(false);
-        }
-        if (closed || last < 0) {
-          return;
         }
       }
     }
@@ -600,6 +623,9 @@ public final class Chord implements AutoCloseable {
 
     private void deliver(DeltaRecord record) {
       last = record.version();
+      if (closed) {
+        return;
+      }
       try {
         listener.accept(record);
       } catch (RuntimeException | Error e) {
@@ -608,6 +634,9 @@ public final class Chord implements AutoCloseable {
       }
     }
   }
+
+  /** In a subscription's queue: from here on, the next version is {@code version + 1}. */
+  private record Reset(long version) {}
 
   // ---- formatting, helpers ----
 

@@ -33,6 +33,8 @@ public record ChordEvent(
     EXPORT,
     RESTORE,
     CLEANUP,
+    /** {@link Chord#subscribe} was called (closing a subscription reports nothing). */
+    SUBSCRIBE,
     /** A subscriber's listener threw; {@code error} says what. */
     DELIVER;
 
