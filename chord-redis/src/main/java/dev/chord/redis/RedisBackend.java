@@ -322,7 +322,8 @@ public final class RedisBackend implements Backend {
     List<String> all = new ArrayList<>(tags);
     List<String> page = all.subList(0, Math.min(limit, all.size()));
     List<String> pending = all.subList(page.size(), all.size());
-    boolean done = pending.isEmpty() && scan == null && nextNode(nodes, node) == null;
+    boolean done =
+        pending.isEmpty() && (node == null || scan == null && nextNode(nodes, node) == null);
     return new ContextPage(
         heads(page), done ? null : new ListCursor(node, scan, List.copyOf(pending)).toString());
   }

@@ -135,6 +135,11 @@ abstract sealed class RedisLink implements AutoCloseable {
         created.setOptions(
             ((ClusterClientOptions.Builder) options(ClusterClientOptions.builder(), timeout)).build());
         this.connection = created.connect();
+        // Node connections are opened lazily, and a command for a node whose connection is still
+        // opening would be rejected (commands are rejected while disconnected): open them now.
+        for (RedisClusterNode node : connection.getPartitions()) {
+          connection.getConnection(node.getUri().getHost(), node.getUri().getPort());
+        }
         this.pubSub = created.connectPubSub();
       } catch (RuntimeException e) {
         created.shutdown(Duration.ZERO, Duration.ofSeconds(2));

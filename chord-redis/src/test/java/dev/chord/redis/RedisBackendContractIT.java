@@ -1,0 +1,26 @@
+package dev.chord.redis;
+
+import dev.chord.spi.Backend;
+import dev.chord.tck.BackendContractTest;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+
+/** The Redis backend meets the backend contract on one Redis server, across two nodes. */
+class RedisBackendContractIT extends BackendContractTest {
+  private static final String PREFIX = "chord-tck-" + UUID.randomUUID().toString().substring(0, 8);
+
+  @Override
+  protected Backend createBackend() {
+    return RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+  }
+
+  @Override
+  protected Backend createPeer() {
+    return createBackend();
+  }
+
+  @AfterAll
+  static void deleteKeys() {
+    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
+  }
+}

@@ -1,0 +1,17 @@
+package dev.chord.redis;
+
+import dev.chord.spi.Backend;
+import dev.chord.tck.BackendContractTest;
+
+/** The Redis backend meets the backend contract on a 3-master Redis Cluster, across two nodes. */
+class RedisClusterBackendContractIT extends BackendContractTest {
+  @Override
+  protected Backend createBackend() {
+    return RedisBackend.connectCluster(RedisServers.cluster());
+  }
+
+  @Override
+  protected Backend createPeer() {
+    return createBackend();
+  }
+}
