@@ -1,0 +1,204 @@
+package dev.chord.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.chord.Chord;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Runs the original's scenarios ({@link Scenarios}), stateless and stateful, several runs each,
+ * checks every iteration for lost updates ({@link LostUpdateCheck}) and writes the results as JSON.
+ *
+ * <pre>
+ * java -cp chord-bench/target/benchmarks.jar dev.chord.bench.ScenarioRunner \
+ *     --runs 3 --warmup 1 --seconds 2 --callers 8 --out bench/results/scenarios-memory.json
+ * </pre>
+ *
+ * A run that loses an update is reported as failed, whatever its speed.
+ */
+public final class ScenarioRunner {
+  /** How a run is set up. */
+  record Settings(int runs, double warmupSeconds, double seconds, int callers) {}
+
+  /** One timed run and what its check found. */
+  record Run(
+      long iterations,
+      double seconds,
+      double iterationsPerSecond,
+      double callsPerSecond,
+      long roomsChecked,
+      long roomsWithProblems,
+      List<String> problems) {}
+
+  /** One scenario over all its runs. */
+  record Result(
+      String scenario,
+      String title,
+      boolean stateful,
+      int callsPerIteration,
+      double medianIterationsPerSecond,
+      double medianCallsPerSecond,
+      boolean lostUpdates,
+      List<Run> runs) {}
+
+  /** All scenarios against one backend. */
+  record Report(String backend, Settings settings, List<Result> results) {}
+
+  private static final int MAX_PROBLEMS_KEPT = 5;
+
+  private ScenarioRunner() {}
+
+  public static void main(String[] args) throws Exception {
+    Args parsed = new Args(args);
+    Settings settings =
+        new Settings(
+            parsed.integer("--runs", 3),
+            parsed.decimal("--warmup", 1),
+            parsed.decimal("--seconds", 2),
+            parsed.integer("--callers", 8));
+    Path out = Path.of(parsed.text("--out", "bench/results/scenarios-memory.json"));
+    Report report = run("in-memory", Chord::inMemory, settings);
+    write(report, out);
+    for (Result result : report.results()) {
+      System.out.printf(
+          "%-50s %-9s %,12.1f it/s %,14.0f calls/s %s%n",
+          result.title(),
+          result.stateful() ? "stateful" : "stateless",
+          result.medianIterationsPerSecond(),
+          result.medianCallsPerSecond(),
+          result.lostUpdates() ? "LOST UPDATES" : "nothing lost");
+    }
+    if (report.results().stream().anyMatch(Result::lostUpdates)) {
+      System.exit(2);
+    }
+  }
+
+  /** Every scenario, stateless then stateful, each on fresh Chords from {@code chords}. */
+  static Report run(String backend, Supplier<Chord> chords, Settings settings)
+      throws InterruptedException {
+    List<Result> results = new ArrayList<>();
+    for (boolean stateful : new boolean[] {false, true}) {
+      for (Scenarios.Kind kind : Scenarios.Kind.values()) {
+        results.add(scenario(kind, stateful, chords, settings));
+      }
+    }
+    return new Report(backend, settings, results);
+  }
+
+  static Result scenario(
+      Scenarios.Kind kind, boolean stateful, Supplier<Chord> chords, Settings settings)
+      throws InterruptedException {
+    List<Run> runs = new ArrayList<>();
+    for (int r = 0; r < settings.runs(); r++) {
+      runs.add(run(kind, stateful, chords, settings));
+    }
+    double[] rates = runs.stream().mapToDouble(Run::iterationsPerSecond).toArray();
+    double median = median(rates);
+    return new Result(
+        kind.name().toLowerCase(),
+        kind.title,
+        stateful,
+        kind.callsPerIteration(),
+        median,
+        median * kind.callsPerIteration(),
+        runs.stream().anyMatch(run -> run.roomsWithProblems() > 0),
+        runs);
+  }
+
+  private static Run run(
+      Scenarios.Kind kind, boolean stateful, Supplier<Chord> chords, Settings settings)
+      throws InterruptedException {
+    ExecutorService callers = Executors.newFixedThreadPool(settings.callers(), daemons("caller"));
+    ExecutorService[] actors = null;
+    if (stateful) {
+      actors = new ExecutorService[kind.rooms];
+      for (int i = 0; i < kind.rooms; i++) {
+        actors[i] = Executors.newSingleThreadExecutor(daemons("room-" + (i + 1)));
+      }
+    }
+    try (Chord chord = chords.get()) {
+      Scenarios scenarios = new Scenarios(kind, chord, callers, actors);
+      long warmupEnd = System.nanoTime() + nanos(settings.warmupSeconds());
+      while (System.nanoTime() < warmupEnd) {
+        scenarios.iterate();
+      }
+      List<List<Scenarios.RoomRun>> iterations = new ArrayList<>();
+      long start = System.nanoTime();
+      long end = start + nanos(settings.seconds());
+      long now;
+      do {
+        iterations.add(scenarios.iterate());
+        now = System.nanoTime();
+      } while (now < end);
+      double seconds = (now - start) / 1e9;
+      return checked(kind, iterations, seconds);
+    } finally {
+      callers.shutdownNow();
+      if (actors != null) {
+        Arrays.stream(actors).forEach(ExecutorService::shutdownNow);
+      }
+      callers.awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Run checked(
+      Scenarios.Kind kind, List<List<Scenarios.RoomRun>> iterations, double seconds) {
+    long checkedRooms = 0;
+    long failedRooms = 0;
+    List<String> kept = new ArrayList<>();
+    for (List<Scenarios.RoomRun> iteration : iterations) {
+      for (Scenarios.RoomRun room : iteration) {
+        checkedRooms++;
+        List<String> problems = LostUpdateCheck.problems(room, kind == Scenarios.Kind.SINGLE);
+        if (!problems.isEmpty()) {
+          failedRooms++;
+          problems.stream().limit(MAX_PROBLEMS_KEPT - kept.size()).forEach(kept::add);
+        }
+      }
+    }
+    double rate = iterations.size() / seconds;
+    return new Run(
+        iterations.size(),
+        seconds,
+        rate,
+        rate * kind.callsPerIteration(),
+        checkedRooms,
+        failedRooms,
+        kept);
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static long nanos(double seconds) {
+    return (long) (seconds * 1e9);
+  }
+
+  static ThreadFactory daemons(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  static void write(Object report, Path out) throws IOException {
+    if (out.getParent() != null) {
+      java.nio.file.Files.createDirectories(out.getParent());
+    }
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
+  }
+}
