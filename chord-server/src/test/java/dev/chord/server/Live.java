@@ -68,7 +68,9 @@ final class Live implements WebSocket.Listener, AutoCloseable {
 
   @Override
   public void onOpen(WebSocket webSocket) {
-    webSocket.request(autoRequest ? Long.MAX_VALUE : 0);
+    if (autoRequest) {
+      webSocket.request(Long.MAX_VALUE);
+    }
   }
 
   @Override

@@ -17,6 +17,14 @@ final class Replica {
   int fulls;
   int merged;
 
+  Replica() {}
+
+  /** A client that already has {@code state} at {@code version}. */
+  Replica(Map<String, Object> state, long version) {
+    this.state = deepCopy(state);
+    this.version = version;
+  }
+
   @SuppressWarnings("unchecked")
   void apply(Map<String, Object> message) {
     long to = ((Number) message.get("version")).longValue();
