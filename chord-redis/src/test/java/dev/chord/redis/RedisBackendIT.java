@@ -1,0 +1,348 @@
+package dev.chord.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.chord.BackendException;
+import dev.chord.Chord;
+import dev.chord.Context;
+import dev.chord.DeltaRecord;
+import dev.chord.SyncResult;
+import dev.chord.spi.Commit;
+import dev.chord.spi.CommitResult;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.SlotHash;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The Redis backend under load, with faults, across nodes, against real Redis servers. */
+class RedisBackendIT {
+  private static final String PREFIX = "chord-it-" + UUID.randomUUID().toString().substring(0, 8);
+
+  @AfterAll
+  static void deleteKeys() {
+    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
+  }
+
+  private static Supplier<RedisBackend> nodes(boolean cluster) {
+    return cluster
+        ? () -> RedisBackend.clusterBuilder(RedisServers.cluster()).keyPrefix(PREFIX).build()
+        : () -> RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+  }
+
+  /**
+   * Two nodes, eight threads each, every thread updating its own participant of one context: no
+   * update is lost, versions are 1..N without holes, and the stored deltas replay to the final
+   * state.
+   */
+  @ParameterizedTest(name = "cluster={0}")
+  @ValueSource(booleans = {false, true})
+  void twoNodes_sixteenWriters_loseNothing(boolean cluster) throws Exception {
+    int threadsPerNode = 8;
+    int updatesPerThread = 25;
+    int total = 1 + 2 * threadsPerNode * updatesPerThread;
+    String id = "race {" + UUID.randomUUID() + "} ü";
+    Supplier<RedisBackend> node = nodes(cluster);
+    try (Chord a = Chord.builder().backend(node.get()).deltaThreshold(total).build();
+        Chord b = Chord.builder().backend(node.get()).deltaThreshold(total).build()) {
+      a.setContext(id, Map.of("participants", Map.of()));
+      ExecutorService pool = Executors.newFixedThreadPool(2 * threadsPerNode);
+      try {
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < 2 * threadsPerNode; t++) {
+          Chord chord = t % 2 == 0 ? a : b;
+          String participant = "user " + t;
+          futures.add(
+              pool.submit(
+                  () -> {
+                    for (int i = 0; i < updatesPerThread; i++) {
+                      chord.updateContext(
+                          id,
+                          Map.of("participants", Map.of(participant, Map.of("n", i, "node", chord == a ? "a" : "b"))));
+                    }
+                  }));
+        }
+        for (Future<?> future : futures) {
+          future.get(120, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+
+      Context last = b.getContext(id).orElseThrow();
+      assertThat(a.getContext(id)).contains(last);
+      assertThat(last.version()).isEqualTo(total);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> participants = (Map<String, Object>) last.data().get("participants");
+      assertThat(participants).hasSize(2 * threadsPerNode);
+      for (int t = 0; t < 2 * threadsPerNode; t++) {
+        assertThat(participants.get("user " + t))
+            .isEqualTo(Map.of("n", (long) updatesPerThread - 1, "node", t % 2 == 0 ? "a" : "b"));
+      }
+      SyncResult.Patch fromScratch = (SyncResult.Patch) a.syncContext(id, 0L);
+      assertThat(fromScratch.delta().applyTo(Map.of())).isEqualTo(last.data());
+      try (RedisBackend reader = node.get()) {
+        List<DeltaRecord> all = reader.history(id, 0, total).orElseThrow().deltas();
+        assertThat(all.stream().map(DeltaRecord::version).toList())
+            .isEqualTo(LongStream.rangeClosed(1, total).boxed().toList());
+        Map<String, Object> replayed = Map.of();
+        for (DeltaRecord record : all) {
+          replayed = record.delta().applyTo(replayed);
+        }
+        assertThat(replayed).isEqualTo(last.data());
+      }
+      a.deleteContext(id);
+    }
+  }
+
+  /**
+   * Round trips in steady state, counted by Redis itself (INFO commandstats on a server of this
+   * test's own): a sync is one script call; an update through Chord is two (a read that answers
+   * "same" and the commit) because Chord reads with {@code get}; a write that reads with {@link
+   * RedisBackend#getForCommit} is one.
+   */
+  @Test
+  void steadyState_roundTripsCountedByRedis() throws Exception {
+    try (RedisServers.Server server = RedisServers.own();
+        Chord chord = Chord.builder().backend(RedisBackend.connect(server.uri())).build();
+        RedisBackend direct = RedisBackend.connect(server.uri())) {
+      String id = "counted";
+      chord.setContext(id, Map.of("participants", Map.of("ann", Map.of("status", "active"))));
+      chord.updateContext(id, Map.of("warm", true)); // the script is cached from here on
+      int n = 50;
+
+      Map<String, Long> before = commandCalls(server);
+      for (int i = 0; i < n; i++) {
+        chord.updateContext(id, Map.of("participants", Map.of("ann", Map.of("n", i))));
+      }
+      Map<String, Long> afterUpdates = commandCalls(server);
+      long version = chord.getContext(id).orElseThrow().version();
+      Map<String, Long> beforeSyncs = commandCalls(server);
+      for (int i = 0; i < n; i++) {
+        assertThat(chord.syncContext(id, version - 1)).isInstanceOf(SyncResult.Patch.class);
+      }
+      Map<String, Long> afterSyncs = commandCalls(server);
+      Context base = direct.getForCommit(id).orElseThrow();
+      Map<String, Long> beforeDirect = commandCalls(server);
+      for (int i = 0; i < n; i++) {
+        Context current = direct.getForCommit(id).orElseThrow();
+        Map<String, Object> data = new HashMap<>(current.data());
+        data.put("direct", (long) i);
+        Context next = new Context(id, current.version() + 1, dev.chord.spi.Snapshots.freeze(data), i);
+        DeltaRecord delta =
+            new DeltaRecord(id, next.version(), dev.chord.Delta.diff(current.data(), next.data()), i);
+        assertThat(direct.commit(new Commit(next, delta, current.version(), 100)))
+            .isEqualTo(CommitResult.COMMITTED);
+      }
+      Map<String, Long> afterDirect = commandCalls(server);
+
+      // Redis counts the commands a script runs too: per update, the read's HMGET, and the
+      // commit's HMGET, two HSETs (data, meta), XADD and PUBLISH; per sync, HMGET and XRANGE. Any
+      // command sent by the client besides EVALSHA would show up as an extra entry.
+      long m = n;
+      assertThat(difference(before, afterUpdates))
+          .isEqualTo(Map.of("evalsha", 2 * m, "hmget", 2 * m, "hset", 2 * m, "xadd", m, "publish", m));
+      assertThat(difference(beforeSyncs, afterSyncs))
+          .isEqualTo(Map.of("evalsha", m, "hmget", m, "xrange", m));
+      assertThat(difference(beforeDirect, afterDirect))
+          .isEqualTo(Map.of("evalsha", m, "hmget", m, "hset", 2 * m, "xadd", m, "publish", m));
+      assertThat(base.version()).isEqualTo(version);
+    }
+  }
+
+  /** Calls per command since the server started, INFO itself left out. */
+  private static Map<String, Long> commandCalls(RedisServers.Server server) throws Exception {
+    Map<String, Long> calls = new HashMap<>();
+    String info =
+        RedisServers.run(
+            List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "commandstats"), 10);
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_info:")) {
+        String name = line.substring("cmdstat_".length(), line.indexOf(':'));
+        String count = line.substring(line.indexOf("calls=") + 6, line.indexOf(','));
+        calls.put(name, Long.parseLong(count));
+      }
+    }
+    return calls;
+  }
+
+  private static Map<String, Long> difference(Map<String, Long> before, Map<String, Long> after) {
+    Map<String, Long> out = new HashMap<>();
+    after.forEach(
+        (name, calls) -> {
+          long delta = calls - before.getOrDefault(name, 0L);
+          if (delta != 0) {
+            out.put(name, delta);
+          }
+        });
+    return out;
+  }
+
+  /**
+   * Redis killed mid-run: operations fail with BackendException, nothing half-written; after a
+   * restart on the same port the same Chord instance works again.
+   */
+  @Test
+  void redisRestart_failsWithBackendException_thenSameInstanceRecovers() throws Exception {
+    try (RedisServers.Server server = RedisServers.own();
+        Chord chord =
+            Chord.builder()
+                .backend(RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(500)).build())
+                .build()) {
+      chord.setContext("fault", Map.of("n", 0));
+      chord.updateContext("fault", Map.of("n", 1));
+
+      server.kill();
+      assertThatThrownBy(() -> chord.updateContext("fault", Map.of("n", 2)))
+          .isInstanceOf(BackendException.class);
+      assertThatThrownBy(() -> chord.getContext("fault")).isInstanceOf(BackendException.class);
+      assertThatThrownBy(() -> chord.syncContext("fault", 1L)).isInstanceOf(BackendException.class);
+      assertThatThrownBy(() -> chord.subscribe("fault", r -> {}))
+          .isInstanceOf(BackendException.class);
+
+      server.restart(); // empty: this server keeps no data on disk
+      Context recreated = retry(() -> chord.setContext("fault", Map.of("n", 3)).context());
+      assertThat(recreated.version()).isEqualTo(1);
+      assertThat(chord.updateContext("fault", Map.of("n", 4)).context().version()).isEqualTo(2);
+      assertThat(chord.getContext("fault").orElseThrow().data()).isEqualTo(Map.of("n", 4L));
+    }
+  }
+
+  /** A Redis that stops answering (paused clients) makes calls time out with BackendException. */
+  @Test
+  void unresponsiveRedis_timesOutWithBackendException() throws Exception {
+    try (RedisServers.Server server = RedisServers.own();
+        RedisBackend backend =
+            RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(300)).build()) {
+      assertThat(backend.get("paused")).isEmpty();
+      RedisServers.run(
+          List.of("redis-cli", "-p", Integer.toString(server.port()), "CLIENT", "PAUSE", "1500", "ALL"), 10);
+      assertThatThrownBy(() -> backend.get("paused"))
+          .isInstanceOf(BackendException.class)
+          .hasMessageContaining("timed out");
+      assertThat(retry(() -> backend.get("paused"))).isEmpty();
+    }
+  }
+
+  /**
+   * Node B's subscriber sees node A's commits in order, once each, also across a lost pub/sub
+   * connection: commits made while B is disconnected arrive after it resubscribes, even when
+   * nothing is committed afterwards.
+   */
+  @Test
+  void subscriberOnOtherNode_catchesUpAfterLosingItsConnection() throws Exception {
+    try (RedisServers.Server server = RedisServers.own();
+        Chord a = Chord.builder().backend(RedisBackend.connect(server.uri())).build();
+        Chord b = Chord.builder().backend(RedisBackend.connect(server.uri())).build()) {
+      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+      try (AutoCloseable subscription = b.subscribe("push", received::add)) {
+        a.setContext("push", Map.of("n", 0));
+        for (int i = 1; i <= 5; i++) {
+          a.updateContext("push", Map.of("n", i));
+        }
+        assertThat(versions(received, 6)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+
+        RedisServers.run(
+            List.of("redis-cli", "-p", Integer.toString(server.port()), "CLIENT", "KILL", "TYPE", "pubsub"),
+            10);
+        for (int i = 6; i <= 10; i++) {
+          a.updateContext("push", Map.of("n", i));
+        }
+        assertThat(versions(received, 5)).containsExactly(7L, 8L, 9L, 10L, 11L);
+        assertThat(received.poll(300, TimeUnit.MILLISECONDS)).isNull();
+      }
+    }
+  }
+
+  private static List<Long> versions(BlockingQueue<DeltaRecord> queue, int count)
+      throws InterruptedException {
+    List<Long> out = new ArrayList<>();
+    while (out.size() < count) {
+      DeltaRecord record = queue.poll(20, TimeUnit.SECONDS);
+      assertThat(record).as("delivery %d of %d", out.size() + 1, count).isNotNull();
+      out.add(record.version());
+    }
+    return out;
+  }
+
+  /**
+   * The stored form is readable with redis-cli and every key of a context shares one slot, even
+   * for ids with braces.
+   */
+  @Test
+  void layout_isReadableAndOneSlotPerContext() {
+    String id = "room {1}:ü";
+    try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+        Chord chord = Chord.builder().backend(backend).build()) {
+      chord.setContext(id, Map.of("participants", Map.of("ann", Map.of("status", "active")), "n", 1.0));
+      chord.updateContext(id, Map.of("participants", Map.of("ann", Map.of("status", "away"))));
+
+      RedisClient client = RedisClient.create(RedisServers.standalone());
+      try (StatefulRedisConnection<String, String> connection = client.connect()) {
+        RedisCommands<String, String> redis = connection.sync();
+        String[] keys = new Keys(PREFIX).of(id);
+        assertThat(keys[0]).isEqualTo(PREFIX + ":{" + Keys.tag(id) + "}:meta");
+        assertThat(redis.hgetall(keys[0]))
+            .containsEntry("v", "2")
+            .containsEntry("id", id)
+            .containsKeys("at", "e");
+        assertThat(redis.hgetall(keys[1]))
+            .containsEntry("/participants", "{}")
+            .containsEntry("/participants/ann", "{}")
+            .containsEntry("/participants/ann/status", "\"away\"")
+            .containsEntry("/n", "1.0");
+        assertThat(redis.xlen(keys[2])).isEqualTo(2);
+        assertThat(redis.xrange(keys[2], io.lettuce.core.Range.create("2-0", "2-0")).get(0).getBody().get("d"))
+            .isEqualTo(
+                "{\"version\":2,\"insertedAt\":"
+                    + chord.getContext(id).orElseThrow().insertedAt()
+                    + ",\"changes\":[{\"path\":[\"participants\",\"ann\",\"status\"],\"action\":\"modified\",\"old\":\"active\",\"value\":\"away\"}]}");
+        int slot = SlotHash.getSlot(keys[0]);
+        for (String key : keys) {
+          assertThat(SlotHash.getSlot(key)).isEqualTo(slot);
+        }
+        assertThat(SlotHash.getSlot(new Keys(PREFIX).channel(id))).isEqualTo(slot);
+      } finally {
+        client.shutdown();
+      }
+      chord.deleteContext(id);
+    }
+  }
+
+  private interface Attempt<T> {
+    T run() throws Exception;
+  }
+
+  /** Retries while the backend reconnects; gives up after 30 s. */
+  private static <T> T retry(Attempt<T> attempt) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return attempt.run();
+      } catch (BackendException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+}
