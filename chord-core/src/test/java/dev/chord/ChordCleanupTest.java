@@ -2,6 +2,7 @@ package dev.chord;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.chord.memory.InMemoryBackend;
 import java.time.Duration;
@@ -176,6 +177,16 @@ class ChordCleanupTest {
       }
       clock.advance(Duration.ofHours(1));
       assertThat(chord.cleanup()).isEqualTo(new CleanupReport(0, 2500));
+    }
+  }
+
+  @Test
+  void cleanupInterval_set_cleansInTheBackground() {
+    try (Chord chord = builder().cleanupInterval(Duration.ofMillis(20)).build()) {
+      chord.setContext("a", Map.of());
+      clock.advance(Duration.ofHours(1));
+      await().atMost(Duration.ofSeconds(30)).until(() -> storedVersions("a").isEmpty());
+      assertThat(chord.getContext("a")).isPresent();
     }
   }
 
