@@ -503,18 +503,33 @@ public final class Chord implements AutoCloseable {
           out.add(subscription);
           return out;
         });
-    AutoCloseable feed = backend.subscribe(contextId, subscription::offer);
-    subscription.start(backend.get(contextId).map(Context::version).orElse(0L));
-    return () -> {
-      subscription.close();
-      subscriptions.computeIfPresent(
-          contextId,
-          (k, set) -> {
-            set.remove(subscription);
-            return set.isEmpty() ? null : set;
-          });
+    AutoCloseable feed = null;
+    try {
+      feed = backend.subscribe(contextId, subscription::offer);
+      subscription.start(backend.get(contextId).map(Context::version).orElse(0L));
+    } catch (RuntimeException e) {
+      try {
+        unsubscribe(subscription, feed);
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    AutoCloseable registered = feed;
+    return () -> unsubscribe(subscription, registered);
+  }
+
+  private void unsubscribe(Subscription subscription, AutoCloseable feed) throws Exception {
+    subscription.close();
+    subscriptions.computeIfPresent(
+        subscription.contextId,
+        (k, set) -> {
+          set.remove(subscription);
+          return set.isEmpty() ? null : set;
+        });
+    if (feed != null) {
       feed.close();
-    };
+    }
   }
 
   private void resetSubscriptions(String contextId, long version) {

@@ -50,6 +50,12 @@ class ChordSubscriptionTest {
     }
   }
 
+  private static List<Recorder> concat(List<Recorder> recorders, Recorder more) {
+    List<Recorder> out = new ArrayList<>(recorders);
+    out.add(more);
+    return out;
+  }
+
   private static List<Long> range(long from, long to) {
     List<Long> out = new ArrayList<>();
     for (long v = from; v <= to; v++) {
@@ -190,10 +196,12 @@ class ChordSubscriptionTest {
     for (Recorder recorder : recorders) {
       subs.add(chord.subscribe("room", recorder));
     }
+    Recorder seenByThrower = new Recorder();
     AutoCloseable thrower =
         chord.subscribe(
             "room",
             r -> {
+              seenByThrower.accept(r);
               throw new IllegalStateException("always fails");
             });
     int threads = 8;
@@ -215,7 +223,7 @@ class ChordSubscriptionTest {
     }
     long last = 1 + (long) threads * perThread;
     assertThat(chord.getContext("room").orElseThrow().version()).isEqualTo(last);
-    for (Recorder recorder : recorders) {
+    for (Recorder recorder : concat(recorders, seenByThrower)) {
       await().atMost(WAIT).until(() -> recorder.records.size() >= last - 1);
       assertThat(recorder.versions()).isEqualTo(range(2, last));
     }

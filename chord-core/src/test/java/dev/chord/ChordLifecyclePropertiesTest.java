@@ -1,0 +1,197 @@
+package dev.chord;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.chord.memory.InMemoryBackend;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+
+/**
+ * Random sequences that also lose history: time passing with TTL cleanup (deltas and, with
+ * auto-delete, whole contexts) and restores from a provider. A model tracks which deltas must
+ * still be stored; sync must answer Patch exactly when they are, and Full otherwise.
+ */
+class ChordLifecyclePropertiesTest {
+  private static final String ID = "doc";
+  private static final int THRESHOLD = 6;
+  private static final Duration DELTA_TTL = Duration.ofMinutes(20);
+  private static final Duration CONTEXT_TTL = Duration.ofMinutes(45);
+
+  sealed interface Op permits Update, Replace, Wait, Restore {}
+
+  record Update(Map<String, Object> changes) implements Op {}
+
+  record Replace(Map<String, Object> data) implements Op {}
+
+  /** Let {@code minutes} pass, then run a cleanup pass. */
+  record Wait(int minutes) implements Op {}
+
+  /** Restore the provider's context at {@code version}. */
+  record Restore(int version, Map<String, Object> data) implements Op {}
+
+  @Provide
+  Arbitrary<List<Op>> ops() {
+    Arbitrary<Op> op =
+        Arbitraries.frequencyOf(
+            Tuple.of(8, JsonTrees.maps(2).map(m -> (Op) new Update(m))),
+            Tuple.of(2, JsonTrees.maps(1).map(m -> (Op) new Replace(m))),
+            Tuple.of(3, Arbitraries.integers().between(0, 50).map(m -> (Op) new Wait(m))),
+            Tuple.of(
+                1,
+                net.jqwik.api.Combinators.combine(
+                        Arbitraries.integers().between(1, 30), JsonTrees.maps(1))
+                    .as((v, d) -> (Op) new Restore(v, d))));
+    return op.list().ofMinSize(1).ofMaxSize(40);
+  }
+
+  @Property(tries = 150)
+  void syncIsPatchExactlyWhenEveryNeededDeltaIsStored(@ForAll("ops") List<Op> ops) {
+    MutableClock clock = MutableClock.start();
+    AtomicReference<Context> provided = new AtomicReference<>();
+    try (Chord chord =
+        Chord.builder()
+            .backend(InMemoryBackend.create())
+            .clock(clock)
+            .deltaThreshold(THRESHOLD)
+            .deltaTtl(DELTA_TTL)
+            .contextTtl(CONTEXT_TTL)
+            .contextAutoDelete(true)
+            .externalProvider(id -> Optional.ofNullable(provided.get()))
+            .build()) {
+      Model model = new Model();
+      for (Op op : ops) {
+        long now = clock.instant().getEpochSecond();
+        if (op instanceof Update update) {
+          if (!model.exists()) {
+            assertThatThrownBy(() -> chord.updateContext(ID, update.changes()))
+                .isInstanceOf(ContextNotFoundException.class);
+          } else {
+            ContextUpdate result = chord.updateContext(ID, update.changes());
+            model.write(JsonTrees.deepMerge(model.current(), update.changes()), now, false);
+            assertThat(result.changed()).isEqualTo(model.lastWriteChanged);
+          }
+        } else if (op instanceof Replace set) {
+          chord.setContext(ID, set.data());
+          model.write(JsonTrees.copy(set.data()), now, !model.exists());
+        } else if (op instanceof Wait wait) {
+          clock.advance(Duration.ofMinutes(wait.minutes()));
+          CleanupReport report = chord.cleanup();
+          assertThat(report).isEqualTo(model.cleanup(clock.instant().getEpochSecond()));
+        } else if (op instanceof Restore restore) {
+          provided.set(new Context(ID, restore.version(), restore.data(), 0));
+          Context restored = chord.restoreContext(ID);
+          model.restore(restore.version(), JsonTrees.copy(restore.data()), now);
+          assertThat(restored.version()).isEqualTo(restore.version());
+        }
+        model.check(chord);
+      }
+    }
+  }
+
+  /** What the context must look like, and which deltas must still be stored. */
+  private static final class Model {
+    /** Client-visible states of the current incarnation, by version; empty: no context. */
+    private final Map<Long, Map<String, Object>> states = new HashMap<>();
+    /** Versions and insertedAt of the deltas that must be stored, oldest first. */
+    private final Deque<long[]> stored = new ArrayDeque<>();
+    private long version;
+    private long insertedAt;
+    boolean lastWriteChanged;
+
+    boolean exists() {
+      return version > 0;
+    }
+
+    Map<String, Object> current() {
+      return states.get(version);
+    }
+
+    void write(Map<String, Object> next, long now, boolean creates) {
+      if (creates) {
+        states.clear();
+        states.put(0L, Map.of());
+      }
+      lastWriteChanged = creates || !next.equals(current());
+      if (!lastWriteChanged) {
+        return;
+      }
+      version++;
+      insertedAt = now;
+      states.put(version, next);
+      stored.addLast(new long[] {version, now});
+      while (stored.size() > THRESHOLD) {
+        stored.removeFirst();
+      }
+    }
+
+    CleanupReport cleanup(long now) {
+      if (!exists()) {
+        return new CleanupReport(0, 0);
+      }
+      if (insertedAt < now - CONTEXT_TTL.getSeconds()) {
+        states.clear();
+        stored.clear();
+        version = 0;
+        return new CleanupReport(1, 0);
+      }
+      long dropped = 0;
+      while (!stored.isEmpty() && stored.peekFirst()[1] < now - DELTA_TTL.getSeconds()) {
+        stored.removeFirst();
+        dropped++;
+      }
+      return new CleanupReport(0, dropped);
+    }
+
+    void restore(long restoredVersion, Map<String, Object> data, long now) {
+      // Versions may be reused below or above the old ones: a new incarnation for clients.
+      states.clear();
+      stored.clear();
+      version = restoredVersion;
+      insertedAt = now;
+      states.put(version, data);
+    }
+
+    void check(Chord chord) {
+      if (!exists()) {
+        assertThat(chord.getContext(ID)).isEmpty();
+        return;
+      }
+      Context context = chord.getContext(ID).orElseThrow();
+      assertThat(context.version()).isEqualTo(version);
+      assertThat(context.insertedAt()).isEqualTo(insertedAt);
+      assertThat(context.data()).isEqualTo(current());
+      long oldestPatchable = stored.isEmpty() ? version : stored.peekFirst()[0] - 1;
+      for (long v = 0; v <= version + 1; v++) {
+        SyncResult sync = chord.syncContext(ID, v);
+        if (v == version) {
+          assertThat(sync).isEqualTo(new SyncResult.NoChange(version));
+        } else if (v > version || v < oldestPatchable || version - v > THRESHOLD) {
+          assertThat(sync)
+              .as("sync from %d at %d", v, version)
+              .isEqualTo(new SyncResult.Full(context));
+        } else {
+          assertThat(sync)
+              .as("sync from %d at %d", v, version)
+              .isInstanceOf(SyncResult.Patch.class);
+          Map<String, Object> clientState = states.get(v);
+          assertThat(clientState).as("model state %d", v).isNotNull();
+          assertThat(((SyncResult.Patch) sync).delta().applyTo(clientState))
+              .isEqualTo(context.data());
+        }
+      }
+    }
+  }
+}
