@@ -1,5 +1,8 @@
 package dev.chord.server;
 
+import dev.chord.BackendException;
+import dev.chord.redis.RedisBackend;
+import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,11 +40,11 @@ public final class Main implements Callable<Integer> {
   int port;
 
   @Option(names = "--backend", defaultValue = "${env:CHORD_BACKEND:-memory}",
-      description = "memory or redis (env CHORD_BACKEND; default ${DEFAULT-VALUE}).")
+      description = "memory, redis or redis-cluster (env CHORD_BACKEND; default ${DEFAULT-VALUE}).")
   String backend;
 
   @Option(names = "--redis-uri", defaultValue = "${env:CHORD_REDIS_URI:-redis://127.0.0.1:6379}",
-      description = "Redis URI for --backend redis (env CHORD_REDIS_URI; default ${DEFAULT-VALUE}).")
+      description = "Redis URI for --backend redis; comma-separated seed URIs for redis-cluster (env CHORD_REDIS_URI; default ${DEFAULT-VALUE}).")
   String redisUri;
 
   @Option(names = "--delta-threshold", defaultValue = "${env:CHORD_DELTA_THRESHOLD:-100}",
@@ -111,7 +114,13 @@ public final class Main implements Callable<Integer> {
   /** Serves until the process is stopped. */
   @Override
   public Integer call() throws InterruptedException {
-    ChordServer server = builder().start();
+    ChordServer server;
+    try {
+      server = builder().start();
+    } catch (BackendException | JavalinBindException | IllegalArgumentException e) {
+      System.err.println("chord-server: " + e.getMessage());
+      return 1;
+    }
     System.out.println("Chord server on " + server.url() + "  (demo: " + server.url() + "/ )");
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -145,11 +154,15 @@ public final class Main implements Callable<Integer> {
       case "memory":
         break;
       case "redis":
-        b.backend(RedisBackends.connect(redisUri), "redis");
+        b.backend(RedisBackend.connect(redisUri), "redis");
+        break;
+      case "redis-cluster":
+        b.backend(RedisBackend.connectCluster(redisUri), "redis-cluster");
         break;
       default:
         throw new CommandLine.ParameterException(
-            new CommandLine(this), "--backend must be memory or redis, was '" + backend + "'");
+            new CommandLine(this),
+            "--backend must be memory, redis or redis-cluster, was '" + backend + "'");
     }
     if (contextTtl != null) {
       b.contextTtl(contextTtl);

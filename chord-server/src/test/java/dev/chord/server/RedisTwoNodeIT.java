@@ -1,0 +1,109 @@
+package dev.chord.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.chord.redis.RedisBackend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Two server nodes sharing one Redis: a client on node B follows changes made through node A. */
+class RedisTwoNodeIT {
+  static RedisProcess redis;
+  static ChordServer nodeA;
+  static ChordServer nodeB;
+  static Http a;
+  static Http b;
+
+  @BeforeAll
+  static void start() throws Exception {
+    redis = RedisProcess.start();
+    nodeA = ServerFixture.start(s -> s.backend(RedisBackend.connect(redis.uri()), "redis"));
+    nodeB = ServerFixture.start(s -> s.backend(RedisBackend.connect(redis.uri()), "redis"));
+    a = new Http(nodeA.url());
+    b = new Http(nodeB.url());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (nodeA != null) {
+      nodeA.close();
+    }
+    if (nodeB != null) {
+      nodeB.close();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  @Test
+  void clientOnNodeB_seesChangesMadeThroughNodeA_inOrder() throws Exception {
+    assertThat(a.get("/health").json()).containsEntry("backend", "redis").containsEntry("status", "ok");
+    a.put("/contexts/room:shared", Map.of("people", Map.of()));
+    try (Live onB = Live.connect(nodeB.url(), "/contexts/room:shared/live");
+        Live onA = Live.connect(nodeA.url(), "/contexts/room:shared/live")) {
+      Replica viaB = LiveIT.follow(onB, new Replica(), 1);
+      Replica viaA = LiveIT.follow(onA, new Replica(), 1);
+      ExecutorService writers = Executors.newFixedThreadPool(2);
+      List<Future<?>> done = new ArrayList<>();
+      for (Http node : List.of(a, b)) {
+        done.add(
+            writers.submit(
+                () -> {
+                  for (int i = 0; i < 40; i++) {
+                    String who = node == a ? "ann" : "bob";
+                    node.patch("/contexts/room:shared", Map.of("people", Map.of(who, Map.of("n", i))));
+                  }
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      writers.shutdown();
+      assertThat(b.get("/contexts/room:shared").json()).containsEntry("version", 81);
+      LiveIT.follow(onB, viaB, 81);
+      LiveIT.follow(onA, viaA, 81);
+      Map<String, Object> expected = a.get("/contexts/room:shared").map("data");
+      assertThat(viaB.state).isEqualTo(expected);
+      assertThat(viaA.state).isEqualTo(expected);
+      assertThat(expected).isEqualTo(Map.of("people", Map.of("ann", Map.of("n", 39), "bob", Map.of("n", 39))));
+    }
+  }
+
+  @Test
+  void ifMatchAcrossNodes_exactlyOneWriterWins() throws Exception {
+    a.put("/contexts/room:cas", Map.of("owner", "nobody"));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<Integer>> results = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Http node = i % 2 == 0 ? a : b;
+      String owner = "writer" + i;
+      results.add(pool.submit(() -> node.patch("/contexts/room:cas", Map.of("owner", owner), "If-Match", "1").status()));
+    }
+    List<Integer> statuses = new ArrayList<>();
+    for (Future<Integer> f : results) {
+      statuses.add(f.get());
+    }
+    pool.shutdown();
+    assertThat(statuses).containsOnly(200, 409);
+    assertThat(statuses.stream().filter(s -> s == 200)).hasSize(1);
+    assertThat(b.get("/contexts/room:cas").json()).containsEntry("version", 2);
+  }
+
+  @Test
+  void syncThroughEitherNode_isTheSame() {
+    a.put("/contexts/room:sync", Map.of("a", 1));
+    b.patch("/contexts/room:sync", Map.of("b", 2));
+    a.patch("/contexts/room:sync", Map.of("a", 3));
+    assertThat(b.get("/contexts/room:sync/sync?version=1").json())
+        .isEqualTo(a.get("/contexts/room:sync/sync?version=1").json())
+        .containsEntry("type", "patch");
+  }
+}
