@@ -59,6 +59,8 @@ abstract sealed class RedisLink implements AutoCloseable {
 
   abstract RedisClusterAsyncCommands<String, String> commands();
 
+  abstract void closeCommands();
+
   abstract StatefulRedisPubSubConnection<String, String> pubSub();
 
   /** The ids of the nodes whose keys a listing must scan, in a stable order. */
@@ -69,6 +71,8 @@ abstract sealed class RedisLink implements AutoCloseable {
 
   @Override
   public void close() {
+    pubSub().close();
+    closeCommands();
     client().shutdown(Duration.ZERO, Duration.ofSeconds(2));
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
@@ -108,6 +112,11 @@ abstract sealed class RedisLink implements AutoCloseable {
     @Override
     StatefulRedisPubSubConnection<String, String> pubSub() {
       return pubSub;
+    }
+
+    @Override
+    void closeCommands() {
+      connection.close();
     }
 
     @Override
@@ -162,6 +171,11 @@ abstract sealed class RedisLink implements AutoCloseable {
     @Override
     StatefulRedisPubSubConnection<String, String> pubSub() {
       return pubSub;
+    }
+
+    @Override
+    void closeCommands() {
+      connection.close();
     }
 
     @Override
