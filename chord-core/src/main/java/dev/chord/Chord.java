@@ -604,6 +604,10 @@ public final class Chord implements AutoCloseable {
           while (!closed && (item = inbox.poll()) != null) {
             if (item instanceof Reset reset) {
               last = reset.version;
+              // A writer may have committed (and published) the next version between the
+              // delete/restore and this reset; that record was judged against the old versions
+              // and dropped, so take what is stored now.
+              catchUp(Long.MAX_VALUE);
             } else {
               accept((DeltaRecord) item);
             }
@@ -619,12 +623,7 @@ public final class Chord implements AutoCloseable {
         return;
       }
       if (record.version() > last + 1) {
-        Optional<History> history = backend.history(contextId, last, Integer.MAX_VALUE);
-        for (DeltaRecord missing : history.map(History::deltas).orElse(List.of())) {
-          if (missing.version() == last + 1 && missing.version() < record.version()) {
-            deliver(missing);
-          }
-        }
+        catchUp(record.version());
         if (record.version() > last + 1) {
           log.warn(
               "subscription to '{}' skips versions {}..{}: no longer stored",
@@ -634,6 +633,16 @@ public final class Chord implements AutoCloseable {
         }
       }
       deliver(record);
+    }
+
+    /** Delivers the stored records that follow {@code last}, up to below {@code before}. */
+    private void catchUp(long before) {
+      Optional<History> history = backend.history(contextId, last, Integer.MAX_VALUE);
+      for (DeltaRecord stored : history.map(History::deltas).orElse(List.of())) {
+        if (stored.version() == last + 1 && stored.version() < before) {
+          deliver(stored);
+        }
+      }
     }
 
     private void deliver(DeltaRecord record) {

@@ -177,6 +177,47 @@ class ChordSubscriptionTest {
   }
 
   @Test
+  void deleteThenOtherWriterCommitsBeforeResetIsSeen_newVersion1StillDelivered()
+      throws Exception {
+    ForwardingBackend backend = new ForwardingBackend();
+    try (Chord racy = Chord.builder().backend(backend).build()) {
+      Recorder recorder = new Recorder();
+      racy.subscribe("room", recorder);
+      racy.setContext("room", Map.of("a", 1));
+      racy.updateContext("room", Map.of("a", 2));
+      // Another writer recreates the context right after the delete, before Chord resets the
+      // subscription: its version 1 arrives while the subscription still expects version 3.
+      backend.afterDelete = () -> racy.setContext("room", Map.of("b", 1));
+      racy.deleteContext("room");
+      await().atMost(WAIT).until(() -> recorder.records.size() == 3);
+      assertThat(recorder.versions()).containsExactly(1L, 2L, 1L);
+      assertThat(recorder.records.get(2).delta())
+          .isEqualTo(Delta.diff(Map.of(), Map.of("b", 1)));
+    }
+  }
+
+  @Test
+  void restoreToLowerVersionThenCommitBeforeResetIsSeen_commitDelivered() throws Exception {
+    ForwardingBackend backend = new ForwardingBackend();
+    restoreVersion.set(2);
+    try (Chord racy =
+        Chord.builder()
+            .backend(backend)
+            .externalProvider(id -> Optional.of(new Context(id, 2, Map.of("r", 1), 0)))
+            .build()) {
+      Recorder recorder = new Recorder();
+      racy.subscribe("room", recorder);
+      for (int i = 1; i <= 5; i++) {
+        racy.setContext("room", Map.of("n", i));
+      }
+      backend.afterRestore = () -> racy.updateContext("room", Map.of("r", 2));
+      racy.restoreContext("room");
+      await().atMost(WAIT).until(() -> recorder.records.size() == 6);
+      assertThat(recorder.versions()).containsExactly(1L, 2L, 3L, 4L, 5L, 3L);
+    }
+  }
+
+  @Test
   void restore_deliversFromRestoredVersionOn() throws Exception {
     Recorder recorder = new Recorder();
     try (AutoCloseable sub = chord.subscribe("room", recorder)) {

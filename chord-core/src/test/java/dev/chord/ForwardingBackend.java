@@ -1,0 +1,69 @@
+package dev.chord;
+
+import dev.chord.memory.InMemoryBackend;
+import dev.chord.spi.Backend;
+import dev.chord.spi.Commit;
+import dev.chord.spi.CommitResult;
+import dev.chord.spi.ContextPage;
+import dev.chord.spi.History;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * An in-memory backend with hooks, to force interleavings that real concurrency produces only
+ * sometimes: {@code afterDelete} and {@code afterRestore} run inside the backend call, after it
+ * took effect and before Chord sees it return.
+ */
+class ForwardingBackend implements Backend {
+  private final Backend delegate = InMemoryBackend.create();
+  volatile Runnable afterDelete = () -> {};
+  volatile Runnable afterRestore = () -> {};
+
+  @Override
+  public Optional<Context> get(String contextId) {
+    return delegate.get(contextId);
+  }
+
+  @Override
+  public CommitResult commit(Commit commit) {
+    return delegate.commit(commit);
+  }
+
+  @Override
+  public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
+    return delegate.history(contextId, afterVersion, maxDeltas);
+  }
+
+  @Override
+  public void restore(Context context) {
+    delegate.restore(context);
+    afterRestore.run();
+  }
+
+  @Override
+  public boolean delete(String contextId) {
+    boolean deleted = delegate.delete(contextId);
+    afterDelete.run();
+    return deleted;
+  }
+
+  @Override
+  public boolean deleteIfVersion(String contextId, long version) {
+    return delegate.deleteIfVersion(contextId, version);
+  }
+
+  @Override
+  public long deleteDeltasBefore(String contextId, long insertedBefore) {
+    return delegate.deleteDeltasBefore(contextId, insertedBefore);
+  }
+
+  @Override
+  public ContextPage listContexts(String cursor, int limit) {
+    return delegate.listContexts(cursor, limit);
+  }
+
+  @Override
+  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
+    return delegate.subscribe(contextId, sink);
+  }
+}
