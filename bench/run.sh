@@ -10,10 +10,12 @@ case "$mode" in
   quick)
     jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 500ms)
     scenario_opts=(--runs 3 --warmup 0.5 --seconds 1)
+    redis_requests=50000
     ;;
   full)
     jmh_opts=(-f 2 -wi 3 -w 1s -i 5 -r 1s)
     scenario_opts=(--runs 5 --warmup 2 --seconds 3)
+    redis_requests=200000
     ;;
   *)
     echo "usage: bench/run.sh quick|full" >&2
@@ -50,13 +52,39 @@ echo "== memory per context and per delta"
 java -Djdk.attach.allowAttachSelf=true -cp "$jar" dev.chord.bench.MemoryFootprint \
   --out "$results/memory.json" 2>&1 | grep -v '^# WARNING' || true
 
+echo "== Redis"
+redis_ok=1
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  echo "redis-server or redis-benchmark not installed (Debian: apt-get install -y redis-server)"
+  printf '{"available": false, "reason": "redis-server/redis-benchmark not installed on this machine (Debian: apt-get install -y redis-server)"}\n' \
+    > "$results/redis.json"
+else
+  # A private server on a free port: the command counts must see no other client.
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis_dir="$(mktemp -d)"
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$redis_dir" \
+    --logfile "$redis_dir/redis.log" &
+  redis_pid=$!
+  trap 'kill "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
+  for _ in $(seq 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  uri="redis://127.0.0.1:$port"
+  java -jar "$jar" "${jmh_opts[@]}" -rf json -rff "$results/jmh-redis.json" -p "redisUri=$uri" \
+    'dev\.chord\.bench\.RedisBenchmark' \
+    | grep -E '^(Benchmark|RedisBenchmark\.[A-Za-z0-9]+ )' || true
+  java -cp "$jar" dev.chord.bench.RedisRunner --uri "$uri" --results "$results" \
+    --requests "$redis_requests" "${scenario_opts[@]}" || redis_ok=0
+fi
+
 echo "== report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
   --markdown BENCHMARKS.md --command "bench/run.sh $mode" --load-before "$load_before" \
-  --settings "JMH ${jmh_opts[*]} -prof gc; scenarios ${scenario_opts[*]} --callers 8"
+  --settings "JMH ${jmh_opts[*]} -prof gc; scenarios ${scenario_opts[*]} --callers 8; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"
-if [[ $scenarios_ok != 1 ]]; then
+if [[ $scenarios_ok != 1 || $redis_ok != 1 ]]; then
   echo "a scenario LOST UPDATES: see BENCHMARKS.md" >&2
   exit 2
 fi

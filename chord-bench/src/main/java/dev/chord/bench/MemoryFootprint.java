@@ -35,36 +35,36 @@ public final class MemoryFootprint {
     // Records defeat JOL's default field-offset lookup (sun.misc.Unsafe refuses them).
     System.setProperty("jol.magicFieldOffset", "true");
     Path out = Path.of(new Args(args).text("--out", "bench/results/memory.json"));
-    Report report = measure();
+    Report report = measure(ROOMS, UPDATES);
     ScenarioRunner.write(report, out);
     System.out.printf(
         "per context (50 participants): %,d bytes; per stored delta: %,d bytes%n",
         report.bytesPerContext(), report.bytesPerDelta());
   }
 
-  static Report measure() {
+  static Report measure(int roomCount, int updates) {
     InMemoryBackend rooms = InMemoryBackend.create();
     long empty = retained(rooms);
     try (Chord chord = Chord.builder().backend(rooms).build()) {
-      for (int i = 0; i < ROOMS; i++) {
+      for (int i = 0; i < roomCount; i++) {
         chord.setContext("group:" + i, TeamRoom.room("group:" + i));
       }
-      long perContext = (retained(rooms) - empty) / ROOMS;
+      long perContext = (retained(rooms) - empty) / roomCount;
 
       InMemoryBackend all = InMemoryBackend.create();
       InMemoryBackend one = InMemoryBackend.create();
-      try (Chord keepAll = Chord.builder().backend(all).deltaThreshold(UPDATES + 1).build();
+      try (Chord keepAll = Chord.builder().backend(all).deltaThreshold(updates + 1).build();
           Chord keepOne = Chord.builder().backend(one).deltaThreshold(1).build()) {
         keepAll.setContext("room", TeamRoom.room("room"));
         keepOne.setContext("room", keepAll.getContext("room").orElseThrow().data());
         StatusChanges changes = new StatusChanges(TeamRoom.PARTICIPANTS, "");
-        for (int i = 0; i < UPDATES; i++) {
+        for (int i = 0; i < updates; i++) {
           var change = changes.next();
           keepAll.updateContext("room", change);
           keepOne.updateContext("room", change);
         }
-        long perDelta = (retained(all) - retained(one)) / UPDATES;
-        return new Report(ROOMS, perContext, UPDATES, perDelta, "JOL GraphLayout.totalSize");
+        long perDelta = (retained(all) - retained(one)) / updates;
+        return new Report(roomCount, perContext, updates, perDelta, "JOL GraphLayout.totalSize");
       }
     }
   }

@@ -66,6 +66,7 @@ public final class Report {
     settings = args.text("--settings", "");
     loadBefore = args.text("--load-before", "");
     jmh = readJmh(results.resolve("jmh.json"));
+    jmh.addAll(readJmh(results.resolve("jmh-redis.json")));
   }
 
   public static void main(String[] args) throws IOException {
@@ -328,7 +329,7 @@ public final class Report {
       target("issue 5", "Redis single-caller update and sync ≥ 80% of `redis-benchmark` PING", "not measured: " + why, null);
       return;
     }
-    RedisSection.write(redis.get(), out, this::target);
+    RedisSection.write(redis.get(), jmh, out, this::target);
   }
 
   private void reproduce() {

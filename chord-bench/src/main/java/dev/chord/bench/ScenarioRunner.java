@@ -68,17 +68,22 @@ public final class ScenarioRunner {
     Path out = Path.of(parsed.text("--out", "bench/results/scenarios-memory.json"));
     Report report = run("in-memory", Chord::inMemory, settings);
     write(report, out);
+    print(report);
+    if (report.results().stream().anyMatch(Result::lostUpdates)) {
+      System.exit(2);
+    }
+  }
+
+  static void print(Report report) {
     for (Result result : report.results()) {
       System.out.printf(
-          "%-50s %-9s %,12.1f it/s %,14.0f calls/s %s%n",
+          "%-9s %-45s %-9s %,12.1f it/s %,14.0f calls/s %s%n",
+          report.backend(),
           result.title(),
           result.stateful() ? "stateful" : "stateless",
           result.medianIterationsPerSecond(),
           result.medianCallsPerSecond(),
           result.lostUpdates() ? "LOST UPDATES" : "nothing lost");
-    }
-    if (report.results().stream().anyMatch(Result::lostUpdates)) {
-      System.exit(2);
     }
   }
 
