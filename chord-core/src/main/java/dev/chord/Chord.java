@@ -54,6 +54,7 @@ public final class Chord implements AutoCloseable {
   public static final int MAX_CONTEXT_ID_LENGTH = 512;
 
   private static final Logger log = LoggerFactory.getLogger(Chord.class);
+
   /** Beyond this many conflicts in a row a write gives up; far above any real contention. */
   private static final int MAX_COMMIT_ATTEMPTS = 10_000;
 
@@ -69,10 +70,13 @@ public final class Chord implements AutoCloseable {
   private final DeltaFormatter<?> formatter;
   private final ChordListener[] listeners;
   private final ScheduledExecutorService cleanupScheduler;
+
   /** Live subscriptions by context id, so that delete and restore can reset their sequence. */
   private final Map<String, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
+
   /** Where the next {@link #cleanup(int)} pass continues; {@code null}: at the start. */
   private String cleanupCursor;
+
   private volatile boolean closed;
 
   private Chord(Builder b) {
@@ -96,7 +100,8 @@ public final class Chord implements AutoCloseable {
                 return t;
               });
       long every = b.cleanupInterval.toMillis();
-      cleanupScheduler.scheduleWithFixedDelay(this::scheduledCleanup, every, every, TimeUnit.MILLISECONDS);
+      cleanupScheduler.scheduleWithFixedDelay(
+          this::scheduledCleanup, every, every, TimeUnit.MILLISECONDS);
     } else {
       this.cleanupScheduler = null;
     }
@@ -133,8 +138,7 @@ public final class Chord implements AutoCloseable {
               contextId,
               current ->
                   new Delta.Merged(
-                      data,
-                      Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
+                      data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
         },
         Chord::writeOutcome);
   }
@@ -222,8 +226,8 @@ public final class Chord implements AutoCloseable {
 
   /**
    * What a client at {@code clientVersion} needs to be current: {@link SyncResult.NoChange} if it
-   * is current; a {@link SyncResult.Patch} merging every change since its version, when all of
-   * them are still stored and there are at most {@code deltaThreshold}; otherwise {@link
+   * is current; a {@link SyncResult.Patch} merging every change since its version, when all of them
+   * are still stored and there are at most {@code deltaThreshold}; otherwise {@link
    * SyncResult.Full}. Never a patch that misses a change.
    *
    * @param clientVersion the version the client has, {@code null} if it has nothing
@@ -255,7 +259,9 @@ public final class Chord implements AutoCloseable {
       return new SyncResult.NoChange(current);
     }
     long behind = current - clientVersion;
-    if (behind < 0 || behind > deltaThreshold || !isRun(history.deltas(), clientVersion + 1, current)) {
+    if (behind < 0
+        || behind > deltaThreshold
+        || !isRun(history.deltas(), clientVersion + 1, current)) {
       return full(contextId);
     }
     List<Delta> deltas = new ArrayList<>(history.deltas().size());
@@ -392,7 +398,8 @@ public final class Chord implements AutoCloseable {
     try {
       return new Context(contextId, source.version(), Snapshots.freeze(source.data()), now());
     } catch (IllegalArgumentException e) {
-      throw new ChordException("provider returned invalid data for '" + contextId + "': " + e.getMessage(), e);
+      throw new ChordException(
+          "provider returned invalid data for '" + contextId + "': " + e.getMessage(), e);
     }
   }
 
@@ -541,8 +548,8 @@ public final class Chord implements AutoCloseable {
 
   /**
    * Turns the backend's feed (maybe out of order, repeated or with holes) into an exact, ordered
-   * sequence: records at or below {@code last} are repeats, a record above {@code last + 1} means
-   * a hole, filled from the stored history. One thread delivers at a time (whoever finds the
+   * sequence: records at or below {@code last} are repeats, a record above {@code last + 1} means a
+   * hole, filled from the stored history. One thread delivers at a time (whoever finds the
    * subscription idle drains the queue), so a listener is never called concurrently with itself.
    *
    * <p>A delete or restore changes what "the next version" is. That is a {@link Reset} item in the
@@ -553,13 +560,18 @@ public final class Chord implements AutoCloseable {
   private final class Subscription {
     private final String contextId;
     private final Consumer<DeltaRecord> listener;
+
     /** {@link DeltaRecord}s and {@link Reset}s, in the order they happened. */
     private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
+
     private final AtomicBoolean draining = new AtomicBoolean();
+
     /** The version at subscribe time; -1 until {@link #start}, items wait until then. */
     private volatile long startVersion = -1;
+
     /** The last version delivered or skipped; guarded by {@code draining}, -1 until started. */
     private long last = -1;
+
     private volatile boolean closed;
 
     Subscription(String contextId, Consumer<DeltaRecord> listener) {
@@ -751,7 +763,8 @@ public final class Chord implements AutoCloseable {
     return result;
   }
 
-  private void emit(Operation operation, String contextId, long start, Outcome outcome, Throwable error) {
+  private void emit(
+      Operation operation, String contextId, long start, Outcome outcome, Throwable error) {
     if (listeners.length == 0) {
       return;
     }
@@ -814,8 +827,8 @@ public final class Chord implements AutoCloseable {
     }
 
     /**
-     * How long a context may go unchanged before cleanup deletes it, if {@link
-     * #contextAutoDelete} is on (default: none, contexts are kept).
+     * How long a context may go unchanged before cleanup deletes it, if {@link #contextAutoDelete}
+     * is on (default: none, contexts are kept).
      */
     public Builder contextTtl(Duration ttl) {
       this.contextTtl = positive(ttl, "contextTtl");

@@ -15,8 +15,8 @@ import java.util.TreeMap;
 
 /**
  * An immutable tree of changes between two versions of a context. Keys mirror the context: a key
- * holds either a leaf {@link Change} (added, modified or removed, with the values) or a nested delta
- * for a map that exists on both sides. Two deltas are equal when they hold the same changes.
+ * holds either a leaf {@link Change} (added, modified or removed, with the values) or a nested
+ * delta for a map that exists on both sides. Two deltas are equal when they hold the same changes.
  *
  * <p>The laws, for any states {@code S}, {@code T} and deltas {@code d1..dn} leading from {@code S}
  * to {@code T}:
@@ -33,6 +33,7 @@ import java.util.TreeMap;
  */
 public final class Delta {
   private static final Delta EMPTY = new Delta(Collections.emptySortedMap());
+
   /** Marks "no value here" (absent key), which differs from a present {@code null}. */
   private static final Object ABSENT = new Object();
 
@@ -58,8 +59,8 @@ public final class Delta {
   }
 
   /**
-   * One delta with the combined effect of {@code inVersionOrder}: the deltas of consecutive versions,
-   * oldest first. The result equals the {@link #diff} of the first state and the last.
+   * One delta with the combined effect of {@code inVersionOrder}: the deltas of consecutive
+   * versions, oldest first. The result equals the {@link #diff} of the first state and the last.
    *
    * @throws IllegalArgumentException if the deltas do not chain (one changes a map that an earlier
    *     one left as a scalar, for example)
@@ -101,11 +102,13 @@ public final class Delta {
       Leaf leaf =
           switch (change.action()) {
             case ADDED -> new Leaf(Action.ADDED, null, Snapshots.freezeValue(change.value()));
-            case MODIFIED -> new Leaf(
-                Action.MODIFIED,
-                Snapshots.freezeValue(change.oldValue()),
-                Snapshots.freezeValue(change.value()));
-            case REMOVED -> new Leaf(Action.REMOVED, Snapshots.freezeValue(change.oldValue()), null);
+            case MODIFIED ->
+                new Leaf(
+                    Action.MODIFIED,
+                    Snapshots.freezeValue(change.oldValue()),
+                    Snapshots.freezeValue(change.value()));
+            case REMOVED ->
+                new Leaf(Action.REMOVED, Snapshots.freezeValue(change.oldValue()), null);
           };
       if (level.putIfAbsent(path.get(path.size() - 1), leaf) != null) {
         throw overlap(path);
@@ -254,8 +257,7 @@ public final class Delta {
         result = FrozenMaps.with(result, key, incoming);
         out = put(out, key, new Leaf(Action.ADDED, null, incoming));
       } else if (current instanceof Map<?, ?> && incoming instanceof Map<?, ?>) {
-        Merged nested =
-            deepMerge((Map<String, Object>) current, (Map<String, Object>) incoming);
+        Merged nested = deepMerge((Map<String, Object>) current, (Map<String, Object>) incoming);
         if (!nested.delta.isEmpty()) {
           result = FrozenMaps.with(result, key, nested.state);
           out = put(out, key, new Nested(nested.delta));
@@ -416,7 +418,8 @@ public final class Delta {
   private static TreeMap<String, Object> toMutable(Delta delta) {
     TreeMap<String, Object> out = new TreeMap<>();
     delta.nodes.forEach(
-        (key, node) -> out.put(key, node instanceof Nested nested ? toMutable(nested.delta) : node));
+        (key, node) ->
+            out.put(key, node instanceof Nested nested ? toMutable(nested.delta) : node));
     return out;
   }
 

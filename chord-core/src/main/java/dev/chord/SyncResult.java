@@ -3,8 +3,8 @@ package dev.chord;
 import java.util.Objects;
 
 /**
- * What a client at some version needs to reach the current version of a context: the whole
- * context, one merged delta, or nothing.
+ * What a client at some version needs to reach the current version of a context: the whole context,
+ * one merged delta, or nothing.
  */
 public sealed interface SyncResult {
 

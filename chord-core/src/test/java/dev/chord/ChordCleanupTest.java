@@ -59,8 +59,7 @@ class ChordCleanupTest {
 
   @Test
   void cleanup_contextTtlWithAutoDelete_deletesIdleContextsOnly() {
-    try (Chord chord =
-        builder().contextTtl(Duration.ofHours(1)).contextAutoDelete(true).build()) {
+    try (Chord chord = builder().contextTtl(Duration.ofHours(1)).contextAutoDelete(true).build()) {
       chord.setContext("idle", Map.of("n", 1));
       chord.updateContext("idle", Map.of("n", 2));
       chord.setContext("busy", Map.of("n", 1));
@@ -210,7 +209,8 @@ class ChordCleanupTest {
   @Test
   void timeUnit_millis_insertedAtAndTtlInMillis() {
     clock.advance(Duration.ofMillis(1234));
-    try (Chord chord = builder().timeUnit(ChronoUnit.MILLIS).deltaTtl(Duration.ofMillis(1500)).build()) {
+    try (Chord chord =
+        builder().timeUnit(ChronoUnit.MILLIS).deltaTtl(Duration.ofMillis(1500)).build()) {
       ContextUpdate created = chord.setContext("a", Map.of());
       assertThat(created.context().insertedAt()).isEqualTo(clock.millis());
       assertThat(created.deltaRecord().insertedAt()).isEqualTo(clock.millis());

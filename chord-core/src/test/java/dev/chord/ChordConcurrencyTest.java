@@ -109,8 +109,7 @@ class ChordConcurrencyTest {
   }
 
   @Test
-  void setsAndUpdates_mixedWithSmallThreshold_keptSuffixContiguousAndReplayable()
-      throws Exception {
+  void setsAndUpdates_mixedWithSmallThreshold_keptSuffixContiguousAndReplayable() throws Exception {
     int threshold = 20;
     InMemoryBackend backend = InMemoryBackend.create();
     try (Chord chord = Chord.builder().backend(backend).deltaThreshold(threshold).build()) {

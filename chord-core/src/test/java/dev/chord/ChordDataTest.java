@@ -24,10 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Data in and out: normalization, snapshots, and rejection of anything that is not JSON-like. */
 class ChordDataTest {
   private final Chord chord =
-      Chord.builder()
-          .exporter(c -> {})
-          .externalProvider(id -> Optional.empty())
-          .build();
+      Chord.builder().exporter(c -> {}).externalProvider(id -> Optional.empty()).build();
 
   @AfterEach
   void close() {
@@ -44,8 +41,7 @@ class ChordDataTest {
                 "c", Map.of("i", 1, "s", (short) 2, "b", (byte) 3, "l", 4L, "list", List.of(5)))
             .context()
             .data();
-    assertThat(data)
-        .isEqualTo(Map.of("i", 1L, "s", 2L, "b", 3L, "l", 4L, "list", List.of(5L)));
+    assertThat(data).isEqualTo(Map.of("i", 1L, "s", 2L, "b", 3L, "l", 4L, "list", List.of(5L)));
     assertThat(data.get("i")).isInstanceOf(Long.class);
     assertThat(((List<?>) data.get("list")).get(0)).isInstanceOf(Long.class);
   }
@@ -53,7 +49,10 @@ class ChordDataTest {
   @Test
   void setContext_float_becomesDoubleThroughItsDecimalForm() {
     Map<String, Object> data =
-        chord.setContext("c", Map.of("f", 0.1f, "d", 0.1d, "n", Map.of("f", 2.5f))).context().data();
+        chord
+            .setContext("c", Map.of("f", 0.1f, "d", 0.1d, "n", Map.of("f", 2.5f)))
+            .context()
+            .data();
     assertThat(data.get("f")).isEqualTo(0.1d);
     assertThat(data.get("d")).isEqualTo(0.1d);
     assertThat(data.get("n")).isEqualTo(Map.of("f", 2.5d));
@@ -63,10 +62,7 @@ class ChordDataTest {
   void setContext_bigNumbers_keptWithTheirScale() {
     BigInteger big = BigInteger.TEN.pow(40);
     Map<String, Object> data =
-        chord
-            .setContext("c", Map.of("d", new BigDecimal("1.50"), "i", big))
-            .context()
-            .data();
+        chord.setContext("c", Map.of("d", new BigDecimal("1.50"), "i", big)).context().data();
     assertThat(data.get("d")).isInstanceOf(BigDecimal.class);
     assertThat(((BigDecimal) data.get("d")).scale()).isEqualTo(2);
     assertThat(data.get("d")).isEqualTo(new BigDecimal("1.50"));
@@ -290,7 +286,11 @@ class ChordDataTest {
                     .map(
                         id ->
                             Arguments.of(
-                                op.getKey(), id.get()[0], id.get()[1], id.get()[2], op.getValue())));
+                                op.getKey(),
+                                id.get()[0],
+                                id.get()[1],
+                                id.get()[2],
+                                op.getValue())));
   }
 
   @ParameterizedTest(name = "{0} with {1} id")

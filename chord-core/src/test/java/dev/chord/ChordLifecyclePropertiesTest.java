@@ -21,8 +21,8 @@ import net.jqwik.api.Tuple;
 
 /**
  * Random sequences that also lose history: time passing with TTL cleanup (deltas and, with
- * auto-delete, whole contexts) and restores from a provider. A model tracks which deltas must
- * still be stored; sync must answer Patch exactly when they are, and Full otherwise.
+ * auto-delete, whole contexts) and restores from a provider. A model tracks which deltas must still
+ * be stored; sync must answer Patch exactly when they are, and Full otherwise.
  */
 class ChordLifecyclePropertiesTest {
   private static final String ID = "doc";
@@ -105,8 +105,10 @@ class ChordLifecyclePropertiesTest {
   private static final class Model {
     /** Client-visible states of the current incarnation, by version; empty: no context. */
     private final Map<Long, Map<String, Object>> states = new HashMap<>();
+
     /** Versions and insertedAt of the deltas that must be stored, oldest first. */
     private final Deque<long[]> stored = new ArrayDeque<>();
+
     private long version;
     private long insertedAt;
     boolean lastWriteChanged;

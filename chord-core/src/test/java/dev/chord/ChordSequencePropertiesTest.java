@@ -142,7 +142,9 @@ class ChordSequencePropertiesTest {
         assertThat(sync).isEqualTo(new SyncResult.NoChange(current));
       } else if (v > current || current - v > THRESHOLD) {
         // The only reasons for Full here: no deltas go missing without cleanup or restore.
-        assertThat(sync).as("sync from %d at %d", v, current).isEqualTo(new SyncResult.Full(context));
+        assertThat(sync)
+            .as("sync from %d at %d", v, current)
+            .isEqualTo(new SyncResult.Full(context));
       } else {
         assertThat(sync).as("sync from %d at %d", v, current).isInstanceOf(SyncResult.Patch.class);
         SyncResult.Patch patch = (SyncResult.Patch) sync;

@@ -177,8 +177,7 @@ class ChordSubscriptionTest {
   }
 
   @Test
-  void deleteThenOtherWriterCommitsBeforeResetIsSeen_newVersion1StillDelivered()
-      throws Exception {
+  void deleteThenOtherWriterCommitsBeforeResetIsSeen_newVersion1StillDelivered() throws Exception {
     ForwardingBackend backend = new ForwardingBackend();
     try (Chord racy = Chord.builder().backend(backend).build()) {
       Recorder recorder = new Recorder();
@@ -191,8 +190,7 @@ class ChordSubscriptionTest {
       racy.deleteContext("room");
       await().atMost(WAIT).until(() -> recorder.records.size() == 3);
       assertThat(recorder.versions()).containsExactly(1L, 2L, 1L);
-      assertThat(recorder.records.get(2).delta())
-          .isEqualTo(Delta.diff(Map.of(), Map.of("b", 1)));
+      assertThat(recorder.records.get(2).delta()).isEqualTo(Delta.diff(Map.of(), Map.of("b", 1)));
     }
   }
 
@@ -254,8 +252,7 @@ class ChordSubscriptionTest {
           pool.submit(
               () -> {
                 for (int i = 0; i < perThread; i++) {
-                  chord.updateContext(
-                      "room", Map.of("p", Map.of("t" + thread, Map.of("i", i))));
+                  chord.updateContext("room", Map.of("p", Map.of("t" + thread, Map.of("i", i))));
                 }
               }));
     }

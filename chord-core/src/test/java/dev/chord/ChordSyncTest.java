@@ -39,7 +39,8 @@ class ChordSyncTest {
     states.add(Map.of());
     for (int v = 1; v <= version; v++) {
       clock.advance(Duration.ofMinutes(1));
-      Map<String, Object> data = chord.setContext("room", Map.of("n", v, "p", Map.of("v" + v, v))).context().data();
+      Map<String, Object> data =
+          chord.setContext("room", Map.of("n", v, "p", Map.of("v" + v, v))).context().data();
       states.add(data);
     }
     return states;
@@ -132,7 +133,8 @@ class ChordSyncTest {
   @Test
   void syncContext_gapAfterTtlCleanup_fullUntilDeltasSuffice() {
     List<Map<String, Object>> states = history(4); // deltas at minutes 1, 2, 3, 4
-    clock.advance(Duration.ofMinutes(9)); // minute 13: the deltas of minutes 1 and 2 are older than 10 min
+    clock.advance(
+        Duration.ofMinutes(9)); // minute 13: the deltas of minutes 1 and 2 are older than 10 min
     assertThat(chord.cleanup()).isEqualTo(new CleanupReport(0, 2));
     assertThat(chord.syncContext("room", 0L)).isEqualTo(new SyncResult.Full(current()));
     assertThat(chord.syncContext("room", 1L)).isEqualTo(new SyncResult.Full(current()));

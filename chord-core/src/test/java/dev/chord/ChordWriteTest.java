@@ -37,8 +37,7 @@ class ChordWriteTest {
     Map<String, Object> data = Map.of("topic", "launch", "p", Map.of("ann", Map.of()));
     ContextUpdate update = chord.setContext("room", data);
     assertThat(update.changed()).isTrue();
-    assertThat(update.context())
-        .isEqualTo(new Context("room", 1, data, nowSeconds()));
+    assertThat(update.context()).isEqualTo(new Context("room", 1, data, nowSeconds()));
     assertThat(update.delta()).isEqualTo(Delta.diff(Map.of(), data));
     assertThat(update.deltaRecord())
         .isEqualTo(new DeltaRecord("room", 1, Delta.diff(Map.of(), data), nowSeconds()));
@@ -184,7 +183,10 @@ class ChordWriteTest {
     clock.advance(Duration.ofSeconds(30));
     for (Map<String, Object> noop :
         List.<Map<String, Object>>of(
-            Map.of(), Map.of("a", 1), Map.of("m", Map.of()), Map.of("m", Map.of("x", List.of(1))))) {
+            Map.of(),
+            Map.of("a", 1),
+            Map.of("m", Map.of()),
+            Map.of("m", Map.of("x", List.of(1))))) {
       ContextUpdate update = chord.updateContext("room", noop);
       assertThat(update.changed()).as("%s", noop).isFalse();
       assertThat(update.context()).isEqualTo(created);

@@ -17,6 +17,7 @@ class DeltaFormattersTest {
           "action", "old",
           "value", Map.of("key", 1, "gone", true),
           "a/b", Map.of("~x", "t"));
+
   private static final Map<String, Object> AFTER =
       Map.of(
           "action", "new",
@@ -40,16 +41,55 @@ class DeltaFormattersTest {
     assertThat(formatted.get("version")).isEqualTo(7L);
     List<Map<String, Object>> expected =
         List.of(
-            ordered("key", List.of("a/b", "old_value"), "action", "added", "value", List.of(1L),
-                "context_id", "room:1"),
-            ordered("key", List.of("action"), "action", "modified", "value", "new",
-                "old_value", "old", "context_id", "room:1"),
-            ordered("key", List.of("value", "action"), "action", "added",
-                "value", Map.of("value", "added"), "context_id", "room:1"),
-            ordered("key", List.of("value", "gone"), "action", "removed", "old_value", true,
-                "context_id", "room:1"),
-            ordered("key", List.of("value", "key"), "action", "modified", "value", 2L,
-                "old_value", 1L, "context_id", "room:1"));
+            ordered(
+                "key",
+                List.of("a/b", "old_value"),
+                "action",
+                "added",
+                "value",
+                List.of(1L),
+                "context_id",
+                "room:1"),
+            ordered(
+                "key",
+                List.of("action"),
+                "action",
+                "modified",
+                "value",
+                "new",
+                "old_value",
+                "old",
+                "context_id",
+                "room:1"),
+            ordered(
+                "key",
+                List.of("value", "action"),
+                "action",
+                "added",
+                "value",
+                Map.of("value", "added"),
+                "context_id",
+                "room:1"),
+            ordered(
+                "key",
+                List.of("value", "gone"),
+                "action",
+                "removed",
+                "old_value",
+                true,
+                "context_id",
+                "room:1"),
+            ordered(
+                "key",
+                List.of("value", "key"),
+                "action",
+                "modified",
+                "value",
+                2L,
+                "old_value",
+                1L,
+                "context_id",
+                "room:1"));
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> changes = (List<Map<String, Object>>) formatted.get("changes");
     assertThat(changes).isEqualTo(expected);
@@ -64,7 +104,8 @@ class DeltaFormattersTest {
     Map<String, Object> after = new LinkedHashMap<>();
     after.put("x", null);
     Map<String, Object> formatted =
-        DeltaFormatters.chord().format(new DeltaRecord("c", 2, Delta.diff(Map.of("x", 1), after), 0));
+        DeltaFormatters.chord()
+            .format(new DeltaRecord("c", 2, Delta.diff(Map.of("x", 1), after), 0));
     @SuppressWarnings("unchecked")
     Map<String, Object> change = ((List<Map<String, Object>>) formatted.get("changes")).get(0);
     assertThat(change).containsEntry("value", null).containsEntry("old_value", 1L);

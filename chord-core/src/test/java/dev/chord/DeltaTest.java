@@ -54,7 +54,9 @@ class DeltaTest {
 
   @Test
   void diff_listChangedInside_replacedWhole() {
-    Delta d = Delta.diff(Map.of("l", List.of(1, Map.of("a", 1))), Map.of("l", List.of(1, Map.of("a", 2))));
+    Delta d =
+        Delta.diff(
+            Map.of("l", List.of(1, Map.of("a", 1))), Map.of("l", List.of(1, Map.of("a", 2))));
     assertThat(d.changes())
         .containsExactly(
             new Change(
@@ -101,7 +103,9 @@ class DeltaTest {
             Map.of("action", Map.of("action", "y", "value", 1)));
     assertThat(d.toMap())
         .isEqualTo(
-            Map.of("action", Map.of("action", Map.of("action", "modified", "old_value", "x", "value", "y"))));
+            Map.of(
+                "action",
+                Map.of("action", Map.of("action", "modified", "old_value", "x", "value", "y"))));
     assertThat(Delta.fromChanges(d.changes())).isEqualTo(d);
   }
 
@@ -127,12 +131,14 @@ class DeltaTest {
 
   @Test
   void merge_addedThenRemoved_empty() {
-    assertThat(merge(List.of(Map.of(), Map.of("k", Map.of("a", 1)), Map.of()))).isEqualTo(Delta.empty());
+    assertThat(merge(List.of(Map.of(), Map.of("k", Map.of("a", 1)), Map.of())))
+        .isEqualTo(Delta.empty());
   }
 
   @Test
   void merge_modifiedAndBack_empty() {
-    assertThat(merge(List.of(Map.of("k", 1), Map.of("k", 2), Map.of("k", 1)))).isEqualTo(Delta.empty());
+    assertThat(merge(List.of(Map.of("k", 1), Map.of("k", 2), Map.of("k", 1))))
+        .isEqualTo(Delta.empty());
   }
 
   @Test
@@ -223,7 +229,9 @@ class DeltaTest {
     Delta d = Delta.diff(plain, Map.of("m", Map.of("a", 2, "b", 3), "y", 2));
     Map<String, Object> fromPlain = d.applyTo(plain);
     Map<String, Object> fromFrozen = d.applyTo(Snapshots.freeze(plain));
-    assertThat(fromPlain).isEqualTo(fromFrozen).isEqualTo(Map.of("m", Map.of("a", 2L, "b", 3L), "y", 2L));
+    assertThat(fromPlain)
+        .isEqualTo(fromFrozen)
+        .isEqualTo(Map.of("m", Map.of("a", 2L, "b", 3L), "y", 2L));
     assertThat(plain).isEqualTo(Map.of("m", Map.of("a", 1), "x", 1));
     Unmodifiable.assertDeeplyUnmodifiable(fromPlain);
   }

@@ -25,8 +25,21 @@ final class JsonTrees {
   static Arbitrary<String> keys() {
     return Arbitraries.oneOf(
         Arbitraries.of(
-            "action", "value", "key", "old_value", "a/b", "~x", "~1", "", "ünï", "日本", "a", "b",
-            "c", "version", "changes"),
+            "action",
+            "value",
+            "key",
+            "old_value",
+            "a/b",
+            "~x",
+            "~1",
+            "",
+            "ünï",
+            "日本",
+            "a",
+            "b",
+            "c",
+            "version",
+            "changes"),
         Arbitraries.strings().withCharRange('a', 'e').ofLength(1));
   }
 

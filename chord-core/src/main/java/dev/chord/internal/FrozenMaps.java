@@ -16,8 +16,8 @@ import org.organicdesign.fp.collections.PersistentHashMap;
 /**
  * The one place that knows how frozen maps are made: persistent hash array mapped tries (Paguro's
  * {@link PersistentHashMap}) behind a small {@link Map} view of our own. An update of one key
- * copies only the path to it (O(log n)), so a context of any size is updated in near-constant
- * time, and every earlier version stays intact and shareable as a snapshot.
+ * copies only the path to it (O(log n)), so a context of any size is updated in near-constant time,
+ * and every earlier version stays intact and shareable as a snapshot.
  *
  * <p>The view ({@link FrozenMap}) is ours so that a frozen map is recognised by its type (and never
  * copied again), prints like any Java map, and exposes no mutator: every one throws {@link

@@ -50,8 +50,8 @@ public interface Backend extends AutoCloseable {
   Optional<History> history(String contextId, long afterVersion, int maxDeltas);
 
   /**
-   * Stores {@code context} as is, at its version, whatever was there, and drops all stored deltas of
-   * that id. Notifies no subscriber.
+   * Stores {@code context} as is, at its version, whatever was there, and drops all stored deltas
+   * of that id. Notifies no subscriber.
    */
   void restore(Context context);
 

@@ -5,8 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The head of a context and part of its stored history, read atomically by {@link
- * Backend#history}.
+ * The head of a context and part of its stored history, read atomically by {@link Backend#history}.
  *
  * @param version the current version
  * @param insertedAt the current version's {@code insertedAt}

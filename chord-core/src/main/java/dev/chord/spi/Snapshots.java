@@ -100,8 +100,7 @@ public final class Snapshots {
     return builder.build();
   }
 
-  private static List<Object> freezeList(
-      List<?> list, Path path, Object[] ancestors, int depth) {
+  private static List<Object> freezeList(List<?> list, Path path, Object[] ancestors, int depth) {
     enter(list, path, ancestors, depth);
     Object[] items = new Object[list.size()];
     int i = 0;
