@@ -52,6 +52,18 @@ final class JsonCodec {
 
   /** The value of typed JSON written by {@link #write}. */
   static Object read(String json) {
+    // Most fields of a context hash are short strings, small integers or the map marker: read
+    // those without a parser (a full read of a large context is dominated by this).
+    int n = json.length();
+    if (n >= 2 && json.charAt(0) == '"' && json.indexOf('"', 1) == n - 1 && json.indexOf('\\') < 0) {
+      return json.substring(1, n - 1);
+    }
+    if (json.equals("{}")) {
+      return new HashMap<String, Object>();
+    }
+    if (n > 0 && n < 19 && isInteger(json)) {
+      return Long.parseLong(json);
+    }
     try (JsonParser p = FACTORY.createParser(json)) {
       p.nextToken();
       return readValue(p);
@@ -266,6 +278,21 @@ final class JsonCodec {
 
   /** A JSON object before {@link #interpret} decided what it stands for. */
   private record Obj(Map<String, Object> entries) {}
+
+  /** Whether {@code text} is an optional minus and digits only, as JSON writes an integer. */
+  private static boolean isInteger(String text) {
+    int start = text.charAt(0) == '-' ? 1 : 0;
+    if (start == text.length()) {
+      return false;
+    }
+    for (int i = start; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
 
   static String abbreviate(String text) {
     return text.length() <= 200 ? text : text.substring(0, 200) + "…";

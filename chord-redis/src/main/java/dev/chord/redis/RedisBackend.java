@@ -392,6 +392,9 @@ public final class RedisBackend implements Backend {
   @Override
   public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
     Objects.requireNonNull(sink, "sink");
+    if (closed) {
+      throw new IllegalStateException("this RedisBackend is closed");
+    }
     return feed.subscribe(contextId, sink);
   }
 

@@ -35,6 +35,17 @@ public final class QuickRedisBench {
   public static void main(String[] args) throws Exception {
     try (RedisServers.Server server = RedisServers.own()) {
       String port = Integer.toString(server.port());
+      if (args.length > 0 && args[0].equals("read")) {
+        bytesPerUpdate(server, port);
+        for (int i = 0; i < 5; i++) {
+          try (RedisBackend cold = RedisBackend.connect(server.uri())) {
+            long start = System.nanoTime();
+            cold.get("bytes").orElseThrow();
+            System.out.printf("full read: %.1f ms%n", (System.nanoTime() - start) / 1e6);
+          }
+        }
+        return;
+      }
       System.out.println("| what | callers | ops/s |");
       System.out.println("| --- | ---: | ---: |");
       for (int callers : new int[] {1, 16}) {
@@ -43,8 +54,8 @@ public final class QuickRedisBench {
         String sha =
             RedisServers.run(List.of("redis-cli", "-p", port, "SCRIPT", "LOAD", "return 1"), 10).strip();
         row("redis-benchmark EVALSHA of `return 1`", callers, benchmark(port, c, "EVALSHA", sha, "0"));
-        try (Chord chord = Chord.builder().backend(RedisBackend.connect(server.uri())).build();
-            RedisBackend direct = RedisBackend.connect(server.uri())) {
+        try (Chord chord = Chord.builder().backend(connect(server)).build();
+            RedisBackend direct = connect(server)) {
           List<String> ids = new ArrayList<>();
           for (int i = 0; i < callers; i++) {
             String id = "bench-" + callers + "-" + i;
@@ -66,7 +77,25 @@ public final class QuickRedisBench {
         }
       }
       bytesPerUpdate(server, port);
+      for (int i = 0; i < 5; i++) {
+        try (RedisBackend cold = RedisBackend.connect(server.uri())) {
+          long start = System.nanoTime();
+          cold.get("bytes").orElseThrow();
+          System.out.printf("full read of the %d-participant context: %.1f ms%n", PARTICIPANTS, (System.nanoTime() - start) / 1e6);
+        }
+      }
+      for (String line :
+          RedisServers.run(List.of("redis-cli", "-p", port, "INFO", "commandstats"), 10).split("\r?\n")) {
+        if (line.startsWith("cmdstat_")) {
+          System.out.println("server: " + line);
+        }
+      }
     }
+  }
+
+  /** A generous timeout: the machine is shared, and a full read of a large context is slow. */
+  private static RedisBackend connect(RedisServers.Server server) {
+    return RedisBackend.builder(server.uri()).timeout(java.time.Duration.ofSeconds(10)).build();
   }
 
   private static Map<String, Object> room() {
@@ -102,8 +131,10 @@ public final class QuickRedisBench {
   }
 
   private static double run(int callers, Op op) throws Exception {
-    for (long i = 0; i < 200; i++) {
-      op.run(0, i);
+    for (int t = 0; t < callers; t++) {
+      for (long i = 0; i < 200; i++) {
+        op.run(t, i);
+      }
     }
     LongAdder done = new LongAdder();
     CountDownLatch finished = new CountDownLatch(callers);

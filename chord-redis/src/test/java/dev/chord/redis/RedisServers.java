@@ -54,8 +54,8 @@ final class RedisServers {
   }
 
   /** A redis-server of the caller's own (for fault tests and exact command counts). */
-  static Server own() {
-    return require(() -> Server.start(false));
+  static Server own(String... extraArgs) {
+    return require(() -> Server.start(false, extraArgs));
   }
 
   /** Deletes every key under {@code prefix}: tests on a shared Redis leave nothing behind. */
@@ -194,17 +194,20 @@ final class RedisServers {
     private final int port;
     private final Path dir;
     private final boolean clusterNode;
+    private final List<String> extraArgs;
     private Process process;
 
-    private Server(int port, Path dir, boolean clusterNode) {
+    private Server(int port, Path dir, boolean clusterNode, List<String> extraArgs) {
       this.port = port;
       this.dir = dir;
       this.clusterNode = clusterNode;
+      this.extraArgs = extraArgs;
       Runtime.getRuntime().addShutdownHook(new Thread(this::close));
     }
 
-    static Server start(boolean clusterNode) throws IOException, InterruptedException {
-      Server server = new Server(freePort(), Files.createTempDirectory("chord-redis-"), clusterNode);
+    static Server start(boolean clusterNode, String... extraArgs) throws IOException, InterruptedException {
+      Server server =
+          new Server(freePort(), Files.createTempDirectory("chord-redis-"), clusterNode, List.of(extraArgs));
       server.restart();
       return server;
     }
@@ -217,13 +220,17 @@ final class RedisServers {
       return "redis://127.0.0.1:" + port;
     }
 
-    /** Starts the server (again, on the same port, empty) and waits until it answers. */
+    /**
+     * Starts the server (again, on the same port; empty unless its extra arguments enable
+     * persistence) and waits until it answers.
+     */
     synchronized void restart() throws IOException, InterruptedException {
       List<String> command =
           new ArrayList<>(
               List.of(
                   "redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                   "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+      command.addAll(extraArgs);
       if (clusterNode) {
         command.addAll(
             List.of(
