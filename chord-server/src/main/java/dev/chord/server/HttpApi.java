@@ -321,7 +321,7 @@ final class HttpApi {
           501, "not_configured", "this server has no context store; start it with --store-dir");
     }
     if (e instanceof BackendException) {
-      log.warn("backend failure", e);
+      log.warn("backend failure: {}", e.toString());
       return new ApiException(503, "backend_unavailable", "storage is unavailable: " + e.getMessage());
     }
     if (e instanceof ChordException) {

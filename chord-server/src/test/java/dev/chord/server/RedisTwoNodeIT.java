@@ -106,4 +106,24 @@ class RedisTwoNodeIT {
         .isEqualTo(a.get("/contexts/room:sync/sync?version=1").json())
         .containsEntry("type", "patch");
   }
+
+  @Test
+  void backendDown_is503_andHealthSaysSo() throws Exception {
+    RedisProcess own = RedisProcess.start();
+    try (ChordServer node =
+        ServerFixture.start(
+            s -> s.backend(RedisBackend.builder(own.uri()).timeout(java.time.Duration.ofMillis(500)).build(), "redis"))) {
+      Http http = new Http(node.url());
+      assertThat(http.put("/contexts/room:down", Map.of("a", 1)).status()).isEqualTo(201);
+      own.close();
+      Http.Reply health = http.get("/health");
+      assertThat(health.status()).isEqualTo(503);
+      assertThat(health.json()).containsEntry("status", "unavailable");
+      Http.Reply write = http.patch("/contexts/room:down", Map.of("a", 2));
+      assertThat(write.status()).isEqualTo(503);
+      assertThat(write.json()).containsEntry("error", "backend_unavailable");
+    } finally {
+      own.close();
+    }
+  }
 }
