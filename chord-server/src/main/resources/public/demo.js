@@ -98,7 +98,11 @@ $("todo-form").addEventListener("submit", (e) => {
   addTodo(text);
 });
 $("drop").addEventListener("click", () => client.drop());
-addEventListener("pagehide", () => client.patch({ participants: { [me]: { status: "offline", typing: false } } }));
+addEventListener("pagehide", () => {
+  if (client.state.participants?.[me]) {
+    client.patch({ participants: { [me]: { status: "offline", typing: false } } });
+  }
+});
 
 // ---- rendering ----
 

@@ -11,7 +11,9 @@ final class Access {
   private final byte[] key;
   private final Clock clock;
 
-  /** @param key the HMAC key, {@code null} for an open server */
+  /**
+   * @param key the HMAC key, {@code null} for an open server
+   */
   Access(byte[] key, Clock clock) {
     this.key = key;
     this.clock = clock;
@@ -42,7 +44,9 @@ final class Access {
       throw new ApiException(
           403,
           "forbidden",
-          "the token's scope '" + grant.scope() + "' does not cover "
+          "the token's scope '"
+              + grant.scope()
+              + "' does not cover "
               + (contextId == null ? "every context" : "'" + contextId + "'"),
           Map.of());
     }

@@ -171,7 +171,8 @@ public final class ChordServer implements AutoCloseable {
     LiveConnection.Sink sink =
         new LiveConnection.Sink() {
           @Override
-          public void send(String text, Runnable done, java.util.function.Consumer<Throwable> failed) {
+          public void send(
+              String text, Runnable done, java.util.function.Consumer<Throwable> failed) {
             session.sendText(text, Callback.from(done, failed));
           }
 
@@ -247,9 +248,7 @@ public final class ChordServer implements AutoCloseable {
     }
   }
 
-  /**
-   * Configures a {@link ChordServer}. Every setting is optional and checked when set.
-   */
+  /** Configures a {@link ChordServer}. Every setting is optional and checked when set. */
   public static final class Builder {
     private Backend backend;
     private String backendName = "memory";
@@ -372,7 +371,9 @@ public final class ChordServer implements AutoCloseable {
       return this;
     }
 
-    /** The most changes a merged patch may have before a full context replaces it (default 1000). */
+    /**
+     * The most changes a merged patch may have before a full context replaces it (default 1000).
+     */
     public Builder maxMergedChanges(int changes) {
       this.maxMergedChanges = range(changes, 1, Integer.MAX_VALUE, "maxMergedChanges");
       return this;

@@ -15,9 +15,9 @@ import java.util.function.Supplier;
  * A {@link Backend} decorator that makes one write conditional on the version the client saw
  * ({@code If-Match}), without a conditional write in the {@code Chord} API.
  *
- * <p>{@code Chord} computes each write from the version it read and commits it with that version
- * as {@link Commit#expectedVersion()}; the backend checks it atomically. Inside {@link #expecting},
- * a commit computed from any other version, or refused by the backend because another writer got
+ * <p>{@code Chord} computes each write from the version it read and commits it with that version as
+ * {@link Commit#expectedVersion()}; the backend checks it atomically. Inside {@link #expecting}, a
+ * commit computed from any other version, or refused by the backend because another writer got
  * there first, throws {@link VersionConflict} instead of letting {@code Chord} retry. So the write
  * lands only at exactly the version the client named, on one node or many sharing a backend.
  */

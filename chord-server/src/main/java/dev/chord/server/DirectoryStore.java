@@ -59,7 +59,8 @@ final class DirectoryStore implements ContextExporter, ContextProvider {
         && file.get("data") instanceof Map<?, ?> data) {
       @SuppressWarnings("unchecked")
       Map<String, Object> typed = (Map<String, Object>) data;
-      return Optional.of(new Context(contextId, version.longValue(), typed, insertedAt.longValue()));
+      return Optional.of(
+          new Context(contextId, version.longValue(), typed, insertedAt.longValue()));
     }
     throw new IOException("not an exported context: " + fileOf(contextId));
   }

@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpApi {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
   /** Context ids: letters, digits and {@code . _ : ~ -}; no slash, space or control character. */
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:~-]+");
+
   private static final Pattern VERSION_TAG = Pattern.compile("(?:W/)?\"?(\\d{1,18})\"?");
 
   private final Chord chord;
@@ -207,7 +209,8 @@ final class HttpApi {
     if (!matcher.matches()) {
       throw ApiException.badRequest(
           "If-Match must be a version such as 7 or \"7\" (0: the context must not exist), was '"
-              + raw + "'");
+              + raw
+              + "'");
     }
     return Long.parseLong(matcher.group(1));
   }
@@ -322,7 +325,8 @@ final class HttpApi {
     }
     if (e instanceof BackendException) {
       log.warn("backend failure: {}", e.toString());
-      return new ApiException(503, "backend_unavailable", "storage is unavailable: " + e.getMessage());
+      return new ApiException(
+          503, "backend_unavailable", "storage is unavailable: " + e.getMessage());
     }
     if (e instanceof ChordException) {
       log.warn("context store failure", e);

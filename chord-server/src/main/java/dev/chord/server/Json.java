@@ -49,7 +49,8 @@ final class Json {
     try {
       Map<String, Object> map = reader.readValue(body);
       if (map == null) {
-        throw new ApiException(400, "invalid_json", "the request body must be a JSON object, was null");
+        throw new ApiException(
+            400, "invalid_json", "the request body must be a JSON object, was null");
       }
       return map;
     } catch (StreamConstraintsException e) {

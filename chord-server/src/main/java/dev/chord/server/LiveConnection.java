@@ -16,15 +16,15 @@ import java.util.function.Consumer;
  *
  * <p>Concurrency and the no-hole rule: all state is guarded by {@code this}. At most one message is
  * in flight ({@code sending}); the next one is chosen when the previous one is written. {@code
- * lastSent} is the version the client has once everything handed to the socket arrives, and a
- * patch is only ever sent if its {@code fromVersion} equals it; anything else (a reset after a
- * delete or restore, a merge that straddles a full resync) becomes a full context instead. So the
- * client's versions always chain, whatever happens to the queue.
+ * lastSent} is the version the client has once everything handed to the socket arrives, and a patch
+ * is only ever sent if its {@code fromVersion} equals it; anything else (a reset after a delete or
+ * restore, a merge that straddles a full resync) becomes a full context instead. So the client's
+ * versions always chain, whatever happens to the queue.
  *
- * <p>Memory bound: the queue holds at most {@code queueLimit} items. When a new delta would
- * exceed that, every queued delta is merged into one ({@link Delta#merge}, which yields exactly
- * the diff of the whole span); if the merge has more than {@code maxMergedChanges} changes the
- * queue is dropped and one full context (read when it is sent) takes its place.
+ * <p>Memory bound: the queue holds at most {@code queueLimit} items. When a new delta would exceed
+ * that, every queued delta is merged into one ({@link Delta#merge}, which yields exactly the diff
+ * of the whole span); if the merge has more than {@code maxMergedChanges} changes the queue is
+ * dropped and one full context (read when it is sent) takes its place.
  */
 final class LiveConnection {
   /** Where messages go: a WebSocket session, or a test double. */
@@ -98,7 +98,9 @@ final class LiveConnection {
         return;
       }
       DeltaRecord record = step.record();
-      queue.add(new Pending(record.version() - 1, record.version(), record.delta(), record.insertedAt(), step));
+      queue.add(
+          new Pending(
+              record.version() - 1, record.version(), record.delta(), record.insertedAt(), step));
       if (queue.size() > queueLimit) {
         collapse();
       }

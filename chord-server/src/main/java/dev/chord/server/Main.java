@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The command line: {@code chord-server [options]} serves, {@code chord-server token …} mints a
- * bearer token. Every serve option can also come from an environment variable ({@code
- * CHORD_PORT}, {@code CHORD_HOST}, …); the command line wins.
+ * bearer token. Every serve option can also come from an environment variable ({@code CHORD_PORT},
+ * {@code CHORD_HOST}, …); the command line wins.
  */
 @Command(
     name = "chord-server",
@@ -31,75 +31,131 @@ import picocli.CommandLine.Option;
     subcommands = {Main.TokenCommand.class},
     sortOptions = false)
 public final class Main implements Callable<Integer> {
-  @Option(names = "--host", defaultValue = "${env:CHORD_HOST:-127.0.0.1}",
+  @Option(
+      names = "--host",
+      defaultValue = "${env:CHORD_HOST:-127.0.0.1}",
       description = "Address to bind (env CHORD_HOST; default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--port", defaultValue = "${env:CHORD_PORT:-7070}",
+  @Option(
+      names = "--port",
+      defaultValue = "${env:CHORD_PORT:-7070}",
       description = "Port (env CHORD_PORT; default ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
-  @Option(names = "--backend", defaultValue = "${env:CHORD_BACKEND:-memory}",
+  @Option(
+      names = "--backend",
+      defaultValue = "${env:CHORD_BACKEND:-memory}",
       description = "memory, redis or redis-cluster (env CHORD_BACKEND; default ${DEFAULT-VALUE}).")
   String backend;
 
-  @Option(names = "--redis-uri", defaultValue = "${env:CHORD_REDIS_URI:-redis://127.0.0.1:6379}",
-      description = "Redis URI for --backend redis; comma-separated seed URIs for redis-cluster (env CHORD_REDIS_URI; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--redis-uri",
+      defaultValue = "${env:CHORD_REDIS_URI:-redis://127.0.0.1:6379}",
+      description =
+          "Redis URI for --backend redis; comma-separated seed URIs for redis-cluster (env"
+              + " CHORD_REDIS_URI; default ${DEFAULT-VALUE}).")
   String redisUri;
 
-  @Option(names = "--delta-threshold", defaultValue = "${env:CHORD_DELTA_THRESHOLD:-100}",
-      description = "Deltas kept per context (env CHORD_DELTA_THRESHOLD; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--delta-threshold",
+      defaultValue = "${env:CHORD_DELTA_THRESHOLD:-100}",
+      description =
+          "Deltas kept per context (env CHORD_DELTA_THRESHOLD; default ${DEFAULT-VALUE}).")
   int deltaThreshold;
 
-  @Option(names = "--delta-ttl", defaultValue = "${env:CHORD_DELTA_TTL:-24h}",
+  @Option(
+      names = "--delta-ttl",
+      defaultValue = "${env:CHORD_DELTA_TTL:-24h}",
       converter = DurationConverter.class,
-      description = "How long deltas are kept, e.g. 90s, 15m, 24h, 7d (env CHORD_DELTA_TTL; default ${DEFAULT-VALUE}).")
+      description =
+          "How long deltas are kept, e.g. 90s, 15m, 24h, 7d (env CHORD_DELTA_TTL; default"
+              + " ${DEFAULT-VALUE}).")
   Duration deltaTtl;
 
-  @Option(names = "--context-ttl", defaultValue = "${env:CHORD_CONTEXT_TTL}",
+  @Option(
+      names = "--context-ttl",
+      defaultValue = "${env:CHORD_CONTEXT_TTL}",
       converter = DurationConverter.class,
-      description = "Delete contexts unchanged for this long, at cleanup (env CHORD_CONTEXT_TTL; default: keep).")
+      description =
+          "Delete contexts unchanged for this long, at cleanup (env CHORD_CONTEXT_TTL; default:"
+              + " keep).")
   Duration contextTtl;
 
-  @Option(names = "--cleanup-interval", defaultValue = "${env:CHORD_CLEANUP_INTERVAL:-10m}",
+  @Option(
+      names = "--cleanup-interval",
+      defaultValue = "${env:CHORD_CLEANUP_INTERVAL:-10m}",
       converter = DurationConverter.class,
-      description = "Run cleanup this often (env CHORD_CLEANUP_INTERVAL; default ${DEFAULT-VALUE}).")
+      description =
+          "Run cleanup this often (env CHORD_CLEANUP_INTERVAL; default ${DEFAULT-VALUE}).")
   Duration cleanupInterval;
 
-  @Option(names = "--store-dir", defaultValue = "${env:CHORD_STORE_DIR}",
-      description = "Directory for export/restore (env CHORD_STORE_DIR; default: none, export/restore answer 501).")
+  @Option(
+      names = "--store-dir",
+      defaultValue = "${env:CHORD_STORE_DIR}",
+      description =
+          "Directory for export/restore (env CHORD_STORE_DIR; default: none, export/restore answer"
+              + " 501).")
   Path storeDir;
 
-  @Option(names = "--auth-secret", defaultValue = "${env:CHORD_AUTH_SECRET}",
-      description = "Require bearer tokens signed with this secret, ≥ 16 chars (env CHORD_AUTH_SECRET; default: none, open).")
+  @Option(
+      names = "--auth-secret",
+      defaultValue = "${env:CHORD_AUTH_SECRET}",
+      description =
+          "Require bearer tokens signed with this secret, ≥ 16 chars (env CHORD_AUTH_SECRET;"
+              + " default: none, open).")
   String authSecret;
 
-  @Option(names = "--max-body-bytes", defaultValue = "${env:CHORD_MAX_BODY_BYTES:-1048576}",
+  @Option(
+      names = "--max-body-bytes",
+      defaultValue = "${env:CHORD_MAX_BODY_BYTES:-1048576}",
       description = "Largest request body (env CHORD_MAX_BODY_BYTES; default ${DEFAULT-VALUE}).")
   int maxBodyBytes;
 
-  @Option(names = "--max-json-depth", defaultValue = "${env:CHORD_MAX_JSON_DEPTH:-32}",
-      description = "Deepest JSON nesting, ≤ 64 (env CHORD_MAX_JSON_DEPTH; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-json-depth",
+      defaultValue = "${env:CHORD_MAX_JSON_DEPTH:-32}",
+      description =
+          "Deepest JSON nesting, ≤ 64 (env CHORD_MAX_JSON_DEPTH; default ${DEFAULT-VALUE}).")
   int maxJsonDepth;
 
-  @Option(names = "--max-id-length", defaultValue = "${env:CHORD_MAX_ID_LENGTH:-128}",
-      description = "Longest context id, ≤ 512 (env CHORD_MAX_ID_LENGTH; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-id-length",
+      defaultValue = "${env:CHORD_MAX_ID_LENGTH:-128}",
+      description =
+          "Longest context id, ≤ 512 (env CHORD_MAX_ID_LENGTH; default ${DEFAULT-VALUE}).")
   int maxIdLength;
 
-  @Option(names = "--ws-max-message-bytes", defaultValue = "${env:CHORD_WS_MAX_MESSAGE_BYTES:-4096}",
-      description = "Largest WebSocket message a client may send (env CHORD_WS_MAX_MESSAGE_BYTES; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ws-max-message-bytes",
+      defaultValue = "${env:CHORD_WS_MAX_MESSAGE_BYTES:-4096}",
+      description =
+          "Largest WebSocket message a client may send (env CHORD_WS_MAX_MESSAGE_BYTES; default"
+              + " ${DEFAULT-VALUE}).")
   int wsMaxMessageBytes;
 
-  @Option(names = "--ws-queue", defaultValue = "${env:CHORD_WS_QUEUE:-64}",
-      description = "Messages queued per live connection before merging (env CHORD_WS_QUEUE; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ws-queue",
+      defaultValue = "${env:CHORD_WS_QUEUE:-64}",
+      description =
+          "Messages queued per live connection before merging (env CHORD_WS_QUEUE; default"
+              + " ${DEFAULT-VALUE}).")
   int wsQueue;
 
-  @Option(names = "--max-merged-changes", defaultValue = "${env:CHORD_MAX_MERGED_CHANGES:-1000}",
-      description = "Changes in a merged patch before a full context is sent instead (env CHORD_MAX_MERGED_CHANGES; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-merged-changes",
+      defaultValue = "${env:CHORD_MAX_MERGED_CHANGES:-1000}",
+      description =
+          "Changes in a merged patch before a full context is sent instead (env"
+              + " CHORD_MAX_MERGED_CHANGES; default ${DEFAULT-VALUE}).")
   int maxMergedChanges;
 
-  @Option(names = "--max-connections-per-ip", defaultValue = "${env:CHORD_MAX_CONNECTIONS_PER_IP:-64}",
-      description = "Live connections per client address (env CHORD_MAX_CONNECTIONS_PER_IP; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-connections-per-ip",
+      defaultValue = "${env:CHORD_MAX_CONNECTIONS_PER_IP:-64}",
+      description =
+          "Live connections per client address (env CHORD_MAX_CONNECTIONS_PER_IP; default"
+              + " ${DEFAULT-VALUE}).")
   int maxConnectionsPerIp;
 
   /** Runs the command line; exits with its status. */
@@ -185,19 +241,30 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = "Prints a bearer token for a server started with the same --auth-secret.")
   static final class TokenCommand implements Callable<Integer> {
-    @Option(names = "--secret", required = true, defaultValue = "${env:CHORD_AUTH_SECRET}",
+    @Option(
+        names = "--secret",
+        required = true,
+        defaultValue = "${env:CHORD_AUTH_SECRET}",
         description = "The server's auth secret (env CHORD_AUTH_SECRET).")
     String secret;
 
-    @Option(names = "--context", required = true,
+    @Option(
+        names = "--context",
+        required = true,
         description = "A context id (room:1), a prefix ending in * (room:*), or * for all.")
     String context;
 
-    @Option(names = "--rights", split = ",", defaultValue = "read",
+    @Option(
+        names = "--rights",
+        split = ",",
+        defaultValue = "read",
         description = "Comma-separated: read, write, admin (default ${DEFAULT-VALUE}).")
     List<String> rights;
 
-    @Option(names = "--ttl", defaultValue = "1h", converter = DurationConverter.class,
+    @Option(
+        names = "--ttl",
+        defaultValue = "1h",
+        converter = DurationConverter.class,
         description = "How long the token is valid, e.g. 15m, 1h, 30d (default ${DEFAULT-VALUE}).")
     Duration ttl;
 

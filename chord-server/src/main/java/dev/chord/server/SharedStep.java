@@ -3,12 +3,13 @@ package dev.chord.server;
 import dev.chord.DeltaRecord;
 
 /**
- * One committed delta on its way to every connection of a context: rendered at most once per
- * {@link WireFormat}, however many clients receive it.
+ * One committed delta on its way to every connection of a context: rendered at most once per {@link
+ * WireFormat}, however many clients receive it.
  */
 final class SharedStep {
   private final DeltaRecord record;
-  // Racy but benign: Strings are immutable, so a reader sees null (and renders again) or a whole one.
+  // Racy but benign: Strings are immutable, so a reader sees null (and renders again) or a whole
+  // one.
   private final String[] rendered = new String[WireFormat.values().length];
 
   SharedStep(DeltaRecord record) {

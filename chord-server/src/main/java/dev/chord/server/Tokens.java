@@ -46,8 +46,8 @@ public final class Tokens {
   /**
    * A signed token granting {@code rights} on {@code scope} until {@code expiresAt}.
    *
-   * @throws IllegalArgumentException for a secret shorter than {@value #MIN_SECRET_LENGTH} chars,
-   *     a blank scope or no rights
+   * @throws IllegalArgumentException for a secret shorter than {@value #MIN_SECRET_LENGTH} chars, a
+   *     blank scope or no rights
    */
   public static String mint(String secret, String scope, Set<Right> rights, Instant expiresAt) {
     byte[] key = key(secret);

@@ -22,11 +22,10 @@ class AuthIT {
 
   @BeforeAll
   static void start() {
-    server =
-        ServerFixture.start(
-            b -> b.authSecret(SECRET).clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+    server = ServerFixture.start(b -> b.authSecret(SECRET).clock(Clock.fixed(NOW, ZoneOffset.UTC)));
     anonymous = new Http(server.url());
-    assertThat(as("*", Right.WRITE).put("/contexts/room:1", Map.of("a", 1)).status()).isEqualTo(201);
+    assertThat(as("*", Right.WRITE).put("/contexts/room:1", Map.of("a", 1)).status())
+        .isEqualTo(201);
   }
 
   @AfterAll
@@ -61,14 +60,16 @@ class AuthIT {
 
   @Test
   void expiredToken_is401() {
-    Http expired = anonymous.withToken(token("room:1", EnumSet.allOf(Right.class), Duration.ofSeconds(-1)));
+    Http expired =
+        anonymous.withToken(token("room:1", EnumSet.allOf(Right.class), Duration.ofSeconds(-1)));
     assertThat(expired.get("/contexts/room:1").status()).isEqualTo(401);
   }
 
   @Test
   void forgedToken_is401() {
     String foreign =
-        Tokens.mint("some-other-secret-1234", "*", EnumSet.allOf(Right.class), NOW.plusSeconds(600));
+        Tokens.mint(
+            "some-other-secret-1234", "*", EnumSet.allOf(Right.class), NOW.plusSeconds(600));
     assertThat(anonymous.withToken(foreign).get("/contexts/room:1").status()).isEqualTo(401);
     assertThat(anonymous.withToken("v1.e30.AAAA").get("/contexts/room:1").status()).isEqualTo(401);
     assertThat(anonymous.withToken("not-a-token").get("/contexts/room:1").status()).isEqualTo(401);
@@ -106,14 +107,31 @@ class AuthIT {
   void live_needsAReadToken_inTheHeaderOrTheQuery() {
     String url = server.url();
     assertThat(Live.refusedStatus(url, "/contexts/room:1/live", null)).isEqualTo(401);
-    assertThat(Live.refusedStatus(url, "/contexts/room:1/live", token("room:2", EnumSet.of(Right.READ), Duration.ofHours(1))))
+    assertThat(
+            Live.refusedStatus(
+                url,
+                "/contexts/room:1/live",
+                token("room:2", EnumSet.of(Right.READ), Duration.ofHours(1))))
         .isEqualTo(403);
-    assertThat(Live.refusedStatus(url, "/contexts/room:1/live", token("room:1", EnumSet.of(Right.WRITE), Duration.ofHours(1))))
+    assertThat(
+            Live.refusedStatus(
+                url,
+                "/contexts/room:1/live",
+                token("room:1", EnumSet.of(Right.WRITE), Duration.ofHours(1))))
         .isEqualTo(403);
-    assertThat(Live.refusedStatus(url, "/contexts/room:1/live", token("room:1", EnumSet.of(Right.READ), Duration.ofSeconds(-5))))
+    assertThat(
+            Live.refusedStatus(
+                url,
+                "/contexts/room:1/live",
+                token("room:1", EnumSet.of(Right.READ), Duration.ofSeconds(-5))))
         .isEqualTo(401);
 
-    try (Live header = Live.connect(url, "/contexts/room:1/live", true, token("room:1", EnumSet.of(Right.READ), Duration.ofHours(1)))) {
+    try (Live header =
+        Live.connect(
+            url,
+            "/contexts/room:1/live",
+            true,
+            token("room:1", EnumSet.of(Right.READ), Duration.ofHours(1)))) {
       assertThat(header.next()).containsEntry("type", "full");
     }
     String query = token("room:*", EnumSet.of(Right.READ), Duration.ofHours(1));
@@ -124,6 +142,8 @@ class AuthIT {
 
   @Test
   void health_isOpen_andSaysAuthIsOn() {
-    assertThat(anonymous.get("/health").json()).containsEntry("status", "ok").containsEntry("auth", "token");
+    assertThat(anonymous.get("/health").json())
+        .containsEntry("status", "ok")
+        .containsEntry("auth", "token");
   }
 }

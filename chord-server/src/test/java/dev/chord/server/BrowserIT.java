@@ -83,7 +83,8 @@ class BrowserIT {
 
   void waitForServerVersion(WebDriver driver) {
     waitOn(driver)
-        .until(d -> d.findElement(By.id("version")).getText().equals(String.valueOf(serverVersion())));
+        .until(
+            d -> d.findElement(By.id("version")).getText().equals(String.valueOf(serverVersion())));
   }
 
   @Test
@@ -97,18 +98,30 @@ class BrowserIT {
     ann.findElement(By.id("add-todo")).click();
     waitOn(bob)
         .until(
-            d -> d.findElements(By.cssSelector("#todos .todo .text")).stream()
-                .anyMatch(e -> e.getText().equals("Write the release notes")));
+            d ->
+                d.findElements(By.cssSelector("#todos .todo .text")).stream()
+                    .anyMatch(e -> e.getText().equals("Write the release notes")));
 
     new Select(bob.findElement(By.id("my-status"))).selectByValue("busy");
-    waitOn(ann).until(d -> person(d, "Bob").findElement(By.className("status")).getText().equals("busy"));
+    waitOn(ann)
+        .until(d -> person(d, "Bob").findElement(By.className("status")).getText().equals("busy"));
 
     bob.findElement(By.id("todo-input")).sendKeys("Buy");
     waitOn(ann)
-        .until(d -> person(d, "Bob").findElement(By.className("typing")).getAttribute("class").contains("on"));
+        .until(
+            d ->
+                person(d, "Bob")
+                    .findElement(By.className("typing"))
+                    .getAttribute("class")
+                    .contains("on"));
 
     bob.findElement(By.cssSelector("#todos .todo input[type=checkbox]")).click();
-    waitOn(ann).until(d -> d.findElement(By.cssSelector("#todos .todo")).getAttribute("class").contains("done"));
+    waitOn(ann)
+        .until(
+            d ->
+                d.findElement(By.cssSelector("#todos .todo"))
+                    .getAttribute("class")
+                    .contains("done"));
 
     ann.findElement(By.cssSelector("#todos .todo button.remove")).click();
     waitOn(bob).until(d -> d.findElements(By.cssSelector("#todos .todo")).isEmpty());
@@ -135,8 +148,9 @@ class BrowserIT {
     for (WebDriver page : List.of(ann, bob)) {
       waitOn(page)
           .until(
-              d -> d.findElements(By.cssSelector("#todos .todo .text")).stream()
-                  .anyMatch(e -> e.getText().equals("Added while you were away")));
+              d ->
+                  d.findElements(By.cssSelector("#todos .todo .text")).stream()
+                      .anyMatch(e -> e.getText().equals("Added while you were away")));
       waitForServerVersion(page);
       waitOn(page).until(d -> "live".equals(d.findElement(By.id("conn")).getText()));
     }
@@ -156,12 +170,10 @@ class BrowserIT {
     String fuzz = room + ":fuzz";
     ann.get(server.url() + "/chord-client.js"); // any page of the server's origin
     ann.executeAsyncScript(
-        "const done = arguments[arguments.length - 1];"
-            + "import('/chord-client.js').then(({ ChordClient }) => {"
-            + "  window.fuzz = ['chord', 'json-patch', 'nested'].map(format =>"
-            + "    new ChordClient(arguments[0], { format, minDelay: 20, maxDelay: 200 }).connect());"
-            + "  done(true);"
-            + "});",
+        "const done = arguments[arguments.length - 1];import('/chord-client.js').then(({"
+            + " ChordClient }) => {  window.fuzz = ['chord', 'json-patch', 'nested'].map(format => "
+            + "   new ChordClient(arguments[0], { format, minDelay: 20, maxDelay: 200"
+            + " }).connect());  done(true);});",
         fuzz);
     Random random = new Random(42);
     Map<String, Object> model = new LinkedHashMap<>();
@@ -183,18 +195,24 @@ class BrowserIT {
       }
     }
     Http.Reply current = http.get("/contexts/" + fuzz);
-    long version = current.status() == 404 ? 0 : ((Number) current.json().get("version")).longValue();
+    long version =
+        current.status() == 404 ? 0 : ((Number) current.json().get("version")).longValue();
     Map<String, Object> expected = current.status() == 404 ? Map.of() : current.map("data");
     assertThat(version).as("with this seed the sequence ends on a context").isPositive();
 
     waitOn(ann)
         .withTimeout(Duration.ofSeconds(30))
-        .until(d -> Boolean.TRUE.equals(
-            ((JavascriptExecutor) d).executeScript(
-                "return window.fuzz.every(c => c.version === arguments[0] && c.status === 'live');",
-                version)));
+        .until(
+            d ->
+                Boolean.TRUE.equals(
+                    ((JavascriptExecutor) d)
+                        .executeScript(
+                            "return window.fuzz.every(c => c.version === arguments[0] && c.status"
+                                + " === 'live');",
+                            version)));
     for (int i = 0; i < 3; i++) {
-      String state = (String) ann.executeScript("return JSON.stringify(window.fuzz[arguments[0]].state);", i);
+      String state =
+          (String) ann.executeScript("return JSON.stringify(window.fuzz[arguments[0]].state);", i);
       @SuppressWarnings("unchecked")
       Map<String, Object> actual = Http.JSON.readValue(state, LinkedHashMap.class);
       assertThat(actual).as("client %d", i).isEqualTo(expected);
@@ -203,7 +221,21 @@ class BrowserIT {
   }
 
   private static final String[] KEYS = {
-    "a", "b", "c", "people", "action", "value", "key", "changes", "~", "/", "a/b", "~1", "", "é", "constructor"
+    "a",
+    "b",
+    "c",
+    "people",
+    "action",
+    "value",
+    "key",
+    "changes",
+    "~",
+    "/",
+    "a/b",
+    "~1",
+    "",
+    "é",
+    "constructor"
   };
 
   /** A random JSON tree: maps, lists, strings, integers, non-integral doubles, booleans, nulls. */

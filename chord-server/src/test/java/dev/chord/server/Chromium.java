@@ -13,8 +13,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * Headless Chromium for the browser tests: the Debian packages {@code chromium} and {@code
- * chromium-driver}, installed with apt-get when missing. Without them the tests are skipped
- * locally and fail in CI (env {@code CI=true}).
+ * chromium-driver}, installed with apt-get when missing. Without them the tests are skipped locally
+ * and fail in CI (env {@code CI=true}).
  */
 final class Chromium {
   static final File BROWSER = new File("/usr/bin/chromium");

@@ -42,7 +42,17 @@ class HttpApiIT {
     assertThat(replaced.status()).isEqualTo(200);
     assertThat(replaced.map("context")).containsEntry("version", 2);
     assertThat(replaced.map("delta").get("changes"))
-        .isEqualTo(List.of(Map.of("key", List.of("n"), "action", "removed", "old_value", 1, "context_id", "room:1")));
+        .isEqualTo(
+            List.of(
+                Map.of(
+                    "key",
+                    List.of("n"),
+                    "action",
+                    "removed",
+                    "old_value",
+                    1,
+                    "context_id",
+                    "room:1")));
 
     Http.Reply same = http.put("/contexts/room:1", Map.of("topic", "launch"));
     assertThat(same.status()).isEqualTo(200);
@@ -59,7 +69,9 @@ class HttpApiIT {
     assertThat(patched.status()).isEqualTo(200);
     assertThat(patched.map("context").get("data"))
         .isEqualTo(
-            Map.of("people", Map.of("ann", Map.of("status", "away"), "bob", Map.of("status", "busy"))));
+            Map.of(
+                "people",
+                Map.of("ann", Map.of("status", "away"), "bob", Map.of("status", "busy"))));
   }
 
   @Test
@@ -90,7 +102,10 @@ class HttpApiIT {
         .isEqualTo(Map.of("type", "no_change", "version", 3));
 
     Map<String, Object> chord = http.get("/contexts/s/sync?version=1").json();
-    assertThat(chord).containsEntry("type", "patch").containsEntry("fromVersion", 1).containsEntry("version", 3);
+    assertThat(chord)
+        .containsEntry("type", "patch")
+        .containsEntry("fromVersion", 1)
+        .containsEntry("version", 3);
     assertThat(((Map<?, ?>) chord.get("delta")).get("changes")).asList().hasSize(2);
 
     Map<String, Object> jsonPatch = http.get("/contexts/s/sync?version=1&format=json-patch").json();
@@ -117,26 +132,36 @@ class HttpApiIT {
 
     Http.Reply stale = http.patch("/contexts/c", Map.of("n", 3), "If-Match", "1");
     assertThat(stale.status()).isEqualTo(409);
-    assertThat(stale.json()).containsEntry("error", "version_conflict").containsEntry("currentVersion", 2);
+    assertThat(stale.json())
+        .containsEntry("error", "version_conflict")
+        .containsEntry("currentVersion", 2);
 
     Http.Reply stalePut = http.put("/contexts/c", Map.of("n", 2), "If-Match", "1");
-    assertThat(stalePut.status()).as("unchanged data at another version is still a conflict").isEqualTo(409);
+    assertThat(stalePut.status())
+        .as("unchanged data at another version is still a conflict")
+        .isEqualTo(409);
 
     assertThat(http.put("/contexts/c", Map.of("n", 9), "If-Match", "0").status()).isEqualTo(409);
-    assertThat(http.put("/contexts/fresh", Map.of("n", 9), "If-Match", "0").status()).isEqualTo(201);
-    assertThat(http.get("/contexts/c").json()).containsEntry("version", 2).containsEntry("data", Map.of("n", 2));
+    assertThat(http.put("/contexts/fresh", Map.of("n", 9), "If-Match", "0").status())
+        .isEqualTo(201);
+    assertThat(http.get("/contexts/c").json())
+        .containsEntry("version", 2)
+        .containsEntry("data", Map.of("n", 2));
   }
 
   @Test
   void ifMatch_underConcurrentWriters_exactlyOneWinsPerVersion() throws Exception {
     http.put("/contexts/race", Map.of("n", 0));
     int writers = 8;
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(writers);
     try {
       List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
       for (int i = 0; i < writers; i++) {
         int n = i + 1;
-        results.add(pool.submit(() -> http.patch("/contexts/race", Map.of("n", n), "If-Match", "1").status()));
+        results.add(
+            pool.submit(
+                () -> http.patch("/contexts/race", Map.of("n", n), "If-Match", "1").status()));
       }
       List<Integer> statuses = new java.util.ArrayList<>();
       for (var f : results) {
@@ -169,7 +194,8 @@ class HttpApiIT {
     assertThat(restored.status()).isEqualTo(200);
     assertThat(restored.json())
         .containsEntry("version", 2)
-        .containsEntry("data", Map.of("a", Map.of("b", List.of(1, 2)), "big", 12345678901L, "c", 1.5));
+        .containsEntry(
+            "data", Map.of("a", Map.of("b", List.of(1, 2)), "big", 12345678901L, "c", 1.5));
     assertThat(http.get("/contexts/room:e").json()).containsEntry("version", 2);
     assertThat(http.get("/contexts/room:e/sync?version=1").json())
         .as("history before a restore is gone: a client syncs with the full context")
@@ -202,7 +228,9 @@ class HttpApiIT {
 
   @Test
   void health_staticFiles_andUnknownRoutes() {
-    assertThat(http.get("/health").json()).containsEntry("status", "ok").containsEntry("backend", "memory");
+    assertThat(http.get("/health").json())
+        .containsEntry("status", "ok")
+        .containsEntry("backend", "memory");
     Http.Reply client = http.get("/chord-client.js");
     assertThat(client.status()).isEqualTo(200);
     assertThat(client.header("Content-Type")).contains("javascript");

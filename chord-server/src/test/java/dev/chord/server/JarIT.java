@@ -20,9 +20,12 @@ class JarIT {
     assertThat(jar).exists();
     String java = System.getProperty("java.home") + "/bin/java";
     Process process =
-        new ProcessBuilder(java, "-jar", jar.getPath(), "--port", "0").redirectErrorStream(true).start();
+        new ProcessBuilder(java, "-jar", jar.getPath(), "--port", "0")
+            .redirectErrorStream(true)
+            .start();
     try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       Pattern listening = Pattern.compile("Chord server on (http://\\S+)");
       String url = null;
       boolean warned = false;
@@ -36,7 +39,9 @@ class JarIT {
       assertThat(url).as("the jar printed its address").isNotNull();
       assertThat(warned).as("an open server says so loudly").isTrue();
       Http http = new Http(url);
-      assertThat(http.get("/health").json()).containsEntry("status", "ok").containsEntry("backend", "memory");
+      assertThat(http.get("/health").json())
+          .containsEntry("status", "ok")
+          .containsEntry("backend", "memory");
       assertThat(http.get("/").body()).contains("Team room");
       assertThat(http.put("/contexts/room:jar", Map.of("a", 1)).status()).isEqualTo(201);
     } finally {

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A real WebSocket client (java.net.http) on {@code /contexts/{id}/live}, collecting messages.
- * With {@code autoRequest == false} it reads only when {@link #request} is called: a slow consumer.
+ * A real WebSocket client (java.net.http) on {@code /contexts/{id}/live}, collecting messages. With
+ * {@code autoRequest == false} it reads only when {@link #request} is called: a slow consumer.
  */
 final class Live implements WebSocket.Listener, AutoCloseable {
   private static final HttpClient CLIENT = HttpClient.newHttpClient();

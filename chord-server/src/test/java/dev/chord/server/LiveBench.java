@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Server figures for BENCHMARKS.md, run by hand (not a test): updates/s through {@code PATCH} on
- * loopback, and commit-to-delivery latency at many connected WebSocket clients. Server and
- * clients share this JVM and the machine's cores, so the figures are for the whole loop.
+ * loopback, and commit-to-delivery latency at many connected WebSocket clients. Server and clients
+ * share this JVM and the machine's cores, so the figures are for the whole loop.
  *
  * <pre>
  * mvn -B -q -pl chord-server -am install -DskipTests
@@ -47,7 +47,8 @@ public final class LiveBench {
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 15;
     int patchSeconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
     System.out.printf(
-        "java %s, %d cores%n", System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+        "java %s, %d cores%n",
+        System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
     try (ChordServer server =
         ChordServer.builder().port(0).maxConnectionsPerIp(clients + 10).wsQueueLimit(256).start()) {
       patchThroughput(server, 1, patchSeconds);
@@ -59,8 +60,8 @@ public final class LiveBench {
 
   /**
    * {@code threads} clients PATCHing one context each, as fast as the server answers, each on one
-   * kept-alive HTTP/1.1 connection (a plain socket client: java.net.http's own overhead per
-   * request is larger than the server's, and this measures the server).
+   * kept-alive HTTP/1.1 connection (a plain socket client: java.net.http's own overhead per request
+   * is larger than the server's, and this measures the server).
    */
   static void patchThroughput(ChordServer server, int threads, int seconds) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
@@ -91,8 +92,12 @@ public final class LiveBench {
                         ("{\"participants\":{\"p" + (i % 1000) + "\":{\"status\":\"s" + i + "\"}}}")
                             .getBytes(StandardCharsets.UTF_8);
                     out.write(
-                        ("PATCH " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                        ("PATCH "
+                                + path
+                                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                + "Content-Type: application/json\r\nContent-Length: "
+                                + body.length
+                                + "\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
                     out.write(body);
                     out.flush();
@@ -155,7 +160,9 @@ public final class LiveBench {
     return line.toString();
   }
 
-  /** {@code clients} WebSocket clients on one context; one writer commits {@code rate} per second. */
+  /**
+   * {@code clients} WebSocket clients on one context; one writer commits {@code rate} per second.
+   */
   static void latency(ChordServer server, int clients, int rate, int seconds) throws Exception {
     String id = "bench:live";
     HttpClient http = HttpClient.newHttpClient();
@@ -177,7 +184,9 @@ public final class LiveBench {
       sockets.add(
           wsClient
               .newWebSocketBuilder()
-              .buildAsync(URI.create(server.url().replace("http", "ws") + "/contexts/" + id + "/live"), receiver)
+              .buildAsync(
+                  URI.create(server.url().replace("http", "ws") + "/contexts/" + id + "/live"),
+                  receiver)
               .get(30, TimeUnit.SECONDS));
     }
     System.out.printf("%d WebSocket clients connected%n", clients);
@@ -189,25 +198,42 @@ public final class LiveBench {
         TimeUnit.NANOSECONDS.sleep(sleep);
       }
       next += interval;
-      send(http, "PATCH", server.url() + "/contexts/" + id, "{\"n\":" + i + ",\"participants\":{\"p" + (i % 50) + "\":{\"status\":\"s" + i + "\"}}}");
+      send(
+          http,
+          "PATCH",
+          server.url() + "/contexts/" + id,
+          "{\"n\":" + i + ",\"participants\":{\"p" + (i % 50) + "\":{\"status\":\"s" + i + "\"}}}");
     }
     boolean all = finished.await(60, TimeUnit.SECONDS);
     timing.close();
-    long[] merged = Arrays.stream(samples).flatMapToLong(Arrays::stream).filter(v -> v > 0).sorted().toArray();
+    long[] merged =
+        Arrays.stream(samples).flatMapToLong(Arrays::stream).filter(v -> v > 0).sorted().toArray();
     long expected = (long) clients * (lastVersion - firstMeasured + 1);
     System.out.printf(
-        "commit-to-delivery at %d clients, %d updates/s for %d s (%d measured updates, %d warm-up):%n"
-            + "  samples %,d of %,d expected%s%n  p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
-        clients, rate, seconds, lastVersion - firstMeasured + 1, warmUp, merged.length, expected,
+        "commit-to-delivery at %d clients, %d updates/s for %d s (%d measured updates, %d"
+            + " warm-up):%n  samples %,d of %,d expected%s%n  p50 %.2f ms, p90 %.2f ms, p99 %.2f"
+            + " ms, max %.2f ms%n",
+        clients,
+        rate,
+        seconds,
+        lastVersion - firstMeasured + 1,
+        warmUp,
+        merged.length,
+        expected,
         all ? "" : " (some clients did not finish in 60 s)",
-        ms(merged, 0.50), ms(merged, 0.90), ms(merged, 0.99), merged.length == 0 ? 0 : merged[merged.length - 1] / 1e6);
+        ms(merged, 0.50),
+        ms(merged, 0.90),
+        ms(merged, 0.99),
+        merged.length == 0 ? 0 : merged[merged.length - 1] / 1e6);
     for (WebSocket socket : sockets) {
       socket.abort();
     }
   }
 
   static double ms(long[] sorted, double q) {
-    return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e6;
+    return sorted.length == 0
+        ? 0
+        : sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e6;
   }
 
   /** Records, per client, the latency of each version it receives in a patch. */
@@ -220,7 +246,8 @@ public final class LiveBench {
     private final StringBuilder partial = new StringBuilder();
     private boolean done;
 
-    Receiver(ConcurrentHashMap<Long, Long> committedAt, long first, long last, CountDownLatch finished) {
+    Receiver(
+        ConcurrentHashMap<Long, Long> committedAt, long first, long last, CountDownLatch finished) {
       this.committedAt = committedAt;
       this.first = first;
       this.last = last;
@@ -253,7 +280,10 @@ public final class LiveBench {
       }
       long version = Long.parseLong(text.substring(start, end));
       Long committed = committedAt.get(version);
-      if (version >= first && version <= last && committed != null && text.startsWith("{\"type\":\"patch\"")) {
+      if (version >= first
+          && version <= last
+          && committed != null
+          && text.startsWith("{\"type\":\"patch\"")) {
         latencies[(int) (version - first)] = Math.max(1, now - committed);
       }
       if (version >= last && !done) {

@@ -80,7 +80,8 @@ class LiveConnectionTest {
   Map<String, Object> server() throws Exception {
     @SuppressWarnings("unchecked")
     Map<String, Object> data =
-        Http.JSON.readValue(Json.write(chord.getContext("room").orElseThrow().data()), LinkedHashMap.class);
+        Http.JSON.readValue(
+            Json.write(chord.getContext("room").orElseThrow().data()), LinkedHashMap.class);
     return data;
   }
 

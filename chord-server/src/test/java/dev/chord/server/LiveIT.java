@@ -51,7 +51,9 @@ class LiveIT {
     http.put("/contexts/r", Map.of("a", 1));
     http.patch("/contexts/r", Map.of("b", 2));
     try (Live full = Live.connect(server.url(), "/contexts/r/live")) {
-      assertThat(full.next()).containsEntry("type", "full").containsEntry("version", 2)
+      assertThat(full.next())
+          .containsEntry("type", "full")
+          .containsEntry("version", 2)
           .containsEntry("context", Map.of("a", 1, "b", 2));
     }
     try (Live patch = Live.connect(server.url(), "/contexts/r/live?version=1&format=json-patch")) {
@@ -108,7 +110,10 @@ class LiveIT {
     http.patch("/contexts/re", Map.of("a", 3));
     try (Live again = Live.connect(server.url(), "/contexts/re/live?version=" + replica.version)) {
       Map<String, Object> message = again.next();
-      assertThat(message).containsEntry("type", "patch").containsEntry("fromVersion", 1).containsEntry("version", 3);
+      assertThat(message)
+          .containsEntry("type", "patch")
+          .containsEntry("fromVersion", 1)
+          .containsEntry("version", 3);
       replica.apply(message);
       assertThat(replica.state).isEqualTo(data("re"));
     }
@@ -168,7 +173,10 @@ class LiveIT {
       http.delete("/contexts/del");
       assertThat(live.next()).containsEntry("type", "absent");
       http.put("/contexts/del", Map.of("b", 1));
-      assertThat(live.next()).containsEntry("type", "patch").containsEntry("fromVersion", 0).containsEntry("version", 1);
+      assertThat(live.next())
+          .containsEntry("type", "patch")
+          .containsEntry("fromVersion", 0)
+          .containsEntry("version", 1);
     }
   }
 
@@ -182,7 +190,8 @@ class LiveIT {
       two.next();
       assertThat(Live.refusedStatus(server.url(), "/contexts/x/live", null)).isEqualTo(429);
     }
-    await().atMost(Duration.ofSeconds(10))
+    await()
+        .atMost(Duration.ofSeconds(10))
         .until(() -> Live.refusedStatus(server.url(), "/contexts/x/live", null) == 101);
   }
 
@@ -197,8 +206,11 @@ class LiveIT {
 
   @Test
   void badLiveParameters_areRefusedBeforeTheUpgrade() {
-    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?version=-1", null)).isEqualTo(400);
-    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?format=xml", null)).isEqualTo(400);
-    assertThat(Live.refusedStatus(server.url(), "/contexts/" + "x".repeat(200) + "/live", null)).isEqualTo(400);
+    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?version=-1", null))
+        .isEqualTo(400);
+    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?format=xml", null))
+        .isEqualTo(400);
+    assertThat(Live.refusedStatus(server.url(), "/contexts/" + "x".repeat(200) + "/live", null))
+        .isEqualTo(400);
   }
 }

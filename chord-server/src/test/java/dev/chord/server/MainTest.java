@@ -18,7 +18,8 @@ class MainTest {
     Main main = new Main();
     new CommandLine(main).parseArgs();
     assertThat(main.host).isEqualTo(System.getenv().getOrDefault("CHORD_HOST", "127.0.0.1"));
-    assertThat(main.port).isEqualTo(Integer.parseInt(System.getenv().getOrDefault("CHORD_PORT", "7070")));
+    assertThat(main.port)
+        .isEqualTo(Integer.parseInt(System.getenv().getOrDefault("CHORD_PORT", "7070")));
     assertThat(main.backend).isEqualTo(System.getenv().getOrDefault("CHORD_BACKEND", "memory"));
     assertThat(main.maxBodyBytes).isEqualTo(1024 * 1024);
     assertThat(main.deltaTtl).isEqualTo(Duration.ofHours(24));
@@ -28,11 +29,21 @@ class MainTest {
   void options_reachTheServer() {
     Main main = new Main();
     new CommandLine(main)
-        .parseArgs("--port", "0", "--auth-secret", SECRET, "--max-body-bytes", "100", "--delta-ttl", "90s");
+        .parseArgs(
+            "--port",
+            "0",
+            "--auth-secret",
+            SECRET,
+            "--max-body-bytes",
+            "100",
+            "--delta-ttl",
+            "90s");
     try (ChordServer server = main.builder().start()) {
       Http http = new Http(server.url());
       assertThat(http.get("/health").json()).containsEntry("auth", "token");
-      String token = Tokens.mint(SECRET, "*", java.util.EnumSet.allOf(Right.class), Instant.now().plusSeconds(60));
+      String token =
+          Tokens.mint(
+              SECRET, "*", java.util.EnumSet.allOf(Right.class), Instant.now().plusSeconds(60));
       Http.Reply big = http.withToken(token).put("/contexts/a", Map.of("x", "y".repeat(200)));
       assertThat(big.status()).isEqualTo(413);
     }
@@ -44,13 +55,24 @@ class MainTest {
     CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out, true));
     int exit =
-        cli.execute("token", "--secret", SECRET, "--context", "room:1", "--rights", "read,write", "--ttl", "1h");
+        cli.execute(
+            "token",
+            "--secret",
+            SECRET,
+            "--context",
+            "room:1",
+            "--rights",
+            "read,write",
+            "--ttl",
+            "1h");
     assertThat(exit).isZero();
     Tokens.Grant grant = Tokens.verify(Tokens.key(SECRET), out.toString().trim(), Instant.now());
     assertThat(grant.scope()).isEqualTo("room:1");
     assertThat(grant.rights()).containsExactlyInAnyOrder(Right.READ, Right.WRITE);
-    assertThat(grant.expiresAt()).isBetween(
-        Instant.now().plusSeconds(3500).getEpochSecond(), Instant.now().plusSeconds(3700).getEpochSecond());
+    assertThat(grant.expiresAt())
+        .isBetween(
+            Instant.now().plusSeconds(3500).getEpochSecond(),
+            Instant.now().plusSeconds(3700).getEpochSecond());
   }
 
   @Test
@@ -62,7 +84,8 @@ class MainTest {
     CommandLine token = Main.commandLine();
     token.setErr(new PrintWriter(new StringWriter()));
     assertThat(token.execute("token", "--secret", "short", "--context", "a")).isEqualTo(2);
-    assertThat(token.execute("token", "--secret", SECRET, "--context", "a", "--rights", "root")).isEqualTo(2);
+    assertThat(token.execute("token", "--secret", SECRET, "--context", "a", "--rights", "root"))
+        .isEqualTo(2);
   }
 
   @Test

@@ -25,7 +25,11 @@ final class RedisProcess implements AutoCloseable {
 
   static RedisProcess start() throws Exception {
     if (!Files.isExecutable(Path.of("/usr/bin/redis-server"))) {
-      new ProcessBuilder("sh", "-c", "apt-get install -y redis-server || (apt-get update && apt-get install -y redis-server)")
+      new ProcessBuilder(
+              "sh",
+              "-c",
+              "apt-get install -y redis-server || (apt-get update && apt-get install -y"
+                  + " redis-server)")
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
           .start()
@@ -42,8 +46,15 @@ final class RedisProcess implements AutoCloseable {
     }
     Process process =
         new ProcessBuilder(
-                "/usr/bin/redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no")
+                "/usr/bin/redis-server",
+                "--port",
+                String.valueOf(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no")
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();

@@ -45,7 +45,9 @@ class RedisTwoNodeIT {
 
   @Test
   void clientOnNodeB_seesChangesMadeThroughNodeA_inOrder() throws Exception {
-    assertThat(a.get("/health").json()).containsEntry("backend", "redis").containsEntry("status", "ok");
+    assertThat(a.get("/health").json())
+        .containsEntry("backend", "redis")
+        .containsEntry("status", "ok");
     a.put("/contexts/room:shared", Map.of("people", Map.of()));
     try (Live onB = Live.connect(nodeB.url(), "/contexts/room:shared/live");
         Live onA = Live.connect(nodeA.url(), "/contexts/room:shared/live")) {
@@ -59,7 +61,8 @@ class RedisTwoNodeIT {
                 () -> {
                   for (int i = 0; i < 40; i++) {
                     String who = node == a ? "ann" : "bob";
-                    node.patch("/contexts/room:shared", Map.of("people", Map.of(who, Map.of("n", i))));
+                    node.patch(
+                        "/contexts/room:shared", Map.of("people", Map.of(who, Map.of("n", i))));
                   }
                 }));
       }
@@ -73,7 +76,8 @@ class RedisTwoNodeIT {
       Map<String, Object> expected = a.get("/contexts/room:shared").map("data");
       assertThat(viaB.state).isEqualTo(expected);
       assertThat(viaA.state).isEqualTo(expected);
-      assertThat(expected).isEqualTo(Map.of("people", Map.of("ann", Map.of("n", 39), "bob", Map.of("n", 39))));
+      assertThat(expected)
+          .isEqualTo(Map.of("people", Map.of("ann", Map.of("n", 39), "bob", Map.of("n", 39))));
     }
   }
 
@@ -85,7 +89,11 @@ class RedisTwoNodeIT {
     for (int i = 0; i < 8; i++) {
       Http node = i % 2 == 0 ? a : b;
       String owner = "writer" + i;
-      results.add(pool.submit(() -> node.patch("/contexts/room:cas", Map.of("owner", owner), "If-Match", "1").status()));
+      results.add(
+          pool.submit(
+              () ->
+                  node.patch("/contexts/room:cas", Map.of("owner", owner), "If-Match", "1")
+                      .status()));
     }
     List<Integer> statuses = new ArrayList<>();
     for (Future<Integer> f : results) {
@@ -112,7 +120,12 @@ class RedisTwoNodeIT {
     RedisProcess own = RedisProcess.start();
     try (ChordServer node =
         ServerFixture.start(
-            s -> s.backend(RedisBackend.builder(own.uri()).timeout(java.time.Duration.ofMillis(500)).build(), "redis"))) {
+            s ->
+                s.backend(
+                    RedisBackend.builder(own.uri())
+                        .timeout(java.time.Duration.ofMillis(500))
+                        .build(),
+                    "redis"))) {
       Http http = new Http(node.url());
       assertThat(http.put("/contexts/room:down", Map.of("a", 1)).status()).isEqualTo(201);
       own.close();

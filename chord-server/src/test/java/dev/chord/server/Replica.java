@@ -54,7 +54,8 @@ final class Replica {
             parent.remove(last);
           } else {
             Object value = change.get("value");
-            parent.put(last, value instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : value);
+            parent.put(
+                last, value instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : value);
           }
         }
       }
@@ -66,7 +67,8 @@ final class Replica {
   @SuppressWarnings("unchecked")
   private static Map<String, Object> deepCopy(Map<String, Object> map) {
     Map<String, Object> out = new LinkedHashMap<>();
-    map.forEach((k, v) -> out.put(k, v instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : v));
+    map.forEach(
+        (k, v) -> out.put(k, v instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : v));
     return out;
   }
 }

@@ -17,7 +17,8 @@ class TokensTest {
 
   @Test
   void mintedToken_verifies_withItsGrant() {
-    String token = Tokens.mint(SECRET, "room:1", EnumSet.of(Right.READ, Right.WRITE), NOW.plusSeconds(60));
+    String token =
+        Tokens.mint(SECRET, "room:1", EnumSet.of(Right.READ, Right.WRITE), NOW.plusSeconds(60));
     Tokens.Grant grant = Tokens.verify(KEY, token, NOW);
     assertThat(grant.scope()).isEqualTo("room:1");
     assertThat(grant.rights()).containsExactlyInAnyOrder(Right.READ, Right.WRITE);
@@ -45,7 +46,8 @@ class TokensTest {
 
   @Test
   void tokenSignedWithAnotherSecret_isRefused() {
-    String token = Tokens.mint("another-secret-of-16+", "room:1", EnumSet.of(Right.READ), NOW.plusSeconds(60));
+    String token =
+        Tokens.mint("another-secret-of-16+", "room:1", EnumSet.of(Right.READ), NOW.plusSeconds(60));
     assertThatThrownBy(() -> Tokens.verify(KEY, token, NOW)).hasMessageContaining("signature");
   }
 
@@ -57,7 +59,8 @@ class TokensTest {
         Base64.getUrlEncoder()
             .withoutPadding()
             .encodeToString(
-                "{\"sub\":\"*\",\"rights\":[\"admin\"],\"exp\":9999999999}".getBytes(StandardCharsets.UTF_8));
+                "{\"sub\":\"*\",\"rights\":[\"admin\"],\"exp\":9999999999}"
+                    .getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> Tokens.verify(KEY, parts[0] + "." + forged + "." + parts[2], NOW))
         .hasMessageContaining("signature");
   }
