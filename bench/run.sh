@@ -8,9 +8,9 @@ set -euo pipefail
 mode="${1:-quick}"
 case "$mode" in
   quick)
-    jmh_opts=(-f 1 -wi 2 -w 500ms -i 3 -r 500ms)
+    jmh_opts=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms)
     scenario_opts=(--runs 3 --warmup 0.5 --seconds 1)
-    redis_requests=50000
+    redis_requests=20000
     ;;
   full)
     jmh_opts=(-f 2 -wi 3 -w 1s -i 5 -r 1s)
@@ -29,30 +29,31 @@ results=bench/results
 jar=chord-bench/target/benchmarks.jar
 load_before="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 started=$(date +%s)
+phase() { echo "== $* (at $(( $(date +%s) - started )) s)"; }
 
 if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$jar" ]]; then
-  echo "== building $jar"
+  phase "building $jar"
   mvn -B -q -pl chord-bench -am package -DskipTests
 fi
 
 rm -rf "$results"
 mkdir -p "$results" bench/plots
 
-echo "== JMH microbenchmarks (${jmh_opts[*]})"
+phase "JMH microbenchmarks (${jmh_opts[*]})"
 java -jar "$jar" "${jmh_opts[@]}" -prof gc -rf json -rff "$results/jmh.json" \
   'dev\.chord\.bench\.(Update|Sync|SetContext|Delta|Contention)Benchmark' \
   | grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.[A-Za-z0-9]+ )' || true
 
-echo "== the original's scenarios, in-memory (${scenario_opts[*]})"
+phase "the original's scenarios, in-memory (${scenario_opts[*]})"
 scenarios_ok=1
 java -cp "$jar" dev.chord.bench.ScenarioRunner "${scenario_opts[@]}" \
   --out "$results/scenarios-memory.json" || scenarios_ok=0
 
-echo "== memory per context and per delta"
+phase "memory per context and per delta"
 java -Djdk.attach.allowAttachSelf=true -cp "$jar" dev.chord.bench.MemoryFootprint \
   --out "$results/memory.json" 2>&1 | grep -v '^# WARNING' || true
 
-echo "== Redis"
+phase "Redis"
 redis_ok=1
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
   echo "redis-server or redis-benchmark not installed (Debian: apt-get install -y redis-server)"
@@ -65,7 +66,7 @@ else
   redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$redis_dir" \
     --logfile "$redis_dir/redis.log" &
   redis_pid=$!
-  trap 'kill "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
+  trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
   for _ in $(seq 50); do
     redis-cli -p "$port" ping >/dev/null 2>&1 && break
     sleep 0.1
@@ -78,13 +79,13 @@ else
     --requests "$redis_requests" "${scenario_opts[@]}" || redis_ok=0
 fi
 
-echo "== report"
+phase "report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
   --markdown BENCHMARKS.md --command "bench/run.sh $mode" --load-before "$load_before" \
   --settings "JMH ${jmh_opts[*]} -prof gc; scenarios ${scenario_opts[*]} --callers 8; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"
 if [[ $scenarios_ok != 1 || $redis_ok != 1 ]]; then
-  echo "a scenario LOST UPDATES: see BENCHMARKS.md" >&2
+  echo "a scenario lost updates or the Redis part failed: see above and BENCHMARKS.md" >&2
   exit 2
 fi

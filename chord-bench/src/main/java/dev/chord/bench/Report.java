@@ -115,7 +115,9 @@ public final class Report {
         .append("`i mod 3`: status update, typing update, `syncContext(id, 1)`), reproduced; see ")
         .append("`chord-bench/src/main/java/dev/chord/bench/Scenarios.java`. Median of the runs; every ")
         .append("iteration of every run is checked for lost updates (versions contiguous, every update's ")
-        .append("value in place, the final state equal to replaying the updates in version order).\n\n");
+        .append("value in place, the final state equal to replaying the updates in version order). ")
+        .append("The concurrent actions run as tasks of a work-stealing pool of 8 callers; stateful rooms are ")
+        .append("single-threaded executors the callers wait on.\n\n");
     out.append("| scenario | kind | backend | iterations/s | Chord calls/s | runs | vs original | lost updates |\n");
     out.append("|---|---|---|---:|---:|---:|---:|---|\n");
     List<JsonNode> all = new ArrayList<>();

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -122,7 +123,8 @@ public final class ScenarioRunner {
   private static Run run(
       Scenarios.Kind kind, boolean stateful, Supplier<Chord> chords, Settings settings)
       throws InterruptedException {
-    ExecutorService callers = Executors.newFixedThreadPool(settings.callers(), daemons("caller"));
+    // Work-stealing like the BEAM's schedulers, which run the original's Task processes.
+    ExecutorService callers = new ForkJoinPool(settings.callers());
     ExecutorService[] actors = null;
     if (stateful) {
       actors = new ExecutorService[kind.rooms];

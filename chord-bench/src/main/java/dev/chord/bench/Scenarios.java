@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Stateless: the callers call Chord directly. Stateful: every room is owned by an actor (a
  * single-threaded executor) that performs the actions it is sent; callers wait for its reply, as
- * the original's callers wait for the room's GenServer.
+ * the original's callers wait for the room's GenServer. The original runs each action in a BEAM
+ * process of its own; here the actions are tasks of a work-stealing pool ({@link ScenarioRunner}).
  */
 final class Scenarios {
   /** Which of the original's scenarios. */
