@@ -191,7 +191,9 @@ final class LiveConnection {
           if (text == null && !needsFull) {
             return;
           }
-          fullPending = false;
+          if (needsFull) {
+            fullPending = false;
+          }
           sending = true;
         }
         if (needsFull) {

@@ -167,6 +167,23 @@ class LiveConnectionTest {
   }
 
   @Test
+  void overflowBeforeTheInitialMessage_stillEndsOnTheCurrentState() throws Exception {
+    chord.setContext("room", Map.of("a", 0));
+    String initial = Json.write(Messages.sync(chord.syncContext("room", null), WireFormat.CHORD));
+    sink.autoComplete = true;
+    LiveConnection connection =
+        new LiveConnection(chord, "room", WireFormat.CHORD, sink, 2, 1);
+    for (int i = 1; i <= 9; i++) {
+      connection.offer(
+          new SharedStep(chord.updateContext("room", Map.of("k" + i, i)).deltaRecord()));
+    }
+    connection.start(initial, 1);
+    Replica replica = replay();
+    assertThat(replica.version).isEqualTo(10);
+    assertThat(replica.state).isEqualTo(server());
+  }
+
+  @Test
   void closedConnection_sendsNothingMore() {
     chord.setContext("room", Map.of("a", 1));
     sink.autoComplete = true;
