@@ -230,6 +230,11 @@ public final class ChordServer implements AutoCloseable {
     return chord;
   }
 
+  /** How often a live connection's queue overflowed; for tests. */
+  long liveOverflows() {
+    return hub.overflows();
+  }
+
   /** Closes every live WebSocket connection, as a restart would: clients reconnect and catch up. */
   void disconnectAll() {
     for (WsContext ctx : sessions) {

@@ -101,6 +101,14 @@ final class LiveHub implements AutoCloseable {
     }
   }
 
+  /** How often a queue on this node overflowed (merged, or replaced by a full context). */
+  long overflows() {
+    return topics.values().stream()
+        .flatMap(t -> t.connections.stream())
+        .mapToLong(c -> c.merges() + c.fullResyncs())
+        .sum();
+  }
+
   /** Live connections on this node. */
   int connectionCount() {
     return topics.values().stream().mapToInt(t -> t.connections.size()).sum();

@@ -3,7 +3,6 @@ package dev.chord.server;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -108,10 +107,6 @@ final class Live implements WebSocket.Listener, AutoCloseable {
 
   void sendText(String text) {
     socket.sendText(text, true).join();
-  }
-
-  void sendPing() {
-    socket.sendPing(ByteBuffer.allocate(0));
   }
 
   /** The next message, waiting up to 10 s. */

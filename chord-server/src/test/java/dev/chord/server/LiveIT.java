@@ -131,10 +131,15 @@ class LiveIT {
       slow.request(1);
       Replica slowReplica = follow(slow, new Replica(), 1);
       Replica fastReplica = follow(fast, new Replica(), 1);
-      int updates = 400; // 12.5 MiB: more than the socket buffers hold
-      for (int i = 0; i < updates; i++) {
-        http.patch("/contexts/slow", Map.of("blob" + (i % 10), blob + i, "n", i));
+      // Write until the slow client's queue has overflowed at least once: the socket buffers
+      // between server and client must fill first, and their size depends on the kernel.
+      int updates = 0;
+      while (server.liveOverflows() == 0 && updates < 4000) {
+        for (int i = 0; i < 100; i++, updates++) {
+          http.patch("/contexts/slow", Map.of("blob" + (updates % 10), blob + updates, "n", updates));
+        }
       }
+      assertThat(server.liveOverflows()).isPositive();
       long version = updates + 1;
       follow(fast, fastReplica, version);
       assertThat(fastReplica.state).isEqualTo(data("slow"));
