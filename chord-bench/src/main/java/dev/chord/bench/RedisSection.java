@@ -1,7 +1,9 @@
 package dev.chord.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
+import org.knowm.xchart.CategoryChart;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -15,6 +17,28 @@ final class RedisSection {
   private static final double TARGET_SHARE = 0.8;
 
   private RedisSection() {}
+
+  /** The chart of Chord on Redis next to the ceilings, at 1 and 16 callers. */
+  static CategoryChart chart(JsonNode redis, List<Report.Jmh> jmh) {
+    List<String> names = List.of("Chord update", "Chord sync", "Lettuce PING", "Lettuce EVALSHA",
+        "redis-bench. PING", "redis-bench. EVALSHA");
+    CategoryChart chart = Plots.bars("Redis: Chord next to the client's and the server's ceiling", "",
+        "thousand operations per second", false);
+    chart.getStyler().setDecimalPattern("#,##0.0");
+    chart.getStyler().setXAxisLabelRotation(12);
+    JsonNode ceiling = redis.path("redisBenchmark");
+    for (String callers : List.of("1", "16")) {
+      String suffix = callers.equals("1") ? "1Caller" : "16Callers";
+      List<Double> values = new ArrayList<>();
+      for (String method : List.of("update", "sync", "lettucePing", "lettuceEvalsha")) {
+        values.add(find(jmh, method + suffix).orElse(0.0) / 1000);
+      }
+      values.add(ceiling.path("PING").path(callers).asDouble() / 1000);
+      values.add(ceiling.path("EVALSHA").path(callers).asDouble() / 1000);
+      chart.addSeries(callers + (callers.equals("1") ? " caller" : " callers"), names, values);
+    }
+    return chart;
+  }
 
   static void write(JsonNode redis, List<Report.Jmh> jmh, StringBuilder out, Targets targets) {
     out.append("A private `redis-server` ").append(redis.path("redisVersion").asText())

@@ -184,6 +184,7 @@ public final class Report {
     }
     CategoryChart chart =
         Plots.bars("The original's scenarios, stateless, in-memory", "", "iterations/s as a multiple of the original's", false);
+    chart.getStyler().setDecimalPattern("#,##0.#");
     chart.addSeries("Chord for Java", names, ratios);
     chart.addSeries("target: 30×", names, names.stream().map(n -> TARGET_FACTOR).toList());
     embed(chart, "scenarios.png", "Scenario iterations per second as a multiple of the original's, with the 30× target");
@@ -332,6 +333,8 @@ public final class Report {
       return;
     }
     RedisSection.write(redis.get(), jmh, out, this::target);
+    embed(RedisSection.chart(redis.get(), jmh), "redis.png",
+        "Redis: Chord operations per second next to PING and EVALSHA, 1 and 16 callers");
   }
 
   private void reproduce() {
