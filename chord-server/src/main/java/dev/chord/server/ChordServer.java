@@ -93,11 +93,9 @@ public final class ChordServer implements AutoCloseable {
     }
     if (access.open()) {
       log.warn(
-          "\n*****************************************************************\n"
-              + "* AUTH IS OFF: anyone who can reach {}:{} can read and write  \n"
-              + "* every context. Start with --auth-secret (or CHORD_AUTH_SECRET)\n"
-              + "* to require bearer tokens.                                     \n"
-              + "*****************************************************************",
+          "\n*** AUTH IS OFF *** anyone who can reach {}:{} can read, change and delete every"
+              + " context.\n*** Start with --auth-secret (or CHORD_AUTH_SECRET) to require bearer"
+              + " tokens.",
           b.host,
           port());
     }
