@@ -35,17 +35,6 @@ public final class QuickRedisBench {
   public static void main(String[] args) throws Exception {
     try (RedisServers.Server server = RedisServers.own()) {
       String port = Integer.toString(server.port());
-      if (args.length > 0 && args[0].equals("read")) {
-        bytesPerUpdate(server, port);
-        for (int i = 0; i < 5; i++) {
-          try (RedisBackend cold = RedisBackend.connect(server.uri())) {
-            long start = System.nanoTime();
-            cold.get("bytes").orElseThrow();
-            System.out.printf("full read: %.1f ms%n", (System.nanoTime() - start) / 1e6);
-          }
-        }
-        return;
-      }
       System.out.println("| what | callers | ops/s |");
       System.out.println("| --- | ---: | ---: |");
       for (int callers : new int[] {1, 16}) {
@@ -78,7 +67,7 @@ public final class QuickRedisBench {
       }
       bytesPerUpdate(server, port);
       for (int i = 0; i < 5; i++) {
-        try (RedisBackend cold = RedisBackend.connect(server.uri())) {
+        try (RedisBackend cold = connect(server)) {
           long start = System.nanoTime();
           cold.get("bytes").orElseThrow();
           System.out.printf("full read of the %d-participant context: %.1f ms%n", PARTICIPANTS, (System.nanoTime() - start) / 1e6);
@@ -178,7 +167,7 @@ public final class QuickRedisBench {
   }
 
   private static void bytesPerUpdate(RedisServers.Server server, String port) throws Exception {
-    try (Chord chord = Chord.builder().backend(RedisBackend.connect(server.uri())).build()) {
+    try (Chord chord = Chord.builder().backend(connect(server)).build()) {
       Map<String, Object> room = room();
       chord.setContext("bytes", room);
       int n = 1000;
