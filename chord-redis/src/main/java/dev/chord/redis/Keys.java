@@ -52,11 +52,6 @@ final class Keys {
     return prefix + ":{" + tag(contextId) + "}:feed";
   }
 
-  /** The context id of a {@link #channel} name. */
-  String idOfChannel(String channel) {
-    return idOfTag(channel.substring(prefix.length() + 2, channel.length() - "}:feed".length()));
-  }
-
   /** The SCAN pattern that finds every context's meta key, the prefix's glob characters escaped. */
   String metaPattern() {
     StringBuilder out = new StringBuilder();

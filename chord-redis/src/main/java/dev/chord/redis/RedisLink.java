@@ -74,7 +74,18 @@ abstract sealed class RedisLink implements AutoCloseable {
     pubSub().close();
     closeCommands();
     client().shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    resources.shutdown(0, 2, TimeUnit.SECONDS);
+    shutdown(resources);
+  }
+
+  /** Stops the event loops and timers, waiting for them a little so close() leaves no threads. */
+  private static void shutdown(ClientResources resources) {
+    try {
+      resources.shutdown(0, 2, TimeUnit.SECONDS).get(3, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // Threads that outlive the wait are daemons and end on their own.
+    }
   }
 
   /** One Redis server. */
@@ -93,7 +104,7 @@ abstract sealed class RedisLink implements AutoCloseable {
         this.pubSub = created.connectPubSub();
       } catch (RuntimeException e) {
         created.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        shutdown(resources);
         throw e;
       }
       this.client = created;
@@ -152,7 +163,7 @@ abstract sealed class RedisLink implements AutoCloseable {
         this.pubSub = created.connectPubSub();
       } catch (RuntimeException e) {
         created.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        shutdown(resources);
         throw e;
       }
       this.client = created;

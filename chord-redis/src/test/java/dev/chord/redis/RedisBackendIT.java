@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -411,6 +412,54 @@ class RedisBackendIT {
       }
       chord.deleteContext(id);
     }
+  }
+
+  /** Closing a backend closes its connections and ends every thread it started. */
+  @Test
+  void close_releasesConnectionsAndThreads() throws Exception {
+    try (RedisServers.Server server = RedisServers.own()) {
+      Set<Thread> before = Thread.getAllStackTraces().keySet();
+      String clientsBefore = connectedClients(server);
+      RedisBackend backend = RedisBackend.connect(server.uri());
+      try (Chord chord = Chord.builder().backend(backend).build()) {
+        BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+        chord.subscribe("closing", received::add);
+        chord.setContext("closing", Map.of("a", 1));
+        assertThat(received.poll(20, TimeUnit.SECONDS)).isNotNull();
+        assertThat(connectedClients(server)).isNotEqualTo(clientsBefore);
+      }
+      assertThat(retryUntil(() -> connectedClients(server).equals(clientsBefore))).isTrue();
+      assertThat(
+              retryUntil(
+                  () ->
+                      Thread.getAllStackTraces().keySet().stream()
+                          .noneMatch(t -> !before.contains(t) && t.isAlive())))
+          .as("threads left: %s", Thread.getAllStackTraces().keySet().stream().filter(t -> !before.contains(t)).toList())
+          .isTrue();
+      assertThatThrownBy(() -> backend.get("closing")).isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  private static String connectedClients(RedisServers.Server server) throws Exception {
+    String info = RedisServers.run(List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "clients"), 10);
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("connected_clients:")) {
+        return line.strip();
+      }
+    }
+    throw new IllegalStateException("no connected_clients in " + info);
+  }
+
+  /** Polls a condition for up to 10 s (shutdown is asynchronous in places). */
+  private static boolean retryUntil(Attempt<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.run()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(50);
+    }
+    return true;
   }
 
   private interface Attempt<T> {
