@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -216,6 +217,24 @@ class ChordSubscriptionTest {
   }
 
   @Test
+  void unreliableFeed_lateAndRepeatedRecords_deliveredExactlyOnceInOrder() throws Exception {
+    ForwardingBackend backend = new ForwardingBackend();
+    backend.unreliableFeed = true;
+    try (Chord shaky = Chord.builder().backend(backend).build()) {
+      Recorder recorder = new Recorder();
+      shaky.subscribe("room", recorder);
+      for (int i = 1; i <= 20; i++) {
+        shaky.setContext("room", Map.of("n", i));
+      }
+      await().atMost(WAIT).until(() -> recorder.versions().contains(20L));
+      assertThat(recorder.versions()).isEqualTo(range(1, 20));
+      for (DeltaRecord record : recorder.records) {
+        assertThat(record.delta().applyTo(Map.of())).containsEntry("n", record.version());
+      }
+    }
+  }
+
+  @Test
   void restore_deliversFromRestoredVersionOn() throws Exception {
     Recorder recorder = new Recorder();
     try (AutoCloseable sub = chord.subscribe("room", recorder)) {
@@ -274,16 +293,15 @@ class ChordSubscriptionTest {
   @Test
   void subscribeWhileWriting_noRecordTwiceNoneMissingAfterSubscribe() throws Exception {
     chord.setContext("room", Map.of());
-    int updates = 600;
     CountDownLatch started = new CountDownLatch(1);
+    AtomicBoolean subscribed = new AtomicBoolean();
     Future<?> writer =
         pool.submit(
             () -> {
-              for (int i = 0; i < updates; i++) {
+              // Keeps writing until every subscription is in place, so they overlap writes.
+              for (int i = 0; i < 50 || !subscribed.get(); i++) {
                 chord.updateContext("room", Map.of("n", i));
-                if (i == 10) {
-                  started.countDown();
-                }
+                started.countDown();
               }
             });
     assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
@@ -297,8 +315,9 @@ class ChordSubscriptionTest {
       versionAtSubscribe.add(chord.getContext("room").orElseThrow().version());
       recorders.add(recorder);
     }
+    subscribed.set(true);
     writer.get(60, TimeUnit.SECONDS);
-    long last = chord.getContext("room").orElseThrow().version();
+    long last = chord.updateContext("room", Map.of("final", true)).context().version();
     for (int i = 0; i < recorders.size(); i++) {
       Recorder recorder = recorders.get(i);
       await().atMost(WAIT).until(() -> recorder.versions().contains(last));

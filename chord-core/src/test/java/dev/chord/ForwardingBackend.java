@@ -19,6 +19,9 @@ class ForwardingBackend implements Backend {
   volatile Runnable afterDelete = () -> {};
   volatile Runnable afterRestore = () -> {};
 
+  /** Makes the feed misbehave as a remote one may: late, repeated and out-of-order records. */
+  volatile boolean unreliableFeed;
+
   @Override
   public Optional<Context> get(String contextId) {
     return delegate.get(contextId);
@@ -64,6 +67,33 @@ class ForwardingBackend implements Backend {
 
   @Override
   public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
-    return delegate.subscribe(contextId, sink);
+    return delegate.subscribe(contextId, unreliableFeed ? new Unreliable(sink) : sink);
+  }
+
+  /**
+   * Holds back every version divisible by 3 until the next record, then sends it late; sends
+   * every record twice.
+   */
+  private static final class Unreliable implements Consumer<DeltaRecord> {
+    private final Consumer<DeltaRecord> sink;
+    private DeltaRecord held;
+
+    Unreliable(Consumer<DeltaRecord> sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    public synchronized void accept(DeltaRecord record) {
+      if (record.version() % 3 == 0) {
+        held = record;
+        return;
+      }
+      sink.accept(record);
+      if (held != null) {
+        sink.accept(held);
+        held = null;
+      }
+      sink.accept(record);
+    }
   }
 }

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -27,7 +28,8 @@ import java.util.function.Consumer;
  * writes to one context are serialized by it, different contexts never share a lock. The head is
  * also published through a volatile field, so {@link #get} takes no lock. An entry removed by a
  * delete is marked dead under its monitor; a writer that finds a dead entry looks the id up again.
- * Contexts are kept in a skip-list map so that listing for cleanup has a stable order by id.
+ * Subscribers get each context's records in commit order, never under the monitor (see {@code
+ * publish}). Contexts are kept in a skip-list map so that listing for cleanup has a stable order by id.
  */
 public final class InMemoryBackend implements Backend {
   private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
@@ -70,18 +72,56 @@ public final class InMemoryBackend implements Backend {
           entry.deltas.pollFirst();
         }
         entry.head = commit.context();
+        // Read after head is written: a subscriber registering meanwhile either is seen here or
+        // sees this head in its own read (both are volatile), so no record it needs is skipped.
+        if (!subscribers.containsKey(id)) {
+          return CommitResult.COMMITTED;
+        }
+        entry.unpublished.addLast(commit.delta());
       }
-      publish(commit.delta());
+      publish(id, entry);
       return CommitResult.COMMITTED;
     }
   }
 
-  private void publish(DeltaRecord record) {
-    List<Consumer<DeltaRecord>> sinks = subscribers.get(record.contextId());
-    if (sinks != null) {
-      for (Consumer<DeltaRecord> sink : sinks) {
-        sink.accept(record);
+  /**
+   * Hands the entry's unpublished records to the sinks in commit order, outside the entry's
+   * monitor. Publishing straight from each committing thread would let a thread that was paused
+   * between its commit and its publish deliver its record after later ones; Chord would then
+   * fill the hole from history, but a slow publisher may be so far behind that the record is
+   * already trimmed. So one thread at a time publishes (whoever finds the flag free) and the
+   * others only queue; the outer loop re-checks the queue after the flag is released so that a
+   * record queued just before is not left waiting for the next commit.
+   */
+  private void publish(String contextId, Entry entry) {
+    while (true) {
+      if (!entry.publishing.compareAndSet(false, true)) {
+        return;
       }
+      try {
+        DeltaRecord next;
+        while ((next = pollUnpublished(entry)) != null) {
+          List<Consumer<DeltaRecord>> sinks = subscribers.get(contextId);
+          if (sinks != null) {
+            for (Consumer<DeltaRecord> sink : sinks) {
+              sink.accept(next);
+            }
+          }
+        }
+      } finally {
+        entry.publishing.set(false);
+      }
+      synchronized (entry) {
+        if (entry.unpublished.isEmpty()) {
+          return;
+        }
+      }
+    }
+  }
+
+  private static DeltaRecord pollUnpublished(Entry entry) {
+    synchronized (entry) {
+      return entry.unpublished.pollFirst();
     }
   }
 
@@ -220,5 +260,11 @@ public final class InMemoryBackend implements Backend {
     volatile Context head;
     boolean dead;
     final ArrayDeque<DeltaRecord> deltas = new ArrayDeque<>();
+
+    /** Committed records not yet handed to the sinks, in commit order. */
+    final ArrayDeque<DeltaRecord> unpublished = new ArrayDeque<>();
+
+    /** Set while one thread hands {@link #unpublished} records to the sinks. */
+    final AtomicBoolean publishing = new AtomicBoolean();
   }
 }
