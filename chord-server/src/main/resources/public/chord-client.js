@@ -103,6 +103,8 @@ export class ChordClient {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.token) headers["Authorization"] = `Bearer ${this.token}`;
     if (ifMatch !== undefined && ifMatch !== null) headers["If-Match"] = `"${ifMatch}"`;
+    // The new state comes back over the live connection; the write answer need not repeat it.
+    if (method === "PUT" || method === "PATCH") headers["Prefer"] = "return=minimal";
     const res = await fetch(`${this.baseUrl}/contexts/${encodeURIComponent(this.contextId)}${suffix}`, {
       method,
       headers,

@@ -270,8 +270,16 @@ final class HttpApi {
 
   private static void respondUpdate(Context ctx, ContextUpdate update, WireFormat format) {
     DeltaRecord record = update.deltaRecord();
+    Map<String, Object> context = Messages.context(update.context());
+    String prefer = ctx.header("Prefer");
+    if (prefer != null && prefer.toLowerCase(Locale.ROOT).contains("return=minimal")) {
+      // RFC 7240: the writer does not need the whole context back (live clients get the delta),
+      // and rendering it would make every write cost O(context size).
+      context.remove("data");
+      ctx.header("Preference-Applied", "return=minimal");
+    }
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("context", Messages.context(update.context()));
+    out.put("context", context);
     out.put("delta", record == null ? null : format.format(record));
     out.put("changed", update.changed());
     ctx.header("ETag", etag(update.context().version()));

@@ -75,6 +75,19 @@ class HttpApiIT {
   }
 
   @Test
+  void preferReturnMinimal_leavesTheDataOutOfWriteResponses() {
+    http.put("/contexts/room:min", Map.of("big", "x".repeat(1000)));
+    Http.Reply reply = http.patch("/contexts/room:min", Map.of("n", 1), "Prefer", "return=minimal");
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.header("Preference-Applied")).isEqualTo("return=minimal");
+    assertThat(reply.map("context"))
+        .containsEntry("version", 2)
+        .containsKey("insertedAt")
+        .doesNotContainKey("data");
+    assertThat(reply.map("delta")).containsEntry("version", 2);
+  }
+
+  @Test
   void get_returnsContextWithVersionAndInsertedAt() {
     assertThat(http.get("/contexts/room:3").status()).isEqualTo(404);
     assertThat(http.get("/contexts/room:3").json()).containsEntry("error", "not_found");

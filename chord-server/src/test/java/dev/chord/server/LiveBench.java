@@ -51,8 +51,10 @@ public final class LiveBench {
         System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
     try (ChordServer server =
         ChordServer.builder().port(0).maxConnectionsPerIp(clients + 10).wsQueueLimit(256).start()) {
-      patchThroughput(server, 1, patchSeconds);
-      patchThroughput(server, 8, patchSeconds);
+      for (boolean minimal : new boolean[] {false, true}) {
+        patchThroughput(server, 1, patchSeconds, minimal);
+        patchThroughput(server, 8, patchSeconds, minimal);
+      }
       latency(server, clients, rate, seconds);
     }
     System.exit(0);
@@ -63,18 +65,20 @@ public final class LiveBench {
    * kept-alive HTTP/1.1 connection (a plain socket client: java.net.http's own overhead per request
    * is larger than the server's, and this measures the server).
    */
-  static void patchThroughput(ChordServer server, int threads, int seconds) throws Exception {
+  static void patchThroughput(ChordServer server, int threads, int seconds, boolean minimal)
+      throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     AtomicLong done = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     for (int t = 0; t < threads; t++) {
-      put(http, server.url() + "/contexts/bench:patch" + t, "{\"participants\":{}}");
+      put(http, server.url() + "/contexts/bench:patch" + t + minimal, "{\"participants\":{}}");
     }
     long warmUpEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     long end = warmUpEnd + TimeUnit.SECONDS.toNanos(seconds);
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      String path = "/contexts/bench:patch" + t;
+      String path = "/contexts/bench:patch" + t + minimal;
+      String prefer = minimal ? "Prefer: return=minimal\r\n" : "";
       Thread worker =
           new Thread(
               () -> {
@@ -95,6 +99,7 @@ public final class LiveBench {
                         ("PATCH "
                                 + path
                                 + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                + prefer
                                 + "Content-Type: application/json\r\nContent-Length: "
                                 + body.length
                                 + "\r\n\r\n")
@@ -118,8 +123,11 @@ public final class LiveBench {
       worker.join();
     }
     System.out.printf(
-        "PATCH throughput, %d connection(s), one context each: %,.0f updates/s (%d errors)%n",
-        threads, done.get() / (double) seconds, failed.get());
+        "PATCH throughput, %d connection(s), one context each, %s: %,.0f updates/s (%d errors)%n",
+        threads,
+        minimal ? "Prefer: return=minimal" : "whole context echoed",
+        done.get() / (double) seconds,
+        failed.get());
   }
 
   /** Reads one HTTP/1.1 response with a Content-Length body; returns its status. */
@@ -304,6 +312,7 @@ public final class LiveBench {
               HttpRequest.newBuilder(URI.create(url))
                   .timeout(Duration.ofSeconds(30))
                   .header("Content-Type", "application/json")
+                  .header("Prefer", "return=minimal")
                   .method(method, HttpRequest.BodyPublishers.ofString(body))
                   .build(),
               HttpResponse.BodyHandlers.discarding())

@@ -171,8 +171,7 @@ class LiveConnectionTest {
     chord.setContext("room", Map.of("a", 0));
     String initial = Json.write(Messages.sync(chord.syncContext("room", null), WireFormat.CHORD));
     sink.autoComplete = true;
-    LiveConnection connection =
-        new LiveConnection(chord, "room", WireFormat.CHORD, sink, 2, 1);
+    LiveConnection connection = new LiveConnection(chord, "room", WireFormat.CHORD, sink, 2, 1);
     for (int i = 1; i <= 9; i++) {
       connection.offer(
           new SharedStep(chord.updateContext("room", Map.of("k" + i, i)).deltaRecord()));

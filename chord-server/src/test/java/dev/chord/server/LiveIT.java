@@ -136,7 +136,8 @@ class LiveIT {
       int updates = 0;
       while (server.liveOverflows() == 0 && updates < 4000) {
         for (int i = 0; i < 100; i++, updates++) {
-          http.patch("/contexts/slow", Map.of("blob" + (updates % 10), blob + updates, "n", updates));
+          http.patch(
+              "/contexts/slow", Map.of("blob" + (updates % 10), blob + updates, "n", updates));
         }
       }
       assertThat(server.liveOverflows()).isPositive();
