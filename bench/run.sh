@@ -10,11 +10,17 @@ case "$mode" in
   quick)
     jmh_opts=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms)
     scenario_opts=(--runs 3 --warmup 0.5 --seconds 1)
+    redis_jmh_opts=(-f 1 -wi 1 -w 500ms -i 2 -r 500ms)
+    redis_scenario_opts=(--runs 3 --warmup 0.2 --seconds 0.5)
+    memory_opts=(--rooms 100 --updates 2000)
     redis_requests=20000
     ;;
   full)
     jmh_opts=(-f 2 -wi 3 -w 1s -i 5 -r 1s)
     scenario_opts=(--runs 5 --warmup 2 --seconds 3)
+    redis_jmh_opts=("${jmh_opts[@]}")
+    redis_scenario_opts=("${scenario_opts[@]}")
+    memory_opts=(--rooms 200 --updates 10000)
     redis_requests=200000
     ;;
   *)
@@ -51,7 +57,7 @@ java -cp "$jar" dev.chord.bench.ScenarioRunner "${scenario_opts[@]}" \
 
 phase "memory per context and per delta"
 java -Djdk.attach.allowAttachSelf=true -cp "$jar" dev.chord.bench.MemoryFootprint \
-  --out "$results/memory.json" 2>&1 | grep -v '^# WARNING' || true
+  "${memory_opts[@]}" --out "$results/memory.json" 2>&1 | grep -v '^# WARNING' || true
 
 phase "Redis"
 redis_ok=1
@@ -72,17 +78,17 @@ else
     sleep 0.1
   done
   uri="redis://127.0.0.1:$port"
-  java -jar "$jar" "${jmh_opts[@]}" -rf json -rff "$results/jmh-redis.json" -p "redisUri=$uri" \
+  java -jar "$jar" "${redis_jmh_opts[@]}" -rf json -rff "$results/jmh-redis.json" -p "redisUri=$uri" \
     'dev\.chord\.bench\.RedisBenchmark' \
     | grep -E '^(Benchmark|RedisBenchmark\.[A-Za-z0-9]+ )' || true
   java -cp "$jar" dev.chord.bench.RedisRunner --uri "$uri" --results "$results" \
-    --requests "$redis_requests" "${scenario_opts[@]}" || redis_ok=0
+    --requests "$redis_requests" "${redis_scenario_opts[@]}" || redis_ok=0
 fi
 
 phase "report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
   --markdown BENCHMARKS.md --command "bench/run.sh $mode" --load-before "$load_before" \
-  --settings "JMH ${jmh_opts[*]} -prof gc; scenarios ${scenario_opts[*]} --callers 8; nice $(nice)"
+  --settings "JMH ${jmh_opts[*]} -prof gc (Redis: ${redis_jmh_opts[*]}); scenarios ${scenario_opts[*]} --callers 8 (Redis: ${redis_scenario_opts[*]}); memory ${memory_opts[*]}; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"
 if [[ $scenarios_ok != 1 || $redis_ok != 1 ]]; then

@@ -10,10 +10,10 @@ import org.openjdk.jol.info.GraphLayout;
  * (each object counted once, shared structure included once):
  *
  * <ul>
- *   <li>per context: {@value #ROOMS} 50-participant rooms, each with its one stored delta (the
+ *   <li>per context: {@value #ROOMS} (or {@code --rooms}) 50-participant rooms, each with its one stored delta (the
  *       creation delta, which shares the room's values), minus the empty backend, divided by the
  *       number of rooms;
- *   <li>per stored delta: one room after {@value #UPDATES} one-participant status updates, kept
+ *   <li>per stored delta: one room after {@value #UPDATES} (or {@code --updates}) one-participant status updates, kept
  *       with all its deltas, minus the same room kept with one delta, divided by the difference in
  *       deltas. A delta's share includes its record, its change tree and the old values that only
  *       it still references.
@@ -34,8 +34,9 @@ public final class MemoryFootprint {
   public static void main(String[] args) throws Exception {
     // Records defeat JOL's default field-offset lookup (sun.misc.Unsafe refuses them).
     System.setProperty("jol.magicFieldOffset", "true");
-    Path out = Path.of(new Args(args).text("--out", "bench/results/memory.json"));
-    Report report = measure(ROOMS, UPDATES);
+    Args parsed = new Args(args);
+    Path out = Path.of(parsed.text("--out", "bench/results/memory.json"));
+    Report report = measure(parsed.integer("--rooms", ROOMS), parsed.integer("--updates", UPDATES));
     ScenarioRunner.write(report, out);
     System.out.printf(
         "per context (50 participants): %,d bytes; per stored delta: %,d bytes%n",
