@@ -77,6 +77,26 @@ class ChordCleanupTest {
   }
 
   @Test
+  void cleanup_contextUpdatedAfterListing_notDeleted() {
+    ForwardingBackend racy = new ForwardingBackend();
+    try (Chord chord =
+        Chord.builder()
+            .backend(racy)
+            .clock(clock)
+            .contextTtl(Duration.ofHours(1))
+            .contextAutoDelete(true)
+            .build()) {
+      chord.setContext("idle", Map.of("n", 1));
+      clock.advance(Duration.ofHours(2));
+      // Listed as idle, then written to before cleanup acts on the listing.
+      racy.afterList = () -> chord.updateContext("idle", Map.of("n", 2));
+      CleanupReport report = chord.cleanup();
+      assertThat(report.contextsDeleted()).isZero();
+      assertThat(chord.getContext("idle").orElseThrow().version()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void cleanup_contextTtlWithoutAutoDelete_keepsContexts() {
     try (Chord chord = builder().contextTtl(Duration.ofMinutes(1)).build()) {
       chord.setContext("idle", Map.of());

@@ -68,6 +68,7 @@ class ChordSyncTest {
     SyncResult sync = chord.syncContext("room", 7L);
     assertThat(sync).isEqualTo(new SyncResult.Full(current()));
     assertThat(sync.version()).isEqualTo(2);
+    assertThat(chord.syncContext("room", Long.MAX_VALUE)).isEqualTo(new SyncResult.Full(current()));
   }
 
   @Test

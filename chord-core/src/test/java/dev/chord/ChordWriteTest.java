@@ -221,6 +221,25 @@ class ChordWriteTest {
   }
 
   @Test
+  void setAndUpdate_backendFails_backendExceptionAndNothingStored() {
+    ForwardingBackend failing = new ForwardingBackend();
+    java.util.List<ChordEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Chord flaky = Chord.builder().backend(failing).listener(events::add).build()) {
+      Context before = flaky.setContext("room", Map.of("a", 1)).context();
+      BackendException down = new BackendException("storage down");
+      failing.commitFailure = down;
+      assertThatThrownBy(() -> flaky.updateContext("room", Map.of("a", 2))).isSameAs(down);
+      assertThatThrownBy(() -> flaky.setContext("other", Map.of())).isSameAs(down);
+      assertThat(events.get(events.size() - 1).outcome()).isEqualTo(ChordEvent.Outcome.ERROR);
+      failing.commitFailure = null;
+      assertThat(flaky.getContext("room")).contains(before);
+      assertThat(flaky.getContext("other")).isEmpty();
+      assertThat(flaky.syncContext("room", 1L)).isEqualTo(new SyncResult.NoChange(1));
+      assertThat(flaky.updateContext("room", Map.of("a", 2)).context().version()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void close_thenAnyOperation_failsAndCloseIsIdempotent() {
     chord.close();
     chord.close();

@@ -11,13 +11,17 @@ import java.util.function.Consumer;
 
 /**
  * An in-memory backend with hooks, to force interleavings that real concurrency produces only
- * sometimes: {@code afterDelete} and {@code afterRestore} run inside the backend call, after it
- * took effect and before Chord sees it return.
+ * sometimes: {@code afterDelete}, {@code afterRestore} and {@code afterList} run inside the backend
+ * call, after it took effect and before Chord sees it return.
  */
 class ForwardingBackend implements Backend {
   private final Backend delegate = InMemoryBackend.create();
   volatile Runnable afterDelete = () -> {};
   volatile Runnable afterRestore = () -> {};
+  volatile Runnable afterList = () -> {};
+
+  /** When set, every commit fails with it before reaching storage. */
+  volatile RuntimeException commitFailure;
 
   /** Makes the feed misbehave as a remote one may: late, repeated and out-of-order records. */
   volatile boolean unreliableFeed;
@@ -29,6 +33,10 @@ class ForwardingBackend implements Backend {
 
   @Override
   public CommitResult commit(Commit commit) {
+    RuntimeException failure = commitFailure;
+    if (failure != null) {
+      throw failure;
+    }
     return delegate.commit(commit);
   }
 
@@ -62,7 +70,9 @@ class ForwardingBackend implements Backend {
 
   @Override
   public ContextPage listContexts(String cursor, int limit) {
-    return delegate.listContexts(cursor, limit);
+    ContextPage page = delegate.listContexts(cursor, limit);
+    afterList.run();
+    return page;
   }
 
   @Override
@@ -71,8 +81,8 @@ class ForwardingBackend implements Backend {
   }
 
   /**
-   * Holds back every version divisible by 3 until the next record, then sends it late; sends
-   * every record twice.
+   * Holds back every version divisible by 3 until the next record, then sends it late; sends every
+   * record twice.
    */
   private static final class Unreliable implements Consumer<DeltaRecord> {
     private final Consumer<DeltaRecord> sink;

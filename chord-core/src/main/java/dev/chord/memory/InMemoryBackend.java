@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * also published through a volatile field, so {@link #get} takes no lock. An entry removed by a
  * delete is marked dead under its monitor; a writer that finds a dead entry looks the id up again.
  * Subscribers get each context's records in commit order, never under the monitor (see {@code
- * publish}). Contexts are kept in a skip-list map so that listing for cleanup has a stable order by id.
+ * publish}). Contexts are kept in a skip-list map so that listing for cleanup has a stable order by
+ * id.
  */
 public final class InMemoryBackend implements Backend {
   private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
@@ -87,11 +88,11 @@ public final class InMemoryBackend implements Backend {
   /**
    * Hands the entry's unpublished records to the sinks in commit order, outside the entry's
    * monitor. Publishing straight from each committing thread would let a thread that was paused
-   * between its commit and its publish deliver its record after later ones; Chord would then
-   * fill the hole from history, but a slow publisher may be so far behind that the record is
-   * already trimmed. So one thread at a time publishes (whoever finds the flag free) and the
-   * others only queue; the outer loop re-checks the queue after the flag is released so that a
-   * record queued just before is not left waiting for the next commit.
+   * between its commit and its publish deliver its record after later ones; Chord would then fill
+   * the hole from history, but a slow publisher may be so far behind that the record is already
+   * trimmed. So one thread at a time publishes (whoever finds the flag free) and the others only
+   * queue; the outer loop re-checks the queue after the flag is released so that a record queued
+   * just before is not left waiting for the next commit.
    */
   private void publish(String contextId, Entry entry) {
     while (true) {
