@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The subscription delivers every commit exactly once and in version order (from any node
  * sharing the backend); fan-out runs on the hub's own threads so that a commit never waits for
- * clients, and one topic is drained by one thread at a time, so order is kept. A connection joins
+ * clients, and each connection is fed by one thread at a time, so its order is kept. A connection joins
  * its topic before it reads its initial sync, so no commit falls between the two: anything at or
  * below the synced version is dropped by the connection, anything above is queued.
  */
@@ -33,6 +33,7 @@ final class LiveHub implements AutoCloseable {
   private final int maxMergedChanges;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
   private final ExecutorService fanout;
+  private final int fanoutThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
 
   LiveHub(Chord chord, int queueLimit, int maxMergedChanges) {
     this.chord = chord;
@@ -41,7 +42,7 @@ final class LiveHub implements AutoCloseable {
     AtomicInteger n = new AtomicInteger();
     this.fanout =
         Executors.newFixedThreadPool(
-            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            fanoutThreads,
             r -> {
               Thread t = new Thread(r, "chord-live-" + n.incrementAndGet());
               t.setDaemon(true);
@@ -63,7 +64,7 @@ final class LiveHub implements AutoCloseable {
         contextId,
         (id, topic) -> {
           Topic joined = topic != null ? topic : new Topic(id);
-          joined.connections.add(connection);
+          joined.add(connection);
           return joined;
         });
     try {
@@ -84,7 +85,7 @@ final class LiveHub implements AutoCloseable {
     topics.computeIfPresent(
         connection.contextId(),
         (id, topic) -> {
-          topic.connections.remove(connection);
+          topic.remove(connection);
           if (!topic.connections.isEmpty()) {
             return topic;
           }
@@ -121,40 +122,48 @@ final class LiveHub implements AutoCloseable {
     topics.clear();
   }
 
-  /** The connections following one context, and the subscription that feeds them. */
+  /**
+   * The connections following one context, and the subscription that feeds them. Connections are
+   * spread over shards, one per fan-out thread, so that one busy context is written out by every
+   * core; each connection stays in one shard, which keeps its deltas in order.
+   */
   private final class Topic {
     final String contextId;
     final Set<LiveConnection> connections = ConcurrentHashMap.newKeySet();
-    private final ConcurrentLinkedQueue<DeltaRecord> inbox = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean draining = new AtomicBoolean();
+    private final Shard[] shards = new Shard[fanoutThreads];
     private final AutoCloseable subscription;
 
     Topic(String contextId) {
       this.contextId = contextId;
+      for (int i = 0; i < shards.length; i++) {
+        shards[i] = new Shard();
+      }
       this.subscription = chord.subscribe(contextId, this::accept);
     }
 
-    private void accept(DeltaRecord record) {
-      inbox.add(record);
-      if (draining.compareAndSet(false, true)) {
-        fanout.execute(this::drain);
+    void add(LiveConnection connection) {
+      connections.add(connection);
+      Shard smallest = shards[0];
+      for (Shard shard : shards) {
+        if (shard.connections.size() < smallest.connections.size()) {
+          smallest = shard;
+        }
+      }
+      smallest.connections.add(connection);
+    }
+
+    void remove(LiveConnection connection) {
+      connections.remove(connection);
+      for (Shard shard : shards) {
+        shard.connections.remove(connection);
       }
     }
 
-    private void drain() {
-      while (true) {
-        DeltaRecord record;
-        while ((record = inbox.poll()) != null) {
-          SharedStep step = new SharedStep(record);
-          for (LiveConnection connection : connections) {
-            connection.offer(step);
-          }
-        }
-        draining.set(false);
-        // A record added after the poll saw an empty inbox but before the flag dropped would be
-        // stranded: take the flag back and go round again if so.
-        if (inbox.isEmpty() || !draining.compareAndSet(false, true)) {
-          return;
+    private void accept(DeltaRecord record) {
+      SharedStep step = new SharedStep(record);
+      for (Shard shard : shards) {
+        if (!shard.connections.isEmpty()) {
+          shard.enqueue(step);
         }
       }
     }
@@ -164,6 +173,37 @@ final class LiveHub implements AutoCloseable {
         subscription.close();
       } catch (Exception e) {
         log.warn("closing the subscription to '{}' failed", contextId, e);
+      }
+    }
+  }
+
+  /** Some connections of a topic, fed in order by one fan-out thread at a time. */
+  private final class Shard {
+    final Set<LiveConnection> connections = ConcurrentHashMap.newKeySet();
+    private final ConcurrentLinkedQueue<SharedStep> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+
+    void enqueue(SharedStep step) {
+      inbox.add(step);
+      if (draining.compareAndSet(false, true)) {
+        fanout.execute(this::drain);
+      }
+    }
+
+    private void drain() {
+      while (true) {
+        SharedStep step;
+        while ((step = inbox.poll()) != null) {
+          for (LiveConnection connection : connections) {
+            connection.offer(step);
+          }
+        }
+        draining.set(false);
+        // A step added after the poll saw an empty inbox but before the flag dropped would be
+        // stranded: take the flag back and go round again if so.
+        if (inbox.isEmpty() || !draining.compareAndSet(false, true)) {
+          return;
+        }
       }
     }
   }
