@@ -108,7 +108,7 @@ class ChordTelemetryTest {
   }
 
   @Test
-  void lifecycle_reportsDeleteExportRestoreCleanup() {
+  void lifecycle_reportsDeleteExportRestoreSubscribeCleanup() throws Exception {
     chord.setContext("room", Map.of());
     chord.deleteContext("room");
     expect(Operation.DELETE, "room", Outcome.OK);
@@ -127,6 +127,11 @@ class ChordTelemetryTest {
     providerFails.set(true);
     assertThatThrownBy(() -> chord.restoreContext("known"));
     expect(Operation.RESTORE, "known", Outcome.ERROR);
+    try (AutoCloseable sub = chord.subscribe("room", r -> {})) {
+      expect(Operation.SUBSCRIBE, "room", Outcome.OK);
+    }
+    assertThatThrownBy(() -> chord.subscribe("", r -> {}));
+    expect(Operation.SUBSCRIBE, "", Outcome.ERROR);
     chord.cleanup();
     expect(Operation.CLEANUP, null, Outcome.OK);
     chord.cleanup(5);
