@@ -73,6 +73,26 @@ final class JsonCodec {
   }
 
   /**
+   * A hash as the script encodes it, a JSON array {@code [field, value, …]}; {@code {}} (how the
+   * script's encoder writes an empty array) is empty.
+   */
+  static Map<String, String> readHash(String json) {
+    Map<String, String> out = new HashMap<>();
+    try (JsonParser p = FACTORY.createParser(json)) {
+      if (p.nextToken() == JsonToken.START_ARRAY) {
+        while (p.nextToken() == JsonToken.VALUE_STRING) {
+          String field = p.getText();
+          p.nextToken();
+          out.put(field, p.getText());
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("unreadable JSON in Redis: " + abbreviate(json), e);
+    }
+    return out;
+  }
+
+  /**
    * The message stored in the delta log and published: {@code {"version": 3, "insertedAt": …,
    * "changes": [{"path": ["a", "b"], "action": "modified", "old": 1, "value": 2}, …]}}.
    */

@@ -73,26 +73,24 @@ final class LeafLayout {
     }
   }
 
-  /**
-   * The context stored in a data hash, as HGETALL returns it (field, value, field, value, …),
-   * frozen.
-   */
-  static Map<String, Object> rebuild(List<?> fieldsAndValues) {
+  /** The context stored in a data hash (field → value, as HGETALL returns it), frozen. */
+  static Map<String, Object> rebuild(Map<String, String> fields) {
     Map<String, Object> root = new HashMap<>();
-    for (int i = 0; i + 1 < fieldsAndValues.size(); i += 2) {
-      List<String> path = parse((String) fieldsAndValues.get(i));
-      Object value = JsonCodec.read((String) fieldsAndValues.get(i + 1));
-      Map<String, Object> parent = root;
-      for (int k = 0; k < path.size() - 1; k++) {
-        parent = childMap(parent, path.get(k));
-      }
-      String last = path.get(path.size() - 1);
-      if (value instanceof Map) {
-        childMap(parent, last);
-      } else {
-        parent.put(last, value);
-      }
-    }
+    fields.forEach(
+        (pointer, json) -> {
+          List<String> path = parse(pointer);
+          Object value = JsonCodec.read(json);
+          Map<String, Object> parent = root;
+          for (int k = 0; k < path.size() - 1; k++) {
+            parent = childMap(parent, path.get(k));
+          }
+          String last = path.get(path.size() - 1);
+          if (value instanceof Map) {
+            childMap(parent, last);
+          } else {
+            parent.put(last, value);
+          }
+        });
     return Snapshots.freeze(root);
   }
 

@@ -16,6 +16,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -74,6 +75,8 @@ public final class RedisBackend implements Backend {
    * whole context. Deltas are usually far smaller than contexts, but many of them are not.
    */
   private static final String MAX_CATCH_UP = "64";
+  /** Plain full reads tried before the atomic but costlier scripted one; see readFull. */
+  private static final int FULL_READ_ATTEMPTS = 3;
   /** SCAN calls one listing page may make before it returns, so a page is quick even if sparse. */
   private static final int MAX_SCANS_PER_PAGE = 16;
 
@@ -152,18 +155,76 @@ public final class RedisBackend implements Backend {
   @Override
   public Optional<Context> get(String contextId) {
     Known held = known.get(contextId);
-    List<Object> reply =
-        call(
-            contextId,
-            "get",
-            held == null ? "" : Long.toString(held.context.version()),
-            held == null ? "" : held.epoch,
-            MAX_CATCH_UP);
-    if (reply.isEmpty()) {
+    Optional<Known> now;
+    if (held == null) {
+      now = readFull(contextId);
+    } else {
+      List<Object> reply =
+          call(
+              contextId,
+              "get",
+              Long.toString(held.context.version()),
+              held.epoch,
+              MAX_CATCH_UP,
+              "0");
+      now = reply.isEmpty() ? Optional.empty() : resolve(contextId, reply, held);
+    }
+    if (now.isEmpty()) {
       known.remove(contextId);
       return Optional.empty();
     }
-    return Optional.of(remember(readHead(contextId, reply, held)).context);
+    return Optional.of(remember(now.get()).context);
+  }
+
+  /**
+   * Reads a whole context: HGETALL of its data hash between two reads of its head, sent together.
+   * Every write changes the head (a commit the version, a restore or re-create the epoch), so equal
+   * heads mean the data is the snapshot of that head. After a few unequal reads (writes keep
+   * landing in between) the script reads it instead, atomically but at a higher cost to Redis.
+   */
+  private Optional<Known> readFull(String contextId) {
+    String[] keys = this.keys.of(contextId);
+    for (int attempt = 0; attempt < FULL_READ_ATTEMPTS; attempt++) {
+      RedisFuture<List<KeyValue<String, String>>> first;
+      RedisFuture<Map<String, String>> fields;
+      RedisFuture<List<KeyValue<String, String>>> second;
+      try {
+        RedisClusterAsyncCommands<String, String> commands = link.commands();
+        first = commands.hmget(keys[0], "v", "at", "e");
+        fields = commands.hgetall(keys[1]);
+        second = commands.hmget(keys[0], "v", "at", "e");
+      } catch (RedisException e) {
+        throw new BackendException("Redis read failed: " + e.getMessage(), e);
+      }
+      List<String> head = values(script.await(first, "HMGET"));
+      Map<String, String> data = script.await(fields, "HGETALL");
+      if (!head.equals(values(script.await(second, "HMGET")))) {
+        continue;
+      }
+      if (head.get(0) == null) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new Known(
+              new Context(
+                  contextId, Long.parseLong(head.get(0)), LeafLayout.rebuild(data), Long.parseLong(head.get(1))),
+              head.get(2)));
+    }
+    return readAtomically(contextId);
+  }
+
+  /** Reads a whole context with the script, in one atomic step. */
+  Optional<Known> readAtomically(String contextId) {
+    List<Object> reply = call(contextId, "get", "", "", MAX_CATCH_UP, "1");
+    return reply.isEmpty() ? Optional.empty() : resolve(contextId, reply, null);
+  }
+
+  private static List<String> values(List<KeyValue<String, String>> head) {
+    List<String> out = new ArrayList<>(head.size());
+    for (KeyValue<String, String> kv : head) {
+      out.add(kv.hasValue() ? kv.getValue() : null);
+    }
+    return out;
   }
 
   /**
@@ -239,7 +300,11 @@ public final class RedisBackend implements Backend {
     }
     @SuppressWarnings("unchecked")
     List<Object> head = (List<Object>) reply.get(1);
-    return new CommitResult.Conflict(Optional.of(remember(readHead(id, head, held)).context));
+    Optional<Known> current = resolve(id, head, held);
+    if (current.isEmpty()) {
+      known.remove(id);
+    }
+    return new CommitResult.Conflict(current.map(k -> remember(k).context));
   }
 
   @Override
@@ -413,7 +478,7 @@ public final class RedisBackend implements Backend {
   // ---- helpers ----
 
   /** The newest known copy of a context, tagged with its incarnation. */
-  private record Known(Context context, String epoch) {}
+  record Known(Context context, String epoch) {}
 
   private List<Object> call(String contextId, String... args) {
     if (closed) {
@@ -423,27 +488,37 @@ public final class RedisBackend implements Backend {
   }
 
   /**
-   * The context a head reply ({@code same|deltas|full, version, insertedAt, epoch, payload})
-   * describes, given the copy the caller sent the version of.
+   * The context a head reply ({@code same|deltas|full, version, insertedAt, epoch[, payload]})
+   * describes, given the copy the caller sent the version of: that copy, that copy with the
+   * deltas of the payload applied, or the whole context (from the payload, a JSON array of fields
+   * and values, or else read now, when it may also be gone).
    */
-  private static Known readHead(String contextId, List<Object> reply, Known held) {
+  private Optional<Known> resolve(String contextId, List<Object> reply, Known held) {
     String kind = (String) reply.get(0);
-    long version = parseLong(reply.get(1));
-    long insertedAt = parseLong(reply.get(2));
-    String epoch = (String) reply.get(3);
     switch (kind) {
       case "same":
-        return held;
+        return Optional.of(held);
       case "deltas":
         Map<String, Object> data = held.context.data();
         for (DeltaRecord record : records(contextId, reply.get(4))) {
           data = record.delta().applyTo(data);
         }
-        return new Known(new Context(contextId, version, data, insertedAt), epoch);
+        return Optional.of(
+            new Known(
+                new Context(contextId, parseLong(reply.get(1)), data, parseLong(reply.get(2))),
+                (String) reply.get(3)));
       case "full":
-        return new Known(
-            new Context(contextId, version, LeafLayout.rebuild((List<?>) reply.get(4)), insertedAt),
-            epoch);
+        if (reply.size() > 4) {
+          return Optional.of(
+              new Known(
+                  new Context(
+                      contextId,
+                      parseLong(reply.get(1)),
+                      LeafLayout.rebuild(JsonCodec.readHash((String) reply.get(4))),
+                      parseLong(reply.get(2))),
+                  (String) reply.get(3)));
+        }
+        return readFull(contextId);
       default:
         throw new BackendException("unexpected reply from the chord script: " + reply);
     }

@@ -25,8 +25,11 @@ local function chunked(command, key, first, last, step)
 end
 
 -- The context as the caller needs it: 'same' if it holds the head, 'deltas' if the log has every
--- version after the one it holds (at most maxBehind of them), else 'full' with every node.
-local function head(v, at, e, maxBehind)
+-- version after the one it holds (at most maxBehind of them), else 'full'. A full reply carries the
+-- data only if withData is set (as a JSON array [field, value, …]): building a Lua table of a large
+-- hash costs Redis several times what a plain HGETALL does, so clients normally read full contexts
+-- with HGETALL between two HMGETs of the head, and ask for data here only as a fallback.
+local function head(v, at, e, maxBehind, withData)
   if knownEpoch == e and knownVersion ~= '' then
     if knownVersion == v then
       return {'same', v, at, e}
@@ -41,7 +44,11 @@ local function head(v, at, e, maxBehind)
       end
     end
   end
-  return {'full', v, at, e, redis.call('HGETALL', data)}
+  if withData then
+    -- cjson writes an empty table as '{}'.
+    return {'full', v, at, e, cjson.encode(redis.call('HGETALL', data))}
+  end
+  return {'full', v, at, e}
 end
 
 local function drop()
@@ -49,11 +56,12 @@ local function drop()
 end
 
 if op == 'get' then
+  -- ARGV: 4 max deltas to send instead of the context, 5 '1' to include the data in a full reply.
   local h = redis.call('HMGET', meta, 'v', 'at', 'e')
   if not h[1] then
     return {}
   end
-  return head(h[1], h[2], h[3], tonumber(ARGV[4]))
+  return head(h[1], h[2], h[3], tonumber(ARGV[4]), ARGV[5] == '1')
 
 elseif op == 'commit' then
   -- ARGV: 4 expected version ('0': create), 5 epoch the caller based its write on ('' to skip the
@@ -64,7 +72,7 @@ elseif op == 'commit' then
   local expected, epoch = ARGV[4], ARGV[5]
   if expected == '0' then
     if h[1] then
-      return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]))}
+      return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]), false)}
     end
     -- Leftovers of an interrupted history must not leak into a new context.
     drop()
@@ -73,7 +81,7 @@ elseif op == 'commit' then
     if not h[1] then
       return {'conflict'}
     end
-    return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]))}
+    return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]), false)}
   else
     epoch = h[3]
   end

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chord.Delta;
 import dev.chord.spi.Snapshots;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,7 @@ class LeafLayoutTest {
         .containsEntry("/participants/ann/status", "\"active\"")
         .containsEntry("/participants/ann/tags", "[\"x\"]")
         .containsEntry("/a~1b/~0", "1");
-    assertThat(LeafLayout.rebuild(pairs)).isEqualTo(data);
+    assertThat(LeafLayout.rebuild(toMap(pairs))).isEqualTo(data);
   }
 
   /**
@@ -66,7 +65,7 @@ class LeafLayoutTest {
       hash.putAll(toMap(writes.sets()));
 
       assertThat(hash).isEqualTo(toMap(LeafLayout.fieldsOf(next)));
-      assertThat(LeafLayout.rebuild(toPairs(hash))).isEqualTo(next);
+      assertThat(LeafLayout.rebuild(hash)).isEqualTo(next);
       previous = next;
     }
   }
@@ -76,15 +75,6 @@ class LeafLayoutTest {
     for (int i = 0; i < pairs.size(); i += 2) {
       out.put(pairs.get(i), pairs.get(i + 1));
     }
-    return out;
-  }
-
-  private static List<String> toPairs(Map<String, String> hash) {
-    List<String> out = new ArrayList<>();
-    hash.forEach((k, v) -> {
-      out.add(k);
-      out.add(v);
-    });
     return out;
   }
 }

@@ -414,6 +414,56 @@ class RedisBackendIT {
     }
   }
 
+  /**
+   * A conflict reply brings the current context: as the deltas the writer lacks when it is a few
+   * versions behind, as a full read when it is further behind than the deltas sent (64).
+   */
+  @ParameterizedTest(name = "behind={0}")
+  @ValueSource(ints = {3, 70})
+  void conflict_bringsTheCurrentContext(int behind) {
+    String id = "conflict-" + behind + "-" + UUID.randomUUID();
+    try (RedisBackend stale = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+        Chord other = Chord.builder().backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build()).build()) {
+      other.setContext(id, Map.of("n", 0, "m", Map.of("k", List.of(1))));
+      Context held = stale.getForCommit(id).orElseThrow();
+      for (int i = 1; i <= behind; i++) {
+        other.updateContext(id, Map.of("n", i, "m", Map.of("k" + i, new java.math.BigDecimal("1.0" + i))));
+      }
+      Map<String, Object> data = new HashMap<>(held.data());
+      data.put("n", -1L);
+      Context next = new Context(id, 2, dev.chord.spi.Snapshots.freeze(data), 9);
+      CommitResult result =
+          stale.commit(
+              new Commit(
+                  next,
+                  new DeltaRecord(id, 2, dev.chord.Delta.diff(held.data(), next.data()), 9),
+                  1,
+                  100));
+
+      Context current = other.getContext(id).orElseThrow();
+      assertThat(current.version()).isEqualTo(1 + behind);
+      assertThat(result).isEqualTo(new CommitResult.Conflict(java.util.Optional.of(current)));
+      assertThat(stale.getForCommit(id)).contains(current);
+      other.deleteContext(id);
+    }
+  }
+
+  /** The scripted full read (the fallback when plain full reads keep meeting writes) agrees. */
+  @Test
+  void atomicFullRead_readsTheSameContext() {
+    String id = "atomic-" + UUID.randomUUID();
+    try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+        Chord chord = Chord.builder().backend(backend).build()) {
+      chord.setContext(id, Map.of("a", Map.of("b", List.of(1, "x"), "empty", Map.of()), "d", new java.math.BigDecimal("2.50")));
+      assertThat(backend.readAtomically(id).map(RedisBackend.Known::context)).isEqualTo(chord.getContext(id));
+      chord.setContext(id + "-empty", Map.of());
+      assertThat(backend.readAtomically(id + "-empty").orElseThrow().context().data()).isEmpty();
+      assertThat(backend.readAtomically(id + "-absent")).isEmpty();
+      chord.deleteContext(id);
+      chord.deleteContext(id + "-empty");
+    }
+  }
+
   /** Closing a backend closes its connections and ends every thread it started. */
   @Test
   void close_releasesConnectionsAndThreads() throws Exception {
