@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The subscription delivers every commit exactly once and in version order (from any node
  * sharing the backend); fan-out runs on the hub's own threads so that a commit never waits for
- * clients, and each connection is fed by one thread at a time, so its order is kept. A connection joins
- * its topic before it reads its initial sync, so no commit falls between the two: anything at or
- * below the synced version is dropped by the connection, anything above is queued.
+ * clients, and each connection is fed by one thread at a time, so its order is kept. A connection
+ * joins its topic before it reads its initial sync, so no commit falls between the two: anything at
+ * or below the synced version is dropped by the connection, anything above is queued.
  */
 final class LiveHub implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveHub.class);

@@ -173,7 +173,10 @@ public final class Main implements Callable<Integer> {
     ChordServer server;
     try {
       server = builder().start();
-    } catch (BackendException | JavalinBindException | IllegalArgumentException e) {
+    } catch (BackendException
+        | JavalinBindException
+        | IllegalArgumentException
+        | java.io.UncheckedIOException e) {
       System.err.println("chord-server: " + e.getMessage());
       return 1;
     }
