@@ -464,6 +464,67 @@ class RedisBackendIT {
     }
   }
 
+  /**
+   * Chord's cleanup over Redis, on one server and on the cluster: expired deltas go, stale
+   * contexts go (with their keys), a context updated since stays.
+   */
+  @ParameterizedTest(name = "cluster={0}")
+  @ValueSource(booleans = {false, true})
+  void cleanup_dropsExpiredDeltasAndStaleContexts(boolean cluster) {
+    String prefix = PREFIX + "-cleanup-" + cluster;
+    Supplier<RedisBackend> node =
+        cluster
+            ? () -> RedisBackend.clusterBuilder(RedisServers.cluster()).keyPrefix(prefix).build()
+            : () -> RedisBackend.builder(RedisServers.standalone()).keyPrefix(prefix).build();
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+    java.time.Clock clock =
+        new java.time.Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public java.time.Instant instant() {
+            return java.time.Instant.ofEpochSecond(now.get());
+          }
+        };
+    try (Chord chord =
+        Chord.builder()
+            .backend(node.get())
+            .clock(clock)
+            .deltaTtl(Duration.ofMinutes(10))
+            .contextTtl(Duration.ofHours(1))
+            .contextAutoDelete(true)
+            .build()) {
+      for (int i = 0; i < 12; i++) {
+        chord.setContext("stale " + i, Map.of("i", i));
+      }
+      chord.setContext("kept {x}", Map.of("v", 0));
+      now.addAndGet(Duration.ofMinutes(50).toSeconds());
+      chord.updateContext("kept {x}", Map.of("v", 1));
+      now.addAndGet(Duration.ofMinutes(20).toSeconds());
+      chord.updateContext("kept {x}", Map.of("v", 2));
+
+      dev.chord.CleanupReport report = chord.cleanup();
+
+      assertThat(report.contextsDeleted()).isEqualTo(12);
+      assertThat(report.deltasDeleted()).isEqualTo(2); // versions 1 and 2 of "kept {x}"
+      for (int i = 0; i < 12; i++) {
+        assertThat(chord.getContext("stale " + i)).isEmpty();
+      }
+      assertThat(chord.getContext("kept {x}").orElseThrow().version()).isEqualTo(3);
+      assertThat(chord.syncContext("kept {x}", 2L)).isInstanceOf(SyncResult.Patch.class);
+      assertThat(chord.syncContext("kept {x}", 1L)).isInstanceOf(SyncResult.Full.class);
+      chord.deleteContext("kept {x}");
+    }
+  }
+
   /** Closing a backend closes its connections and ends every thread it started. */
   @Test
   void close_releasesConnectionsAndThreads() throws Exception {
