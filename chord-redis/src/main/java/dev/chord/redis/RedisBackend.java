@@ -44,10 +44,12 @@ import java.util.function.Consumer;
  *     .build();
  * }</pre>
  *
- * <p>Every operation is one call of one server-side Lua script on the context's keys, so it is
- * atomic and one round trip; a commit checks the version, writes only the changed fields, appends
- * the delta to the log, trims the log, and publishes the delta, all or nothing. The layout is
- * described in this module's README.
+ * <p>Every write, and every read of a context this backend has seen before, is one call of one
+ * server-side Lua script on the context's keys, so it is atomic and one round trip; a commit checks
+ * the version, writes only the changed fields, appends the delta to the log, trims the log, and
+ * publishes the delta, all or nothing. The first read of a context on a node reads it whole with
+ * plain commands (one round trip, checked for consistency). The layout is described in this
+ * module's README.
  *
  * <p>Each backend keeps, per context it has seen, the newest (version, context) it knows. That
  * copy is never handed out unchecked by {@link #get}: a read sends the version it holds and gets
@@ -183,6 +185,7 @@ public final class RedisBackend implements Backend {
    * landing in between) the script reads it instead, atomically but at a higher cost to Redis.
    */
   private Optional<Known> readFull(String contextId) {
+    checkOpen();
     String[] keys = this.keys.of(contextId);
     for (int attempt = 0; attempt < FULL_READ_ATTEMPTS; attempt++) {
       RedisFuture<List<KeyValue<String, String>>> first;
@@ -361,6 +364,7 @@ public final class RedisBackend implements Backend {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1, was " + limit);
     }
+    checkOpen();
     ListCursor at = cursor == null ? ListCursor.START : ListCursor.parse(cursor);
     Set<String> tags = new LinkedHashSet<>(at.pending);
     String node = at.node;
@@ -457,9 +461,7 @@ public final class RedisBackend implements Backend {
   @Override
   public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
     Objects.requireNonNull(sink, "sink");
-    if (closed) {
-      throw new IllegalStateException("this RedisBackend is closed");
-    }
+    checkOpen();
     return feed.subscribe(contextId, sink);
   }
 
@@ -481,10 +483,14 @@ public final class RedisBackend implements Backend {
   record Known(Context context, String epoch) {}
 
   private List<Object> call(String contextId, String... args) {
+    checkOpen();
+    return script.call(link.commands(), keys.of(contextId), args);
+  }
+
+  private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("this RedisBackend is closed");
     }
-    return script.call(link.commands(), keys.of(contextId), args);
   }
 
   /**
