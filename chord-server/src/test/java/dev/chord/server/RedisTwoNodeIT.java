@@ -116,6 +116,19 @@ class RedisTwoNodeIT {
   }
 
   @Test
+  void commandLine_backendRedis_servesFromRedis() {
+    Main main = new Main();
+    new picocli.CommandLine(main)
+        .parseArgs("--backend", "redis", "--redis-uri", redis.uri(), "--port", "0");
+    try (ChordServer node = main.builder().start()) {
+      Http http = new Http(node.url());
+      assertThat(http.get("/health").json()).containsEntry("backend", "redis");
+      a.put("/contexts/room:cli", Map.of("via", "node A"));
+      assertThat(http.get("/contexts/room:cli").map("data")).containsEntry("via", "node A");
+    }
+  }
+
+  @Test
   void backendDown_is503_andHealthSaysSo() throws Exception {
     RedisProcess own = RedisProcess.start();
     try (ChordServer node =
