@@ -267,7 +267,7 @@ class RedisBackendIT {
                       commits.incrementAndGet();
                     } catch (BackendException e) {
                       n--; // not acknowledged: retried with the same n
-                      Thread.onSpinWait();
+                      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
                     }
                   }
                 }));
