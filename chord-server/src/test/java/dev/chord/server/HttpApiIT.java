@@ -11,18 +11,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class HttpApiIT {
+  /** Starts the server under test; the Redis variant adds its backend. */
+  ChordServer start(java.util.function.UnaryOperator<ChordServer.Builder> settings) {
+    return ServerFixture.start(settings);
+  }
+
+  String backendName() {
+    return "memory";
+  }
+
   @TempDir Path store;
   ChordServer server;
   Http http;
 
   @BeforeEach
-  void start() {
-    server = ServerFixture.start(b -> b.storeDir(store));
+  void startServer() {
+    server = start(b -> b.storeDir(store));
     http = new Http(server.url());
   }
 
   @AfterEach
-  void stop() {
+  void stopServer() {
     server.close();
   }
 
@@ -220,7 +229,7 @@ class HttpApiIT {
 
   @Test
   void exportWithoutStore_is501() {
-    try (ChordServer bare = ServerFixture.start()) {
+    try (ChordServer bare = start(b -> b)) {
       Http h = new Http(bare.url());
       h.put("/contexts/x", Map.of("a", 1));
       Http.Reply reply = h.post("/contexts/x/export");
@@ -243,7 +252,7 @@ class HttpApiIT {
   void health_staticFiles_andUnknownRoutes() {
     assertThat(http.get("/health").json())
         .containsEntry("status", "ok")
-        .containsEntry("backend", "memory");
+        .containsEntry("backend", backendName());
     Http.Reply client = http.get("/chord-client.js");
     assertThat(client.status()).isEqualTo(200);
     assertThat(client.header("Content-Type")).contains("javascript");

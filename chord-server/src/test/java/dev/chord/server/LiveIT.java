@@ -17,17 +17,26 @@ import org.junit.jupiter.api.Test;
 
 /** The live WebSocket over a real socket, with java.net.http's WebSocket client. */
 class LiveIT {
+  /** Starts the server under test; the Redis variant adds its backend. */
+  ChordServer start(java.util.function.UnaryOperator<ChordServer.Builder> settings) {
+    return ServerFixture.start(settings);
+  }
+
+  String backendName() {
+    return "memory";
+  }
+
   ChordServer server;
   Http http;
 
   @BeforeEach
-  void start() {
-    server = ServerFixture.start(b -> b.maxConnectionsPerIp(1000));
+  void startServer() {
+    server = start(b -> b.maxConnectionsPerIp(1000));
     http = new Http(server.url());
   }
 
   @AfterEach
-  void stop() {
+  void stopServer() {
     server.close();
   }
 
@@ -122,7 +131,7 @@ class LiveIT {
   @Test
   void slowClient_getsMergedPatches_withoutHoles_andDoesNotHoldBackOthers() throws Exception {
     server.close();
-    server = ServerFixture.start(b -> b.wsQueueLimit(4).maxConnectionsPerIp(1000));
+    server = start(b -> b.wsQueueLimit(4).maxConnectionsPerIp(1000));
     http = new Http(server.url());
     http.put("/contexts/slow", Map.of());
     String blob = "x".repeat(32 * 1024);
@@ -189,7 +198,7 @@ class LiveIT {
   @Test
   void connectionsPerAddress_areLimited() {
     server.close();
-    server = ServerFixture.start(b -> b.maxConnectionsPerIp(2));
+    server = start(b -> b.maxConnectionsPerIp(2));
     try (Live one = Live.connect(server.url(), "/contexts/x/live");
         Live two = Live.connect(server.url(), "/contexts/x/live")) {
       one.next();
