@@ -8,7 +8,7 @@ set -euo pipefail
 mode="${1:-quick}"
 case "$mode" in
   quick)
-    jmh_opts=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms)
+    jmh_opts=(-f 1 -wi 1 -w 1s -i 3 -r 500ms)
     scenario_opts=(--runs 3 --warmup 0.5 --seconds 1)
     redis_jmh_opts=(-f 1 -wi 1 -w 500ms -i 2 -r 500ms)
     redis_scenario_opts=(--runs 3 --warmup 0.2 --seconds 0.5)
