@@ -222,22 +222,32 @@ final class HttpApi {
           415, "unsupported_media_type", "send JSON (Content-Type: application/json), not " + type);
     }
     long declared = ctx.req().getContentLengthLong();
-    if (declared > maxBodyBytes) {
-      throw tooLarge();
-    }
     byte[] bytes;
     try (InputStream in = ctx.bodyInputStream()) {
+      if (declared > maxBodyBytes) {
+        throw tooLarge(ctx, in);
+      }
       bytes = in.readNBytes(maxBodyBytes + 1);
+      if (bytes.length > maxBodyBytes) {
+        throw tooLarge(ctx, in);
+      }
     } catch (IOException e) {
       throw ApiException.badRequest("could not read the request body: " + e.getMessage());
-    }
-    if (bytes.length > maxBodyBytes) {
-      throw tooLarge();
     }
     return json.readObject(bytes);
   }
 
-  private ApiException tooLarge() {
+  /**
+   * The 413 for a body over the limit. The rest of the body is read and dropped, up to three times
+   * the limit, so that the client (still sending) is not cut off by a reset before it can read the
+   * answer; beyond that the connection is closed without waiting for it.
+   */
+  private ApiException tooLarge(Context ctx, InputStream in) throws IOException {
+    ctx.header("Connection", "close");
+    long budget = 3L * maxBodyBytes;
+    while (budget > 0 && in.read() >= 0) {
+      budget -= 1 + in.skip(Math.min(budget, 64 * 1024));
+    }
     return new ApiException(
         413, "payload_too_large", "the request body is larger than " + maxBodyBytes + " bytes");
   }
