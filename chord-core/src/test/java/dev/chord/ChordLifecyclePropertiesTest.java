@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.chord.memory.InMemoryBackend;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -51,8 +53,7 @@ class ChordLifecyclePropertiesTest {
             Tuple.of(3, Arbitraries.integers().between(0, 50).map(m -> (Op) new Wait(m))),
             Tuple.of(
                 1,
-                net.jqwik.api.Combinators.combine(
-                        Arbitraries.integers().between(1, 30), JsonTrees.maps(1))
+                Combinators.combine(Arbitraries.integers().between(1, 30), JsonTrees.maps(1))
                     .as((v, d) -> (Op) new Restore(v, d))));
     return op.list().ofMinSize(1).ofMaxSize(40);
   }
@@ -72,6 +73,8 @@ class ChordLifecyclePropertiesTest {
             .externalProvider(id -> Optional.ofNullable(provided.get()))
             .build()) {
       Model model = new Model();
+      List<DeltaRecord> delivered = new ArrayList<>();
+      chord.subscribe(ID, delivered::add);
       for (Op op : ops) {
         long now = clock.instant().getEpochSecond();
         if (op instanceof Update update) {
@@ -97,6 +100,8 @@ class ChordLifecyclePropertiesTest {
           assertThat(restored.version()).isEqualTo(restore.version());
         }
         model.check(chord);
+        // One thread writes, so every record is delivered before the write returns.
+        assertThat(delivered).isEqualTo(model.committed);
       }
     }
   }
@@ -108,6 +113,9 @@ class ChordLifecyclePropertiesTest {
 
     /** Versions and insertedAt of the deltas that must be stored, oldest first. */
     private final Deque<long[]> stored = new ArrayDeque<>();
+
+    /** Every record committed since the subscription began, in order. */
+    final List<DeltaRecord> committed = new ArrayList<>();
 
     private long version;
     private long insertedAt;
@@ -130,9 +138,11 @@ class ChordLifecyclePropertiesTest {
       if (!lastWriteChanged) {
         return;
       }
+      Map<String, Object> previous = states.get(version);
       version++;
       insertedAt = now;
       states.put(version, next);
+      committed.add(new DeltaRecord(ID, version, Delta.diff(previous, next), now));
       stored.addLast(new long[] {version, now});
       while (stored.size() > THRESHOLD) {
         stored.removeFirst();

@@ -14,6 +14,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 
 /**
  * Random sequences of set/update/delete on one context, checked after every step against a model:
@@ -35,9 +36,9 @@ class ChordSequencePropertiesTest {
   Arbitrary<List<Op>> ops() {
     Arbitrary<Op> op =
         Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(3, JsonTrees.maps(2).map(m -> (Op) new SetOp(m))),
-            net.jqwik.api.Tuple.of(8, JsonTrees.maps(2).map(m -> (Op) new UpdateOp(m))),
-            net.jqwik.api.Tuple.of(1, Arbitraries.just((Op) new DeleteOp())));
+            Tuple.of(3, JsonTrees.maps(2).map(m -> (Op) new SetOp(m))),
+            Tuple.of(8, JsonTrees.maps(2).map(m -> (Op) new UpdateOp(m))),
+            Tuple.of(1, Arbitraries.just((Op) new DeleteOp())));
     return op.list().ofMinSize(1).ofMaxSize(30);
   }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ class ChordSubscriptionTest {
   }
 
   /** A listener that records what it gets. */
-  static final class Recorder implements java.util.function.Consumer<DeltaRecord> {
+  static final class Recorder implements Consumer<DeltaRecord> {
     final List<DeltaRecord> records = new CopyOnWriteArrayList<>();
 
     @Override

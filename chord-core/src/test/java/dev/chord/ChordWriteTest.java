@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -223,7 +224,7 @@ class ChordWriteTest {
   @Test
   void setAndUpdate_backendFails_backendExceptionAndNothingStored() {
     ForwardingBackend failing = new ForwardingBackend();
-    java.util.List<ChordEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<ChordEvent> events = new CopyOnWriteArrayList<>();
     try (Chord flaky = Chord.builder().backend(failing).listener(events::add).build()) {
       Context before = flaky.setContext("room", Map.of("a", 1)).context();
       BackendException down = new BackendException("storage down");
