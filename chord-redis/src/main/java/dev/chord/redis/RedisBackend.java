@@ -234,8 +234,10 @@ public final class RedisBackend implements Backend {
    * The newest context this backend knows, without asking Redis if it knows one: for a caller
    * about to {@link #commit} on top of it, since the commit's version check catches a stale copy
    * and its conflict reply brings what is missing. In steady state this makes an update one round
-   * trip instead of two. Proposed for the SPI as {@code Backend.getForCommit} (defaulting to
-   * {@link #get}); {@code Chord} does not call it yet.
+   * trip instead of two. The copy may be stale, so a caller must not conclude anything without
+   * committing: in particular, a write that changes nothing relative to this copy must be checked
+   * against {@link #get} before it is reported as "unchanged". Proposed for the SPI as {@code
+   * Backend.getForCommit} (defaulting to {@link #get}); {@code Chord} does not call it yet.
    */
   public Optional<Context> getForCommit(String contextId) {
     Known held = known.get(contextId);
