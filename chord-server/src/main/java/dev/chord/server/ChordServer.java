@@ -144,6 +144,16 @@ public final class ChordServer implements AutoCloseable {
           }
         });
     routes.ws("/contexts/{id}/live", ws -> live(ws, limiter));
+    // Javalin copies the HTTP session's attributes into every upgrade, creating a session that
+    // Jetty would keep forever: one per connection ever made. We use no sessions; drop it.
+    routes.wsAfterUpgrade(
+        "/contexts/{id}/live",
+        ctx -> {
+          var session = ctx.req().getSession(false);
+          if (session != null) {
+            session.invalidate();
+          }
+        });
 
     // Javalin's own 404/405 are HttpResponseExceptions with a default text renderer of their own;
     // naming the class takes them over so that every error is JSON.
