@@ -572,6 +572,9 @@ public final class Chord implements AutoCloseable {
     /** The last version delivered or skipped; guarded by {@code draining}, -1 until started. */
     private long last = -1;
 
+    /** The version-1 record delivered for the current incarnation; guarded by {@code draining}. */
+    private DeltaRecord creation;
+
     private volatile boolean closed;
 
     Subscription(String contextId, Consumer<DeltaRecord> listener) {
@@ -615,11 +618,7 @@ public final class Chord implements AutoCloseable {
           Object item;
           while (!closed && (item = inbox.poll()) != null) {
             if (item instanceof Reset reset) {
-              last = reset.version;
-              // A writer may have committed (and published) the next version between the
-              // delete/restore and this reset; that record was judged against the old versions
-              // and dropped, so take what is stored now.
-              catchUp(Long.MAX_VALUE);
+              applyReset(reset.version);
             } else {
               accept((DeltaRecord) item);
             }
@@ -630,7 +629,32 @@ public final class Chord implements AutoCloseable {
       }
     }
 
+    private void applyReset(long version) {
+      if (version == 0 && creation != null && creation.equals(storedCreation())) {
+        // The new incarnation's version 1 arrived before this reset and was delivered as one:
+        // the reset is about the incarnation we already left.
+        return;
+      }
+      last = version;
+      // A writer may have committed (and published) the next version between the delete/restore
+      // and this reset; that record was judged against the old versions and dropped, so take
+      // what is stored now.
+      catchUp(Long.MAX_VALUE);
+    }
+
+    private DeltaRecord storedCreation() {
+      List<DeltaRecord> stored =
+          backend.history(contextId, 0, Integer.MAX_VALUE).map(History::deltas).orElse(List.of());
+      return stored.isEmpty() || stored.get(0).version() != 1 ? null : stored.get(0);
+    }
+
     private void accept(DeltaRecord record) {
+      if (record.version() == 1 && last >= 1 && !record.equals(creation)) {
+        // Version 1 only ever comes from creating the context, so a version 1 we have not
+        // delivered means the id was deleted and created again, possibly through another node,
+        // which sends this subscription no reset.
+        last = 0;
+      }
       if (record.version() <= last) {
         return;
       }
@@ -659,6 +683,9 @@ public final class Chord implements AutoCloseable {
 
     private void deliver(DeltaRecord record) {
       last = record.version();
+      if (last == 1) {
+        creation = record;
+      }
       if (closed) {
         return;
       }

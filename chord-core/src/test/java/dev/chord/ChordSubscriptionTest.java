@@ -3,6 +3,7 @@ package dev.chord;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.chord.memory.InMemoryBackend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,6 +144,27 @@ class ChordSubscriptionTest {
       await().atMost(WAIT).until(() -> recorder.records.size() == 5);
       assertThat(recorder.versions()).containsExactly(1L, 2L, 3L, 1L, 2L);
       assertThat(recorder.records.get(3)).isEqualTo(fresh.deltaRecord());
+    }
+  }
+
+  @Test
+  void deleteAndRecreateThroughAnotherInstance_newIncarnationDeliveredFromVersion1()
+      throws Exception {
+    InMemoryBackend shared = InMemoryBackend.create();
+    Recorder recorder = new Recorder();
+    try (Chord writer = Chord.builder().backend(shared).build();
+        Chord reader = Chord.builder().backend(new ForwardingBackend(shared)).build();
+        AutoCloseable sub = reader.subscribe("room", recorder)) {
+      writer.setContext("room", Map.of("a", 1));
+      writer.updateContext("room", Map.of("a", 2));
+      writer.updateContext("room", Map.of("a", 3));
+      writer.deleteContext("room");
+      ContextUpdate fresh = writer.setContext("room", Map.of("b", 1));
+      ContextUpdate second = writer.updateContext("room", Map.of("b", 2));
+      await().atMost(WAIT).until(() -> recorder.records.size() == 5);
+      assertThat(recorder.versions()).containsExactly(1L, 2L, 3L, 1L, 2L);
+      assertThat(recorder.records.subList(3, 5))
+          .containsExactly(fresh.deltaRecord(), second.deltaRecord());
     }
   }
 

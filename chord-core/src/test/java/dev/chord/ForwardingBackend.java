@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * call, after it took effect and before Chord sees it return.
  */
 class ForwardingBackend implements Backend {
-  private final Backend delegate = InMemoryBackend.create();
+  private final Backend delegate;
   volatile Runnable afterDelete = () -> {};
   volatile Runnable afterRestore = () -> {};
   volatile Runnable afterList = () -> {};
@@ -25,6 +25,15 @@ class ForwardingBackend implements Backend {
 
   /** Makes the feed misbehave as a remote one may: late, repeated and out-of-order records. */
   volatile boolean unreliableFeed;
+
+  ForwardingBackend() {
+    this(InMemoryBackend.create());
+  }
+
+  /** Forwards to {@code delegate}; closing this one leaves the delegate open. */
+  ForwardingBackend(Backend delegate) {
+    this.delegate = delegate;
+  }
 
   @Override
   public Optional<Context> get(String contextId) {
