@@ -64,8 +64,20 @@ final class Keys {
     return out.append(":{*}:meta").toString();
   }
 
-  /** The tag of a meta key found by {@link #metaPattern}. */
+  /**
+   * The tag of a meta key found by {@link #metaPattern}, or {@code null} if the key only looks
+   * like one (someone else's key under the prefix: the pattern's {@code *} matches anything).
+   */
   String tagOfMeta(String key) {
-    return key.substring(prefix.length() + 2, key.length() - "}:meta".length());
+    String tag = key.substring(prefix.length() + 2, key.length() - "}:meta".length());
+    for (int i = 0; i < tag.length(); i++) {
+      char c = tag.charAt(i);
+      boolean base64url =
+          c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_';
+      if (!base64url) {
+        return null;
+      }
+    }
+    return tag.isEmpty() || tag.length() % 4 == 1 ? null : tag;
   }
 }

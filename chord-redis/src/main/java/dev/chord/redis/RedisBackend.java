@@ -387,7 +387,12 @@ public final class RedisBackend implements Backend {
       } catch (RedisException e) {
         throw new BackendException("Redis SCAN failed: " + e.getMessage(), e);
       }
-      step.getKeys().forEach(key -> tags.add(keys.tagOfMeta(key)));
+      for (String key : step.getKeys()) {
+        String tag = keys.tagOfMeta(key);
+        if (tag != null) {
+          tags.add(tag);
+        }
+      }
       scan = step.isFinished() ? null : step.getCursor();
     }
     List<String> all = new ArrayList<>(tags);
