@@ -448,6 +448,34 @@ class RedisBackendIT {
     }
   }
 
+  /**
+   * A node whose copy is stale draws no conclusion from it: data equal to its stale copy is still
+   * written, and a context deleted by another node is not found (not resurrected) by an update.
+   */
+  @Test
+  void staleNode_neverReportsUnchangedOrFoundFromItsCopy() {
+    String id = "stale-" + UUID.randomUUID();
+    try (Chord a = Chord.builder().backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build()).build();
+        Chord b = Chord.builder().backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build()).build()) {
+      a.setContext(id, Map.of("x", 1));
+      b.setContext(id, Map.of("x", 2));
+
+      dev.chord.ContextUpdate again = a.setContext(id, Map.of("x", 1));
+      assertThat(again.changed()).isTrue();
+      assertThat(again.context().version()).isEqualTo(3);
+      assertThat(b.getContext(id).orElseThrow().data()).isEqualTo(Map.of("x", 1L));
+
+      b.updateContext(id, Map.of("x", 5));
+      assertThat(a.updateContext(id, Map.of("x", 1)).changed()).isTrue();
+
+      b.deleteContext(id);
+      assertThatThrownBy(() -> a.updateContext(id, Map.of("x", 9)))
+          .isInstanceOf(dev.chord.ContextNotFoundException.class);
+      assertThat(a.setContext(id, Map.of("x", 1)).context().version()).isEqualTo(1);
+      a.deleteContext(id);
+    }
+  }
+
   /** The scripted full read (the fallback when plain full reads keep meeting writes) agrees. */
   @Test
   void atomicFullRead_readsTheSameContext() {
