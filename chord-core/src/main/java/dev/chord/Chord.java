@@ -736,7 +736,8 @@ public final class Chord implements AutoCloseable {
   }
 
   private long now() {
-    return millis ? clock.millis() : clock.instant().getEpochSecond();
+    long nowMillis = clock.millis();
+    return millis ? nowMillis : Math.floorDiv(nowMillis, 1000);
   }
 
   private long inUnit(Duration duration) {

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -32,16 +31,33 @@ import java.util.TreeMap;
  * holding the whole map, so an added empty map is a change too.
  */
 public final class Delta {
-  private static final Delta EMPTY = new Delta(Collections.emptySortedMap());
+  private static final Delta EMPTY = new Delta(Collections.emptyMap());
 
   /** Marks "no value here" (absent key), which differs from a present {@code null}. */
   private static final Object ABSENT = new Object();
 
   /** Each key's change, keys sorted so that {@link #changes()} comes out in a stable order. */
-  private final SortedMap<String, Node> nodes;
+  private final Map<String, Node> nodes;
 
-  private Delta(SortedMap<String, Node> nodes) {
+  /** {@code nodes} must iterate in key order and never change: see {@link #of}. */
+  private Delta(Map<String, Node> nodes) {
     this.nodes = nodes;
+  }
+
+  /**
+   * The delta of {@code nodes}, sealed. Most deltas change one key per level (one participant's
+   * status), so a one-key level is kept as a singleton map rather than a tree: a third of the
+   * memory an update allocates.
+   */
+  private static Delta of(TreeMap<String, Node> nodes) {
+    if (nodes == null || nodes.isEmpty()) {
+      return EMPTY;
+    }
+    if (nodes.size() == 1) {
+      Map.Entry<String, Node> only = nodes.firstEntry();
+      return new Delta(Collections.singletonMap(only.getKey(), only.getValue()));
+    }
+    return new Delta(Collections.unmodifiableMap(nodes));
   }
 
   /** The delta with no changes. */
@@ -147,7 +163,7 @@ public final class Delta {
     }
     TreeMap<String, Node> out = new TreeMap<>();
     nodes.forEach((key, node) -> out.put(key, node.invert()));
-    return new Delta(Collections.unmodifiableSortedMap(out));
+    return of(out);
   }
 
   /** Whether this delta changes nothing. */
@@ -237,7 +253,7 @@ public final class Delta {
         out = put(out, entry.getKey(), new Leaf(Action.ADDED, null, entry.getValue()));
       }
     }
-    return out == null ? EMPTY : new Delta(Collections.unmodifiableSortedMap(out));
+    return of(out);
   }
 
   /**
@@ -269,7 +285,7 @@ public final class Delta {
     }
     return out == null
         ? new Merged(state, EMPTY)
-        : new Merged(result, new Delta(Collections.unmodifiableSortedMap(out)));
+        : new Merged(result, of(out));
   }
 
   /** The outcome of {@link #deepMerge}: the new state and what changed. */
@@ -436,7 +452,7 @@ public final class Delta {
                 value instanceof TreeMap<?, ?> nested
                     ? new Nested(fromMutable((TreeMap<String, Object>) nested))
                     : (Node) value));
-    return new Delta(Collections.unmodifiableSortedMap(out));
+    return of(out);
   }
 
   // ---- the tree ----

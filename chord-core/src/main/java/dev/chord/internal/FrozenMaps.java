@@ -49,9 +49,12 @@ public final class FrozenMaps {
     return frozen.trie.containsKey(key) ? new FrozenMap(frozen.trie.without(key)) : frozen;
   }
 
-  /** A builder that fills a new frozen map in place, then freezes it with {@link Builder#build}. */
-  public static Builder builder() {
-    return new Builder(PersistentHashMap.emptyMutable());
+  /**
+   * A builder for a new frozen map of about {@code expectedSize} entries, frozen with {@link
+   * Builder#build}.
+   */
+  public static Builder builder(int expectedSize) {
+    return new Builder(expectedSize);
   }
 
   private static FrozenMap frozen(Map<String, Object> map) {
@@ -61,21 +64,37 @@ public final class FrozenMaps {
     throw new IllegalStateException("not a frozen map: " + map.getClass().getName());
   }
 
-  /** Fills one frozen map. Single use, one thread. */
+  /**
+   * Fills one frozen map. Single use, one thread. A small map is built by persistent inserts (a few
+   * tiny node copies); a large one in place through a transient, which saves copying per insert
+   * but costs a fixed set-up that small maps — most of what an update carries — cannot repay.
+   */
   public static final class Builder {
-    private MutMap<String, Object> map;
+    private static final int TRANSIENT_FROM = 9;
 
-    private Builder(MutMap<String, Object> map) {
-      this.map = map;
+    private ImMap<String, Object> small;
+    private MutMap<String, Object> large;
+
+    private Builder(int expectedSize) {
+      if (expectedSize < TRANSIENT_FROM) {
+        small = PersistentHashMap.empty();
+      } else {
+        large = PersistentHashMap.emptyMutable();
+      }
     }
 
     public Builder put(String key, Object value) {
-      map = map.assoc(key, value);
+      if (small != null) {
+        small = small.assoc(key, value);
+      } else {
+        large = large.assoc(key, value);
+      }
       return this;
     }
 
     public Map<String, Object> build() {
-      return map.isEmpty() ? EMPTY : new FrozenMap(map.immutable());
+      ImMap<String, Object> trie = small != null ? small : large.immutable();
+      return trie.isEmpty() ? EMPTY : new FrozenMap(trie);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.chord.internal.FrozenMaps;
 import dev.chord.internal.JsonPointer;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -38,7 +39,7 @@ public final class Snapshots {
     if (map == null) {
       throw new IllegalArgumentException("data must be a map, was null");
     }
-    return freezeMap(map, new Path(null, null), new Object[MAX_DEPTH], 0);
+    return freezeMap(map, Path.root(map));
   }
 
   /**
@@ -47,45 +48,55 @@ public final class Snapshots {
    * @throws IllegalArgumentException if {@code value} or anything in it is not JSON-like
    */
   public static Object freezeValue(Object value) {
-    return freeze(value, new Path(null, null), new Object[MAX_DEPTH], 0);
+    return value instanceof Map<?, ?> || value instanceof List<?>
+        ? freezeContainer(value, Path.root(value))
+        : freezeScalar(value, Path.root(null), null);
   }
 
-  private static Object freeze(Object value, Path path, Object[] ancestors, int depth) {
-    if (value == null || value instanceof String || value instanceof Boolean) {
-      return value;
-    }
-    if (value instanceof Long || value instanceof BigInteger) {
+  /** Freezes the value at key {@code key} (a String or a list index) of the container at {@code parent}. */
+  private static Object freeze(Object value, Path parent, Object key) {
+    return value instanceof Map<?, ?> || value instanceof List<?>
+        ? freezeContainer(value, parent.child(key, value))
+        : freezeScalar(value, parent, key);
+  }
+
+  private static Object freezeContainer(Object container, Path path) {
+    return container instanceof Map<?, ?> map
+        ? freezeMap(map, path)
+        : freezeList((List<?>) container, path);
+  }
+
+  /** A scalar as stored; {@code parent} and {@code key} name its place, for errors only. */
+  private static Object freezeScalar(Object value, Path parent, Object key) {
+    if (value == null
+        || value instanceof String
+        || value instanceof Boolean
+        || value instanceof Long
+        || value instanceof BigInteger
+        || value instanceof BigDecimal) {
       return value;
     }
     if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
       return ((Number) value).longValue();
     }
     if (value instanceof Double d) {
-      requireFinite(d, path);
+      requireFinite(d, parent, key);
       return d;
     }
     if (value instanceof Float f) {
-      requireFinite(f.doubleValue(), path);
+      requireFinite(f.doubleValue(), parent, key);
       // Through the decimal form, so 0.1f becomes 0.1 rather than 0.10000000149011612.
       return Double.valueOf(Float.toString(f));
     }
-    if (value instanceof BigDecimal) {
-      return value;
-    }
-    if (value instanceof Map<?, ?> map) {
-      return freezeMap(map, path, ancestors, depth);
-    }
-    if (value instanceof List<?> list) {
-      return freezeList(list, path, ancestors, depth);
-    }
     throw new IllegalArgumentException(
-        "unsupported value of type " + value.getClass().getName() + " at " + path);
+        "unsupported value of type "
+            + value.getClass().getName()
+            + " at "
+            + parent.render(key));
   }
 
-  private static Map<String, Object> freezeMap(
-      Map<?, ?> map, Path path, Object[] ancestors, int depth) {
-    enter(map, path, ancestors, depth);
-    FrozenMaps.Builder builder = FrozenMaps.builder();
+  private static Map<String, Object> freezeMap(Map<?, ?> map, Path path) {
+    FrozenMaps.Builder builder = FrozenMaps.builder(map.size());
     for (Map.Entry<?, ?> entry : map.entrySet()) {
       Object key = entry.getKey();
       if (!(key instanceof String name)) {
@@ -93,60 +104,70 @@ public final class Snapshots {
             "map keys must be strings, found "
                 + (key == null ? "null" : key.getClass().getName() + " " + key)
                 + " at "
-                + path);
+                + path.render(null));
       }
-      builder.put(name, freeze(entry.getValue(), path.child(name), ancestors, depth + 1));
+      builder.put(name, freeze(entry.getValue(), path, name));
     }
     return builder.build();
   }
 
-  private static List<Object> freezeList(List<?> list, Path path, Object[] ancestors, int depth) {
-    enter(list, path, ancestors, depth);
+  private static List<Object> freezeList(List<?> list, Path path) {
     Object[] items = new Object[list.size()];
     int i = 0;
     for (Object item : list) {
       if (i == items.length) {
-        throw new IllegalArgumentException("list changed while being read at " + path);
+        throw new IllegalArgumentException("list changed while being read at " + path.render(null));
       }
-      items[i] = freeze(item, path.child(Integer.toString(i)), ancestors, depth + 1);
+      items[i] = freeze(item, path, i);
       i++;
     }
     if (i != items.length) {
-      throw new IllegalArgumentException("list changed while being read at " + path);
+      throw new IllegalArgumentException("list changed while being read at " + path.render(null));
     }
     return Collections.unmodifiableList(Arrays.asList(items));
   }
 
-  private static void enter(Object container, Path path, Object[] ancestors, int depth) {
-    if (depth >= MAX_DEPTH) {
-      throw new IllegalArgumentException(
-          "nesting deeper than " + MAX_DEPTH + " maps and lists at " + path);
-    }
-    for (int i = 0; i < depth; i++) {
-      if (ancestors[i] == container) {
-        throw new IllegalArgumentException("cycle: the value at " + path + " contains itself");
-      }
-    }
-    ancestors[depth] = container;
-  }
-
-  private static void requireFinite(double d, Path path) {
+  private static void requireFinite(double d, Path parent, Object key) {
     if (Double.isNaN(d) || Double.isInfinite(d)) {
-      throw new IllegalArgumentException("numbers must be finite, found " + d + " at " + path);
+      throw new IllegalArgumentException(
+          "numbers must be finite, found " + d + " at " + parent.render(key));
     }
   }
 
-  /** A lazily rendered path: built as a linked list, turned into text only for errors. */
-  private record Path(Path parent, String key) {
-    Path child(String childKey) {
-      return new Path(this, childKey);
+  /**
+   * The chain of containers from the root to the one being frozen: it names the place in errors
+   * (rendered only then) and finds cycles and excess depth. Scalars get no node of their own.
+   */
+  private record Path(Path parent, Object key, Object container, int depth) {
+    /** The node of the outermost value; the root container counts as depth 1. */
+    static Path root(Object container) {
+      return new Path(null, null, container, 1);
     }
 
-    @Override
-    public String toString() {
-      java.util.ArrayDeque<String> keys = new java.util.ArrayDeque<>();
+    /** The node of {@code childContainer}, found at {@code childKey} in this one. */
+    Path child(Object childKey, Object childContainer) {
+      Path child = new Path(this, childKey, childContainer, depth + 1);
+      if (child.depth > MAX_DEPTH) {
+        throw new IllegalArgumentException(
+            "nesting deeper than " + MAX_DEPTH + " maps and lists at " + child.render(null));
+      }
+      for (Path p = this; p != null; p = p.parent) {
+        if (p.container == childContainer) {
+          throw new IllegalArgumentException(
+              "cycle: the value at " + child.render(null) + " contains itself");
+        }
+      }
+      return child;
+    }
+
+    /** This place as a JSON Pointer, followed by {@code lastKey} if it is not null. */
+    String render(Object lastKey) {
+      ArrayDeque<String> keys = new ArrayDeque<>();
+      if (lastKey != null) {
+        keys.addFirst(lastKey.toString());
+      }
       for (Path p = this; p.parent != null; p = p.parent) {
-        keys.addFirst(p.key);
+        keys.addFirst(p.key.toString());
       }
       return keys.isEmpty() ? "the root" : JsonPointer.of(keys);
     }
