@@ -173,10 +173,26 @@ function renderFeed(change) {
   while ($("feed").children.length > 8) $("feed").lastChild.remove();
 }
 
-client.onStatus((status) => {
-  const labels = { connecting: "connecting…", live: "live", waiting: `reconnecting (try ${client.attempt})`, closed: "closed" };
+let authProblem = null;
+function showStatus(status) {
+  const waiting = authProblem ? `reconnecting (${authProblem})` : `reconnecting (try ${client.attempt})`;
+  const connecting = authProblem ? `connecting (${authProblem})` : "connecting…";
+  const labels = { connecting, live: "live", waiting, closed: "closed" };
   $("conn").textContent = labels[status] ?? status;
   $("conn").className = `pill ${status}`;
+}
+client.onStatus((status) => {
+  if (status === "live") authProblem = null;
+  showStatus(status);
+  // A browser does not tell why a WebSocket was refused; ask over HTTP once it keeps failing.
+  if (status === "waiting" && client.attempt === 2) {
+    client.get().catch((e) => {
+      if (e.status === 401 || e.status === 403) {
+        authProblem = e.status === 401 ? "token needed: add ?token=… to the address" : "token refused";
+        showStatus(client.status);
+      }
+    });
+  }
 });
 
 client.onChange((state, change) => {

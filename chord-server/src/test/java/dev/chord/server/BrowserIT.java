@@ -160,6 +160,28 @@ class BrowserIT {
     assertThat(ann.getTitle()).contains("Renamed room");
   }
 
+  @Test
+  void withAuth_thePageWorksWithItsTokenAndNotWithout() {
+    String secret = "browser-secret-0123456789";
+    try (ChordServer secured = ServerFixture.start(b -> b.authSecret(secret))) {
+      String token =
+          Tokens.mint(
+              secret,
+              "room:*",
+              java.util.EnumSet.of(Right.READ, Right.WRITE),
+              java.time.Instant.now().plusSeconds(600));
+      ann.get(secured.url() + "/?room=room:secure&name=Ann&token=" + token);
+      waitOn(ann).until(d -> "live".equals(d.findElement(By.id("conn")).getText()));
+      person(ann, "Ann");
+      assertThat(new Http(secured.url()).withToken(token).get("/contexts/room:secure").status())
+          .isEqualTo(200);
+
+      bob.get(secured.url() + "/?room=room:secure&name=Bob");
+      waitOn(bob).until(d -> d.findElement(By.id("conn")).getText().contains("token needed"));
+      assertThat(bob.findElements(By.cssSelector("#people li"))).isEmpty();
+    }
+  }
+
   /**
    * chord-client.js in each wire format reproduces the server's state exactly after a random
    * sequence of sets, merges and deletes, with the server and the clients dropping connections in
