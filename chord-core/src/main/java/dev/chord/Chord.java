@@ -177,12 +177,31 @@ public final class Chord implements AutoCloseable {
    * read, and otherwise starts again from the version the backend reports.
    */
   private ContextUpdate commitLoop(String contextId, Function<Context, Delta.Merged> next) {
-    Optional<Context> read = backend.get(contextId);
+    // The first read may be a backend's cached copy (getForCommit): a stale one is caught by the
+    // commit's version check, but "not found" and "nothing changed" end the call without a commit,
+    // so they are only reported from an authoritative read (get, or a conflict's current context).
+    Optional<Context> read = backend.getForCommit(contextId);
+    boolean authoritative = false;
     for (int attempt = 1; ; attempt++) {
       Context current = read.orElse(null);
-      Delta.Merged merged = next.apply(current);
+      Delta.Merged merged;
+      try {
+        merged = next.apply(current);
+      } catch (ContextNotFoundException e) {
+        if (authoritative) {
+          throw e;
+        }
+        read = backend.get(contextId);
+        authoritative = true;
+        continue;
+      }
       if (current != null && merged.delta().isEmpty()) {
-        return new ContextUpdate(current, Delta.empty(), false);
+        if (authoritative) {
+          return new ContextUpdate(current, Delta.empty(), false);
+        }
+        read = backend.get(contextId);
+        authoritative = true;
+        continue;
       }
       long version = current == null ? 1 : current.version() + 1;
       long at = now();
@@ -196,6 +215,7 @@ public final class Chord implements AutoCloseable {
               "gave up writing '" + contextId + "' after " + attempt + " conflicting attempts");
         }
         read = conflict.current();
+        authoritative = true;
         continue;
       }
       return new ContextUpdate(context, merged.delta(), true);

@@ -20,6 +20,9 @@ class ForwardingBackend implements Backend {
   volatile Runnable afterRestore = () -> {};
   volatile Runnable afterList = () -> {};
 
+  /** When set, answers {@link #getForCommit} in place of the storage, as a stale cache would. */
+  volatile Optional<Context> staleCopy;
+
   /** When set, every commit fails with it before reaching storage. */
   volatile RuntimeException commitFailure;
 
@@ -38,6 +41,12 @@ class ForwardingBackend implements Backend {
   @Override
   public Optional<Context> get(String contextId) {
     return delegate.get(contextId);
+  }
+
+  @Override
+  public Optional<Context> getForCommit(String contextId) {
+    Optional<Context> stale = staleCopy;
+    return stale != null ? stale : delegate.getForCommit(contextId);
   }
 
   @Override

@@ -554,6 +554,11 @@ public abstract class BackendContractTest {
     }
 
     @Override
+    public Optional<Context> getForCommit(String contextId) {
+      return target.getForCommit(contextId);
+    }
+
+    @Override
     public CommitResult commit(Commit commit) {
       return target.commit(commit);
     }

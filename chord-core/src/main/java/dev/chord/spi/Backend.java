@@ -32,6 +32,16 @@ public interface Backend extends AutoCloseable {
   Optional<Context> get(String contextId);
 
   /**
+   * The context a write should start from. Unlike {@link #get} it may answer from a local copy
+   * that is out of date (saving a round trip to remote storage): the commit's version check catches
+   * a stale copy, and Chord confirms with {@link #get} before it reports "not found" or "nothing
+   * changed" from it. The default is {@link #get}.
+   */
+  default Optional<Context> getForCommit(String contextId) {
+    return get(contextId);
+  }
+
+  /**
    * Atomically stores {@code commit} if the stored version equals {@link Commit#expectedVersion()}
    * (0: the context must be absent), trimming history to {@link Commit#maxDeltas()}.
    *
