@@ -55,7 +55,8 @@ import java.util.function.Consumer;
  * copy is never handed out unchecked by {@link #get}: a read sends the version it holds and gets
  * back "same", the deltas since, or the whole context, so a read is always current and usually
  * tiny. {@link #getForCommit} does hand it out unchecked, for writers: the commit's version check
- * catches a stale copy, and the conflict reply brings the missing deltas.
+ * catches a stale copy, and the conflict reply brings the missing deltas. So in steady state an
+ * update through {@code Chord} is one round trip, a sync is one, and a read is one.
  *
  * <p>Failures: an unreachable or slow Redis makes every method throw {@link BackendException}
  * within the timeout; the backend reconnects by itself. A commit that times out may still have
@@ -231,14 +232,12 @@ public final class RedisBackend implements Backend {
   }
 
   /**
-   * The newest context this backend knows, without asking Redis if it knows one: for a caller
-   * about to {@link #commit} on top of it, since the commit's version check catches a stale copy
-   * and its conflict reply brings what is missing. In steady state this makes an update one round
-   * trip instead of two. The copy may be stale, so a caller must not conclude anything without
-   * committing: in particular, a write that changes nothing relative to this copy must be checked
-   * against {@link #get} before it is reported as "unchanged". Proposed for the SPI as {@code
-   * Backend.getForCommit} (defaulting to {@link #get}); {@code Chord} does not call it yet.
+   * The newest context this backend knows, without asking Redis if it knows one: the commit's
+   * version check catches a stale copy, and its conflict reply brings what is missing. In steady
+   * state this makes an update one round trip instead of two. The copy may be stale: {@code
+   * Chord} confirms with {@link #get} before it reports "not found" or "nothing changed".
    */
+  @Override
   public Optional<Context> getForCommit(String contextId) {
     Known held = known.get(contextId);
     return held != null ? Optional.of(held.context) : get(contextId);
