@@ -1,12 +1,6 @@
 package dev.chord.redis;
 
-import dev.chord.Action;
-import dev.chord.Change;
 import dev.chord.Chord;
-import dev.chord.Context;
-import dev.chord.Delta;
-import dev.chord.DeltaRecord;
-import dev.chord.spi.Commit;
 import dev.chord.spi.Snapshots;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,15 +37,14 @@ public final class QuickRedisBench {
         String sha =
             RedisServers.run(List.of("redis-cli", "-p", port, "SCRIPT", "LOAD", "return 1"), 10).strip();
         row("redis-benchmark EVALSHA of `return 1`", callers, benchmark(port, c, "EVALSHA", sha, "0"));
-        try (Chord chord = Chord.builder().backend(connect(server)).build();
-            RedisBackend direct = connect(server)) {
+        try (Chord chord = Chord.builder().backend(connect(server)).build()) {
           List<String> ids = new ArrayList<>();
           for (int i = 0; i < callers; i++) {
             String id = "bench-" + callers + "-" + i;
             chord.setContext(id, room());
             ids.add(id);
           }
-          row("Chord.updateContext, one participant's status (get + commit)", callers,
+          row("Chord.updateContext, one participant's status", callers,
               run(callers, (t, i) -> chord.updateContext(ids.get(t), change(i))));
           long[] versions = new long[callers];
           for (int t = 0; t < callers; t++) {
@@ -61,8 +54,6 @@ public final class QuickRedisBench {
               run(callers, (t, i) -> chord.syncContext(ids.get(t), versions[t] - 1)));
           row("Chord.syncContext, current (NoChange)", callers,
               run(callers, (t, i) -> chord.syncContext(ids.get(t), versions[t])));
-          row("backend getForCommit + commit (the proposed 1-round-trip update)", callers,
-              run(callers, (t, i) -> directUpdate(direct, ids.get(t), i)));
         }
       }
       bytesPerUpdate(server, port);
@@ -98,21 +89,6 @@ public final class QuickRedisBench {
   private static Map<String, Object> change(long i) {
     return Map.of(
         "participants", Map.of("user" + (i % PARTICIPANTS), Map.of("status", "s" + i)));
-  }
-
-  private static void directUpdate(RedisBackend backend, String id, long i) {
-    Context current = backend.getForCommit(id).orElseThrow();
-    String participant = "user" + (i % PARTICIPANTS);
-    @SuppressWarnings("unchecked")
-    Object old =
-        ((Map<String, Object>) ((Map<String, Object>) current.data().get("participants")).get(participant))
-            .get("status");
-    Delta change =
-        Delta.fromChanges(
-            List.of(new Change(List.of("participants", participant, "status"), Action.MODIFIED, old, "d" + i)));
-    Context next = new Context(id, current.version() + 1, change.applyTo(current.data()), i);
-    backend.commit(
-        new Commit(next, new DeltaRecord(id, next.version(), change, i), current.version(), 100));
   }
 
   private interface Op {
@@ -181,7 +157,7 @@ public final class QuickRedisBench {
       System.out.println(
           "Bytes sent to Redis per one-field update of a "
               + PARTICIPANTS
-              + "-participant context (Chord.updateContext, get + commit, all protocol overhead): "
+              + "-participant context (Chord.updateContext, all protocol overhead): "
               + perUpdate
               + " B; the context as one JSON document: "
               + contextJson
