@@ -1,12 +1,14 @@
--- Chord's one server-side script: every operation on one context runs here, atomically.
+-- Chord's one server-side script: every write, sync and incremental read of one context runs
+-- here, atomically. (A node's first read of a context is plain HMGET/HGETALL/HMGET; see 'get'.)
 --
 -- KEYS[1] meta  hash   v (version), at (insertedAt), e (epoch: changes on create and restore), id
 -- KEYS[2] data  hash   JSON Pointer of every node of the context -> typed JSON ('{}' marks a map)
 -- KEYS[3] log   stream one entry per stored delta, ID '<version>-0', fields at, d (the message)
 -- All three share the hash tag of the context, so one script call touches one cluster slot.
 --
--- Every reply is an array (empty: the context does not exist). ARGV[1] is the operation, ARGV[2] and ARGV[3] the version and epoch the caller already holds
--- ('' if none): replies that carry the context send only what the caller lacks.
+-- Every reply is an array (empty: the context does not exist). ARGV[1] is the operation, ARGV[2]
+-- and ARGV[3] the version and epoch the caller already holds ('' if none): replies that carry the
+-- context send only what the caller lacks.
 -- Versions are compared as strings, so they are exact at any size; arithmetic on them (how far
 -- behind a caller is) only decides how much to send, never what is stored.
 
