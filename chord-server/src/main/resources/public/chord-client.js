@@ -105,11 +105,13 @@ export class ChordClient {
     if (ifMatch !== undefined && ifMatch !== null) headers["If-Match"] = `"${ifMatch}"`;
     // The new state comes back over the live connection; the write answer need not repeat it.
     if (method === "PUT" || method === "PATCH") headers["Prefer"] = "return=minimal";
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const res = await fetch(`${this.baseUrl}/contexts/${encodeURIComponent(this.contextId)}${suffix}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      keepalive: method !== "GET",
+      body: payload,
+      // keepalive lets a write made while the page closes still arrive; browsers cap its body at 64 KiB.
+      keepalive: method !== "GET" && (payload === undefined || new TextEncoder().encode(payload).length < 60000),
     });
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;

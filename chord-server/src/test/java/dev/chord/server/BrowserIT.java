@@ -182,6 +182,20 @@ class BrowserIT {
     }
   }
 
+  @Test
+  void clientWrites_largeBodiesToo() {
+    ann.get(server.url() + "/chord-client.js");
+    Object status =
+        ann.executeAsyncScript(
+            "const done = arguments[arguments.length - 1];import('/chord-client.js').then(async ({"
+                + " ChordClient }) => {  const c = new ChordClient(arguments[0]);  try { const r ="
+                + " await c.put({ big: 'é'.repeat(100000) }); done(r.context.version); }  catch (e)"
+                + " { done(String(e)); }});",
+            room);
+    assertThat(status).isEqualTo(1L);
+    assertThat((String) http.get("/contexts/" + room).map("data").get("big")).hasSize(100000);
+  }
+
   /**
    * chord-client.js in each wire format reproduces the server's state exactly after a random
    * sequence of sets, merges and deletes, with the server and the clients dropping connections in
