@@ -1,7 +1,6 @@
 package dev.chord.server;
 
 import java.time.Clock;
-import java.util.Map;
 
 /**
  * Who may do what: with a secret, every request needs a bearer token ({@link Tokens}) whose scope
@@ -47,8 +46,7 @@ final class Access {
           "the token's scope '"
               + grant.scope()
               + "' does not cover "
-              + (contextId == null ? "every context" : "'" + contextId + "'"),
-          Map.of());
+              + (contextId == null ? "every context" : "'" + contextId + "'"));
     }
     if (!grant.rights().contains(right)) {
       throw new ApiException(
