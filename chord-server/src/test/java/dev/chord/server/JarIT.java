@@ -19,10 +19,11 @@ class JarIT {
     File jar = new File("target/chord-server.jar");
     assertThat(jar).exists();
     String java = System.getProperty("java.home") + "/bin/java";
-    Process process =
-        new ProcessBuilder(java, "-jar", jar.getPath(), "--port", "0")
-            .redirectErrorStream(true)
-            .start();
+    // The port comes from the environment, as CHORD_PORT: options and env vars are one thing.
+    ProcessBuilder command =
+        new ProcessBuilder(java, "-jar", jar.getPath()).redirectErrorStream(true);
+    command.environment().put("CHORD_PORT", "0");
+    Process process = command.start();
     try (BufferedReader out =
         new BufferedReader(
             new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
