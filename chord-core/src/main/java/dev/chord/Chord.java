@@ -8,6 +8,7 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
+import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import java.time.Clock;
@@ -18,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -71,8 +70,6 @@ public final class Chord implements AutoCloseable {
   private final ChordListener[] listeners;
   private final ScheduledExecutorService cleanupScheduler;
 
-  /** Live subscriptions by context id, so that delete and restore can reset their sequence. */
-  private final Map<String, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
   /** Where the next {@link #cleanup(int)} pass continues; {@code null}: at the start. */
   private String cleanupCursor;
@@ -331,9 +328,7 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          if (backend.delete(contextId)) {
-            resetSubscriptions(contextId, 0);
-          }
+          backend.delete(contextId);
           return null;
         },
         ignored -> Outcome.OK);
@@ -400,7 +395,6 @@ public final class Chord implements AutoCloseable {
                   .orElseThrow(() -> new ContextNotFoundException(contextId));
           Context restored = validateRestored(contextId, source);
           backend.restore(restored);
-          resetSubscriptions(contextId, restored.version());
           return restored;
         },
         ignored -> Outcome.OK);
@@ -477,7 +471,6 @@ public final class Chord implements AutoCloseable {
         if (info.insertedAt() < contextCutoff
             && backend.deleteIfVersion(info.contextId(), info.version())) {
           contextsDeleted++;
-          resetSubscriptions(info.contextId(), 0);
         } else {
           deltasDeleted += backend.deleteDeltasBefore(info.contextId(), deltaCutoff);
         }
@@ -521,49 +514,22 @@ public final class Chord implements AutoCloseable {
 
   private AutoCloseable startSubscription(String contextId, Consumer<DeltaRecord> listener) {
     Subscription subscription = new Subscription(contextId, listener);
-    // Added inside compute: a concurrent close of this id's last subscription removes the set
-    // inside computeIfPresent, so adding to a set fetched outside could add to a dropped set.
-    subscriptions.compute(
-        contextId,
-        (k, set) -> {
-          Set<Subscription> out = set == null ? ConcurrentHashMap.newKeySet() : set;
-          out.add(subscription);
-          return out;
-        });
-    AutoCloseable feed = null;
+    AutoCloseable feed = backend.subscribe(contextId, subscription);
     try {
-      feed = backend.subscribe(contextId, subscription::offer);
       subscription.start(backend.get(contextId).map(Context::version).orElse(0L));
     } catch (RuntimeException e) {
+      subscription.close();
       try {
-        unsubscribe(subscription, feed);
+        feed.close();
       } catch (Exception suppressed) {
         e.addSuppressed(suppressed);
       }
       throw e;
     }
-    AutoCloseable registered = feed;
-    return () -> unsubscribe(subscription, registered);
-  }
-
-  private void unsubscribe(Subscription subscription, AutoCloseable feed) throws Exception {
-    subscription.close();
-    subscriptions.computeIfPresent(
-        subscription.contextId,
-        (k, set) -> {
-          set.remove(subscription);
-          return set.isEmpty() ? null : set;
-        });
-    if (feed != null) {
+    return () -> {
+      subscription.close();
       feed.close();
-    }
-  }
-
-  private void resetSubscriptions(String contextId, long version) {
-    Set<Subscription> forId = subscriptions.get(contextId);
-    if (forId != null) {
-      forId.forEach(s -> s.reset(version));
-    }
+    };
   }
 
   /**
@@ -572,12 +538,13 @@ public final class Chord implements AutoCloseable {
    * hole, filled from the stored history. One thread delivers at a time (whoever finds the
    * subscription idle drains the queue), so a listener is never called concurrently with itself.
    *
-   * <p>A delete or restore changes what "the next version" is. That is a {@link Reset} item in the
-   * same queue as the records, not a separate field: a record of the new incarnation queued while
-   * another thread is still delivering must be judged against the reset, not against the old
-   * incarnation's versions (where version 1 would look like a repeat and be dropped).
+   * <p>A delete or restore changes what "the next version" is. The backend signals it ({@link
+   * Feed#onReset}) and it becomes a {@link Reset} item in the same queue as the records, not a
+   * separate field: a record of the new incarnation queued while another thread is still
+   * delivering must be judged against the reset, not against the old incarnation's versions (where
+   * version 1 would look like a repeat and be dropped).
    */
-  private final class Subscription {
+  private final class Subscription implements Feed {
     private final String contextId;
     private final Consumer<DeltaRecord> listener;
 
@@ -595,6 +562,9 @@ public final class Chord implements AutoCloseable {
     /** The version-1 record delivered for the current incarnation; guarded by {@code draining}. */
     private DeltaRecord creation;
 
+    /** The record delivered last, if any; guarded by {@code draining}. */
+    private DeltaRecord lastDelivered;
+
     private volatile boolean closed;
 
     Subscription(String contextId, Consumer<DeltaRecord> listener) {
@@ -607,7 +577,8 @@ public final class Chord implements AutoCloseable {
       drain();
     }
 
-    void reset(long version) {
+    @Override
+    public void onReset(long version) {
       inbox.add(new Reset(version));
       drain();
     }
@@ -616,7 +587,8 @@ public final class Chord implements AutoCloseable {
       closed = true;
     }
 
-    void offer(DeltaRecord record) {
+    @Override
+    public void onDelta(DeltaRecord record) {
       inbox.add(record);
       drain();
     }
@@ -650,9 +622,9 @@ public final class Chord implements AutoCloseable {
     }
 
     private void applyReset(long version) {
-      if (version == 0 && creation != null && creation.equals(storedCreation())) {
-        // The new incarnation's version 1 arrived before this reset and was delivered as one:
-        // the reset is about the incarnation we already left.
+      if (lastDelivered != null && lastDelivered.equals(stored(lastDelivered.version()))) {
+        // What we delivered last is still stored: we already follow the versions after this
+        // reset (a new incarnation's version 1 came first), or the reset is a repeat.
         return;
       }
       last = version;
@@ -662,10 +634,14 @@ public final class Chord implements AutoCloseable {
       catchUp(Long.MAX_VALUE);
     }
 
-    private DeltaRecord storedCreation() {
+    /** The stored record of {@code version}, or {@code null}. */
+    private DeltaRecord stored(long version) {
       List<DeltaRecord> stored =
-          backend.history(contextId, 0, Integer.MAX_VALUE).map(History::deltas).orElse(List.of());
-      return stored.isEmpty() || stored.get(0).version() != 1 ? null : stored.get(0);
+          backend
+              .history(contextId, version - 1, Integer.MAX_VALUE)
+              .map(History::deltas)
+              .orElse(List.of());
+      return stored.isEmpty() || stored.get(0).version() != version ? null : stored.get(0);
     }
 
     private void accept(DeltaRecord record) {
@@ -703,6 +679,7 @@ public final class Chord implements AutoCloseable {
 
     private void deliver(DeltaRecord record) {
       last = record.version();
+      lastDelivered = record;
       if (last == 1) {
         creation = record;
       }

@@ -5,9 +5,9 @@ import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextPage;
+import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * An in-memory backend with hooks, to force interleavings that real concurrency produces only
@@ -94,34 +94,40 @@ class ForwardingBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
-    return delegate.subscribe(contextId, unreliableFeed ? new Unreliable(sink) : sink);
+  public AutoCloseable subscribe(String contextId, Feed feed) {
+    return delegate.subscribe(contextId, unreliableFeed ? new Unreliable(feed) : feed);
   }
 
   /**
    * Holds back every version divisible by 3 until the next record, then sends it late; sends every
-   * record twice.
+   * record and every reset twice.
    */
-  private static final class Unreliable implements Consumer<DeltaRecord> {
-    private final Consumer<DeltaRecord> sink;
+  private static final class Unreliable implements Feed {
+    private final Feed feed;
     private DeltaRecord held;
 
-    Unreliable(Consumer<DeltaRecord> sink) {
-      this.sink = sink;
+    Unreliable(Feed feed) {
+      this.feed = feed;
     }
 
     @Override
-    public synchronized void accept(DeltaRecord record) {
+    public synchronized void onDelta(DeltaRecord record) {
       if (record.version() % 3 == 0) {
         held = record;
         return;
       }
-      sink.accept(record);
+      feed.onDelta(record);
       if (held != null) {
-        sink.accept(held);
+        feed.onDelta(held);
         held = null;
       }
-      sink.accept(record);
+      feed.onDelta(record);
+    }
+
+    @Override
+    public synchronized void onReset(long version) {
+      feed.onReset(version);
+      feed.onReset(version);
     }
   }
 }

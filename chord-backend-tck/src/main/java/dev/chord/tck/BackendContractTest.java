@@ -14,6 +14,7 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
+import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import java.math.BigDecimal;
@@ -431,6 +432,52 @@ public abstract class BackendContractTest {
     assertThat(received).isEmpty();
   }
 
+  @Test
+  void subscribe_signalsDeleteAndRestoreAsResets() throws Exception {
+    String id = id("resets");
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    Feed feed =
+        new Feed() {
+          @Override
+          public void onDelta(DeltaRecord record) {
+            events.add("delta " + record.version());
+          }
+
+          @Override
+          public void onReset(long version) {
+            events.add("reset " + version);
+          }
+        };
+    try (AutoCloseable subscription = backend.subscribe(id, feed)) {
+      commitChain(id, 2, 10);
+      awaitEvent(events, "delta 2");
+      backend.delete(id);
+      awaitEvent(events, "reset 0");
+      Context created = commitNext(id, null, Map.of("again", 1), 5, 10);
+      awaitEvent(events, "delta 1");
+      backend.restore(context(id, 7, Map.of("restored", true), 6));
+      awaitEvent(events, "reset 7");
+      commitNext(id, backend.get(id).orElseThrow(), Map.of("restored", false), 8, 10);
+      awaitEvent(events, "delta 8");
+      assertThat(created.version()).isEqualTo(1);
+    }
+  }
+
+  /** Waits for {@code expected}, failing on timeout; events before it are passed over. */
+  private static void awaitEvent(BlockingQueue<String> events, String expected)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DELIVERY_TIMEOUT_SECONDS);
+    List<String> seen = new ArrayList<>();
+    while (true) {
+      String event = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      assertThat(event).as("waiting for '%s', saw %s", expected, seen).isNotNull();
+      if (event.equals(expected)) {
+        return;
+      }
+      seen.add(event);
+    }
+  }
+
   // ---- through Chord ----
 
   @Test
@@ -546,6 +593,48 @@ public abstract class BackendContractTest {
     }
   }
 
+  @Test
+  void chord_deleteAndRestoreThroughAnotherInstance_subscriberFollowsTheNewVersions()
+      throws Exception {
+    String id = id("follow");
+    Map<String, Object> saved = Map.of("saved", true);
+    try (Chord writer =
+            Chord.builder()
+                .backend(new Unclosed(backend))
+                .externalProvider(ctxId -> Optional.of(new Context(ctxId, 2, saved, 0)))
+                .build();
+        Chord reader = peerChord(100)) {
+      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+      try (AutoCloseable subscription = reader.subscribe(id, received::add)) {
+        writer.setContext(id, Map.of("n", 0));
+        for (int i = 1; i <= 4; i++) {
+          writer.updateContext(id, Map.of("n", i));
+        }
+        writer.restoreContext(id);
+        ContextUpdate afterRestore = writer.updateContext(id, Map.of("n", "after restore"));
+        writer.deleteContext(id);
+        ContextUpdate recreated = writer.setContext(id, Map.of("n", "new"));
+        ContextUpdate next = writer.updateContext(id, Map.of("n", "newer"));
+
+        List<DeltaRecord> expectedTail =
+            List.of(afterRestore.deltaRecord(), recreated.deltaRecord(), next.deltaRecord());
+        List<Long> versions = new ArrayList<>();
+        List<DeltaRecord> tail = new ArrayList<>();
+        while (versions.size() < 8) {
+          DeltaRecord record = received.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          assertThat(record).as("delivery after %s", versions).isNotNull();
+          versions.add(record.version());
+          if (versions.size() > 5) {
+            tail.add(record);
+          }
+        }
+        assertThat(versions).containsExactly(1L, 2L, 3L, 4L, 5L, 3L, 1L, 2L);
+        assertThat(tail).containsExactlyElementsOf(expectedTail);
+        assertThat(received.poll(200, TimeUnit.MILLISECONDS)).isNull();
+      }
+    }
+  }
+
   /** Lets several {@link Chord}s share the test's backend without closing it. */
   protected record Unclosed(Backend target) implements Backend {
     @Override
@@ -594,8 +683,8 @@ public abstract class BackendContractTest {
     }
 
     @Override
-    public AutoCloseable subscribe(String contextId, java.util.function.Consumer<DeltaRecord> sink) {
-      return target.subscribe(contextId, sink);
+    public AutoCloseable subscribe(String contextId, Feed feed) {
+      return target.subscribe(contextId, feed);
     }
 
     @Override

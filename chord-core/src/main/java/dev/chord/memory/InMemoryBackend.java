@@ -7,6 +7,7 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
+import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
  * Keeps contexts and deltas in this JVM's heap. The default backend of {@link dev.chord.Chord}.
@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  */
 public final class InMemoryBackend implements Backend {
   private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
-  private final Map<String, List<Consumer<DeltaRecord>>> subscribers = new ConcurrentHashMap<>();
+  private final Map<String, List<Feed>> subscribers = new ConcurrentHashMap<>();
 
   private InMemoryBackend() {}
 
@@ -73,12 +73,9 @@ public final class InMemoryBackend implements Backend {
           entry.deltas.pollFirst();
         }
         entry.head = commit.context();
-        // Read after head is written: a subscriber registering meanwhile either is seen here or
-        // sees this head in its own read (both are volatile), so no record it needs is skipped.
-        if (!subscribers.containsKey(id)) {
+        if (!queueForSubscribers(id, entry, commit.delta())) {
           return CommitResult.COMMITTED;
         }
-        entry.unpublished.addLast(commit.delta());
       }
       publish(id, entry);
       return CommitResult.COMMITTED;
@@ -86,7 +83,7 @@ public final class InMemoryBackend implements Backend {
   }
 
   /**
-   * Hands the entry's unpublished records to the sinks in commit order, outside the entry's
+   * Hands the entry's unpublished events to the subscribers in order, outside the entry's
    * monitor. Publishing straight from each committing thread would let a thread that was paused
    * between its commit and its publish deliver its record after later ones; Chord would then fill
    * the hole from history, but a slow publisher may be so far behind that the record is already
@@ -100,12 +97,16 @@ public final class InMemoryBackend implements Backend {
         return;
       }
       try {
-        DeltaRecord next;
+        Object next;
         while ((next = pollUnpublished(entry)) != null) {
-          List<Consumer<DeltaRecord>> sinks = subscribers.get(contextId);
-          if (sinks != null) {
-            for (Consumer<DeltaRecord> sink : sinks) {
-              sink.accept(next);
+          List<Feed> feeds = subscribers.get(contextId);
+          if (feeds != null) {
+            for (Feed feed : feeds) {
+              if (next instanceof DeltaRecord record) {
+                feed.onDelta(record);
+              } else {
+                feed.onReset((Long) next);
+              }
             }
           }
         }
@@ -120,7 +121,23 @@ public final class InMemoryBackend implements Backend {
     }
   }
 
-  private static DeltaRecord pollUnpublished(Entry entry) {
+  /**
+   * Queues {@code event} (a {@link DeltaRecord}, or a {@code Long} version for a reset) for the
+   * subscribers of {@code contextId}; called under the entry's monitor, so events queue in the
+   * order they happened. Read after the change is made: a subscriber registering meanwhile either
+   * is seen here or sees the change in its own read (both are volatile), so it misses nothing.
+   *
+   * @return whether there are subscribers, that is whether {@link #publish} must run
+   */
+  private boolean queueForSubscribers(String contextId, Entry entry, Object event) {
+    if (!subscribers.containsKey(contextId)) {
+      return false;
+    }
+    entry.unpublished.addLast(event);
+    return true;
+  }
+
+  private static Object pollUnpublished(Entry entry) {
     synchronized (entry) {
       return entry.unpublished.pollFirst();
     }
@@ -165,8 +182,12 @@ public final class InMemoryBackend implements Backend {
         }
         entry.deltas.clear();
         entry.head = context;
-        return;
+        if (!queueForSubscribers(context.contextId(), entry, context.version())) {
+          return;
+        }
       }
+      publish(context.contextId(), entry);
+      return;
     }
   }
 
@@ -195,8 +216,12 @@ public final class InMemoryBackend implements Backend {
       }
       entry.dead = true;
       entries.remove(contextId, entry);
-      return true;
+      if (!queueForSubscribers(contextId, entry, 0L)) {
+        return true;
+      }
     }
+    publish(contextId, entry);
+    return true;
   }
 
   @Override
@@ -239,20 +264,20 @@ public final class InMemoryBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
+  public AutoCloseable subscribe(String contextId, Feed feed) {
     subscribers.compute(
         contextId,
-        (k, sinks) -> {
-          List<Consumer<DeltaRecord>> out = sinks == null ? new CopyOnWriteArrayList<>() : sinks;
-          out.add(sink);
+        (k, feeds) -> {
+          List<Feed> out = feeds == null ? new CopyOnWriteArrayList<>() : feeds;
+          out.add(feed);
           return out;
         });
     return () ->
         subscribers.computeIfPresent(
             contextId,
-            (k, sinks) -> {
-              sinks.remove(sink);
-              return sinks.isEmpty() ? null : sinks;
+            (k, feeds) -> {
+              feeds.remove(feed);
+              return feeds.isEmpty() ? null : feeds;
             });
   }
 
@@ -262,10 +287,10 @@ public final class InMemoryBackend implements Backend {
     boolean dead;
     final ArrayDeque<DeltaRecord> deltas = new ArrayDeque<>();
 
-    /** Committed records not yet handed to the sinks, in commit order. */
-    final ArrayDeque<DeltaRecord> unpublished = new ArrayDeque<>();
+    /** Records and resets not yet handed to the subscribers, in the order they happened. */
+    final ArrayDeque<Object> unpublished = new ArrayDeque<>();
 
-    /** Set while one thread hands {@link #unpublished} records to the sinks. */
+    /** Set while one thread hands {@link #unpublished} events to the subscribers. */
     final AtomicBoolean publishing = new AtomicBoolean();
   }
 }

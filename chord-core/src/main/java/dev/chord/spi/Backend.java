@@ -1,9 +1,7 @@
 package dev.chord.spi;
 
 import dev.chord.Context;
-import dev.chord.DeltaRecord;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * Where Chord keeps contexts and their delta history.
@@ -98,14 +96,15 @@ public interface Backend extends AutoCloseable {
   ContextPage listContexts(String cursor, int limit);
 
   /**
-   * Calls {@code sink} with every delta committed to that context from now on, by this process or,
-   * for a shared backend, any other. Delivery may be out of order, repeated or, after a connection
-   * loss, incomplete: Chord puts records in order, drops repeats and fills gaps from {@link
-   * #history}. {@code sink} must not be called while a lock of the backend is held.
+   * Tells {@code feed} of every delta committed to that context from now on, and of every delete
+   * and restore of it ({@link Feed#onReset}), by this process or, for shared storage, any other.
+   * Delivery may be out of order, repeated or, after a connection loss, incomplete: Chord puts
+   * records in order, drops repeats and fills gaps from {@link #history}. {@code feed} must not be
+   * called while a lock of the backend is held, nor on an I/O thread of a client library.
    *
    * @return closing it stops delivery
    */
-  AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink);
+  AutoCloseable subscribe(String contextId, Feed feed);
 
   /** Releases what the backend holds (connections, threads). Called by {@code Chord.close()}. */
   @Override

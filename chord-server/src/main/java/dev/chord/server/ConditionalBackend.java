@@ -1,14 +1,13 @@
 package dev.chord.server;
 
 import dev.chord.Context;
-import dev.chord.DeltaRecord;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextPage;
+import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -57,6 +56,15 @@ final class ConditionalBackend implements Backend {
     return delegate.get(contextId);
   }
 
+  /**
+   * A conditional write starts from a current read: a cached copy behind the stored version would
+   * make the write look computed from another version and fail a condition that holds.
+   */
+  @Override
+  public Optional<Context> getForCommit(String contextId) {
+    return expected.get() != null ? delegate.get(contextId) : delegate.getForCommit(contextId);
+  }
+
   @Override
   public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
     return delegate.history(contextId, afterVersion, maxDeltas);
@@ -88,8 +96,8 @@ final class ConditionalBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
-    return delegate.subscribe(contextId, sink);
+  public AutoCloseable subscribe(String contextId, Feed feed) {
+    return delegate.subscribe(contextId, feed);
   }
 
   @Override
