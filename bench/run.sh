@@ -8,7 +8,7 @@ set -euo pipefail
 mode="${1:-quick}"
 case "$mode" in
   quick)
-    jmh_opts=(-f 1 -wi 1 -w 1s -i 3 -r 500ms)
+    jmh_opts=(-f 1 -wi 1 -w 1s -i 5 -r 300ms)
     scenario_opts=(--runs 3 --warmup 0.5 --seconds 1)
     redis_jmh_opts=(-f 1 -wi 1 -w 500ms -i 2 -r 500ms)
     redis_scenario_opts=(--runs 3 --warmup 0.2 --seconds 0.5)
@@ -46,7 +46,7 @@ rm -rf "$results"
 mkdir -p "$results" bench/plots
 
 phase "JMH microbenchmarks (${jmh_opts[*]})"
-java -jar "$jar" "${jmh_opts[@]}" -prof gc -rf json -rff "$results/jmh.json" \
+java -jar "$jar" "${jmh_opts[@]}" -prof gc -prof dev.chord.bench.CpuTimeProfiler -rf json -rff "$results/jmh.json" \
   'dev\.chord\.bench\.(Update|Sync|SetContext|Delta|Contention)Benchmark' \
   | grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.[A-Za-z0-9]+ )' || true
 
@@ -88,7 +88,7 @@ fi
 phase "report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
   --markdown BENCHMARKS.md --command "bench/run.sh $mode" --load-before "$load_before" \
-  --settings "JMH ${jmh_opts[*]} -prof gc (Redis: ${redis_jmh_opts[*]}); scenarios ${scenario_opts[*]} --callers 8 (Redis: ${redis_scenario_opts[*]}); memory ${memory_opts[*]}; nice $(nice)"
+  --settings "JMH ${jmh_opts[*]} -prof gc -prof dev.chord.bench.CpuTimeProfiler (Redis: ${redis_jmh_opts[*]}); scenarios ${scenario_opts[*]} --callers 8 (Redis: ${redis_scenario_opts[*]}); memory ${memory_opts[*]}; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"
 if [[ $scenarios_ok != 1 || $redis_ok != 1 ]]; then

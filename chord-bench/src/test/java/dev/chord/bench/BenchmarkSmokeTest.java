@@ -133,6 +133,7 @@ class BenchmarkSmokeTest {
     Files.createDirectories(results);
     new Runner(
             smoke("UpdateBenchmark|SyncBenchmark")
+                .addProfiler(CpuTimeProfiler.class)
                 .result(results.resolve("jmh.json").toString())
                 .resultFormat(ResultFormatType.JSON)
                 .build())
@@ -155,7 +156,7 @@ class BenchmarkSmokeTest {
     String text = Files.readString(markdown);
     assertThat(text)
         .startsWith(Report.BEGIN)
-        .contains("## Targets", "UpdateBenchmark", "scenario 1", "one stored delta")
+        .contains("## Targets", "UpdateBenchmark", "scenario 1", "one stored delta", "CPU time")
         .doesNotContain("\nold\n")
         .endsWith(Report.END + "\n\n## chord-redis\nhand-written\n");
     assertThat(dir.resolve("plots/update-scaling.png")).isNotEmptyFile();

@@ -46,6 +46,6 @@ class RedisSectionTest {
   }
 
   private static Report.Jmh jmh(String method, double score) {
-    return new Report.Jmh("RedisBenchmark." + method, Map.of(), 1, score, 0, "ops/s", null);
+    return new Report.Jmh("RedisBenchmark." + method, Map.of(), 1, score, 0, "ops/s", null, null);
   }
 }
