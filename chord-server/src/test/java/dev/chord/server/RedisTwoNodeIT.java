@@ -106,6 +106,22 @@ class RedisTwoNodeIT {
   }
 
   @Test
+  void ifMatch_onANodeWhoseCopyIsStale_judgesByTheStoredVersion() {
+    a.put("/contexts/room:stale", Map.of("n", 1));
+    assertThat(b.get("/contexts/room:stale").json()).containsEntry("version", 1); // B caches v1
+    a.patch("/contexts/room:stale", Map.of("n", 2)); // v2, through A
+
+    Http.Reply stale = b.patch("/contexts/room:stale", Map.of("n", 3), "If-Match", "1");
+    assertThat(stale.status()).isEqualTo(409);
+    assertThat(stale.json()).containsEntry("currentVersion", 2);
+
+    a.patch("/contexts/room:stale", Map.of("n", 4)); // v3, through A, while B holds v2
+    Http.Reply current = b.patch("/contexts/room:stale", Map.of("n", 5), "If-Match", "3");
+    assertThat(current.status()).isEqualTo(200);
+    assertThat(current.map("context")).containsEntry("version", 4);
+  }
+
+  @Test
   void syncThroughEitherNode_isTheSame() {
     a.put("/contexts/room:sync", Map.of("a", 1));
     b.patch("/contexts/room:sync", Map.of("b", 2));
