@@ -8,6 +8,7 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
+import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
@@ -28,7 +29,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Consumer;
 
 /**
  * A {@link Backend} on Redis or Redis Cluster, so that many application nodes share contexts,
@@ -86,7 +86,7 @@ public final class RedisBackend implements Backend {
   private final RedisLink link;
   private final Keys keys;
   private final Script script;
-  private final Feed feed;
+  private final Channels channels;
   private final int cacheSize;
   /** The newest (version, epoch, context) this backend knows of each context; a hint, see above. */
   private final Map<String, Known> known = new ConcurrentHashMap<>();
@@ -97,7 +97,7 @@ public final class RedisBackend implements Backend {
     this.keys = new Keys(b.keyPrefix);
     this.script = new Script(b.timeout);
     this.cacheSize = b.cacheSize;
-    this.feed = new Feed(link.pubSub(), keys, script, this::newestDelta);
+    this.channels = new Channels(link.pubSub(), keys, script, this::position);
   }
 
   /**
@@ -255,10 +255,18 @@ public final class RedisBackend implements Backend {
             parseLong(reply.get(0)), parseLong(reply.get(1)), records(contextId, reply.get(2))));
   }
 
-  private Optional<DeltaRecord> newestDelta(String contextId) {
-    return history(contextId, 0, 0)
-        .flatMap(head -> history(contextId, head.version() - 1, 1))
-        .flatMap(h -> h.deltas().stream().reduce((a, b) -> b));
+  /** Where the context's versions stand, for a subscription that (re)subscribed its channel. */
+  private Channels.Position position(String contextId) {
+    List<Object> reply = call(contextId, "position", "", "");
+    if (reply.isEmpty()) {
+      return Channels.Position.GONE;
+    }
+    List<DeltaRecord> oldest = records(contextId, reply.get(2));
+    List<DeltaRecord> newest = records(contextId, reply.get(3));
+    return new Channels.Position(
+        (String) reply.get(1),
+        oldest.isEmpty() ? parseLong(reply.get(0)) : oldest.get(0).version() - 1,
+        newest.isEmpty() ? null : newest.get(0));
   }
 
   // ---- writes ----
@@ -323,7 +331,8 @@ public final class RedisBackend implements Backend {
                 Long.toString(context.version()),
                 Long.toString(context.insertedAt()),
                 epoch,
-                context.contextId()));
+                context.contextId(),
+                keys.channel(context.contextId())));
     args.addAll(LeafLayout.fieldsOf(context.data()));
     call(context.contextId(), args.toArray(new String[0]));
     remember(new Known(context, epoch));
@@ -340,7 +349,7 @@ public final class RedisBackend implements Backend {
   }
 
   private boolean deleteAt(String contextId, String version) {
-    boolean deleted = parseLong(call(contextId, "delete", "", "", version).get(0)) == 1;
+    boolean deleted = parseLong(call(contextId, "delete", "", "", version, keys.channel(contextId)).get(0)) == 1;
     if (deleted) {
       known.remove(contextId);
     }
@@ -459,16 +468,18 @@ public final class RedisBackend implements Backend {
   // ---- push ----
 
   /**
-   * Delivers the deltas committed to the context by any node, through Redis pub/sub, on this
-   * backend's dispatcher thread. Returns once Redis has confirmed the subscription.
+   * Tells {@code feed} of the deltas committed to the context by any node, and of its deletes and
+   * restores by any node (resets), through Redis pub/sub, in order, on this backend's dispatcher
+   * thread. Returns once Redis has confirmed the subscription. After a lost connection it catches
+   * up, including a reset that was missed (see the README).
    *
    * @throws BackendException if Redis cannot be reached
    */
   @Override
-  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> sink) {
-    Objects.requireNonNull(sink, "sink");
+  public AutoCloseable subscribe(String contextId, Feed feed) {
+    Objects.requireNonNull(feed, "feed");
     checkOpen();
-    return feed.subscribe(contextId, sink);
+    return channels.subscribe(contextId, feed);
   }
 
   /** Closes the connections and stops the dispatcher thread. Idempotent. */
@@ -478,7 +489,7 @@ public final class RedisBackend implements Backend {
       return;
     }
     closed = true;
-    feed.close();
+    channels.close();
     link.close();
     known.clear();
   }

@@ -5,6 +5,10 @@
 -- KEYS[2] data  hash   JSON Pointer of every node of the context -> typed JSON ('{}' marks a map)
 -- KEYS[3] log   stream one entry per stored delta, ID '<version>-0', fields at, d (the message)
 -- All three share the hash tag of the context, so one script call touches one cluster slot.
+-- The context's channel gets, in the same atomic step as the change:
+--   'd <epoch> <delta message>'  for a commit
+--   'r <epoch> <version>'        for a restore, and 'r - 0' for a delete
+-- (the epoch tells a subscriber that lost messages whether the context was reset meanwhile).
 --
 -- Every reply is an array (empty: the context does not exist). ARGV[1] is the operation, ARGV[2]
 -- and ARGV[3] the version and epoch the caller already holds ('' if none): replies that carry the
@@ -96,7 +100,7 @@ elseif op == 'commit' then
   end
   redis.call('HSET', meta, 'v', ARGV[6], 'at', ARGV[7])
   redis.call('XADD', log, 'MAXLEN', ARGV[8], ARGV[6] .. '-0', 'at', ARGV[7], 'd', ARGV[9])
-  redis.call('PUBLISH', ARGV[10], ARGV[9])
+  redis.call('PUBLISH', ARGV[10], 'd ' .. epoch .. ' ' .. ARGV[9])
   return {'ok', epoch}
 
 elseif op == 'history' then
@@ -112,22 +116,34 @@ elseif op == 'history' then
   end
   return {h[1], h[2], entries}
 
+elseif op == 'position' then
+  -- What a subscription needs after (re)subscribing: version, epoch, the oldest and the newest
+  -- stored entry (each a list of at most one).
+  local h = redis.call('HMGET', meta, 'v', 'e')
+  if not h[1] then
+    return {}
+  end
+  return {h[1], h[2], redis.call('XRANGE', log, '-', '+', 'COUNT', 1),
+          redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)}
+
 elseif op == 'restore' then
-  -- ARGV: 4 version, 5 insertedAt, 6 new epoch, 7 context id, then field/value pairs.
+  -- ARGV: 4 version, 5 insertedAt, 6 new epoch, 7 context id, 8 channel, then field/value pairs.
   drop()
-  if #ARGV > 7 then
-    chunked('HSET', data, 8, #ARGV, 2)
+  if #ARGV > 8 then
+    chunked('HSET', data, 9, #ARGV, 2)
   end
   redis.call('HSET', meta, 'v', ARGV[4], 'at', ARGV[5], 'e', ARGV[6], 'id', ARGV[7])
+  redis.call('PUBLISH', ARGV[8], 'r ' .. ARGV[6] .. ' ' .. ARGV[4])
   return {1}
 
 elseif op == 'delete' then
-  -- ARGV: 4 the version it must be at, '' for any.
+  -- ARGV: 4 the version it must be at, '' for any, 5 channel.
   local v = redis.call('HGET', meta, 'v')
   if not v or (ARGV[4] ~= '' and v ~= ARGV[4]) then
     return {0}
   end
   drop()
+  redis.call('PUBLISH', ARGV[5], 'r - 0')
   return {1}
 
 elseif op == 'trim' then

@@ -10,6 +10,9 @@ import dev.chord.DeltaRecord;
 import dev.chord.SyncResult;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
+import dev.chord.spi.Snapshots;
+import io.lettuce.core.ClientListArgs;
+import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -147,7 +150,7 @@ class RedisBackendIT {
         Context current = direct.getForCommit(id).orElseThrow();
         Map<String, Object> data = new HashMap<>(current.data());
         data.put("direct", (long) i);
-        Context next = new Context(id, current.version() + 1, dev.chord.spi.Snapshots.freeze(data), i);
+        Context next = new Context(id, current.version() + 1, Snapshots.freeze(data), i);
         DeltaRecord delta =
             new DeltaRecord(id, next.version(), dev.chord.Delta.diff(current.data(), next.data()), i);
         assertThat(direct.commit(new Commit(next, delta, current.version(), 100)))
@@ -359,15 +362,126 @@ class RedisBackendIT {
     }
   }
 
-  private static List<Long> versions(BlockingQueue<DeltaRecord> queue, int count)
+  /**
+   * Node B's subscriber follows node A's restore to a lower version and A's delete and re-create,
+   * on a server and on the cluster: it gets exactly the new incarnation's records, none dropped
+   * as an apparent repeat of the old versions.
+   */
+  @ParameterizedTest(name = "cluster={0}")
+  @ValueSource(booleans = {false, true})
+  void subscriberOnOtherNode_followsDeleteAndRestore(boolean cluster) throws Exception {
+    String id = "follow {" + UUID.randomUUID() + "}";
+    Supplier<RedisBackend> node = nodes(cluster);
+    try (RedisBackend backendA = node.get();
+        Chord a = Chord.builder().backend(backendA).build();
+        Chord b = Chord.builder().backend(node.get()).build()) {
+      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+      try (AutoCloseable subscription = b.subscribe(id, received::add)) {
+        a.setContext(id, Map.of("n", 0));
+        for (int i = 1; i <= 4; i++) {
+          a.updateContext(id, Map.of("n", i));
+        }
+        assertThat(versions(received, 5)).containsExactly(1L, 2L, 3L, 4L, 5L);
+
+        backendA.restore(new Context(id, 2, Snapshots.freeze(Map.of("n", "restored")), 0));
+        DeltaRecord afterRestore = a.updateContext(id, Map.of("n", "after")).deltaRecord();
+        assertThat(records(received, 1)).containsExactly(afterRestore);
+
+        a.deleteContext(id);
+        DeltaRecord created = a.setContext(id, Map.of("n", "new")).deltaRecord();
+        DeltaRecord next = a.updateContext(id, Map.of("n", "newer")).deltaRecord();
+        assertThat(records(received, 2)).containsExactly(created, next);
+        assertThat(received.poll(300, TimeUnit.MILLISECONDS)).isNull();
+      }
+    }
+  }
+
+  /**
+   * A restore to a lower version, and a delete and re-create, made while node B's pub/sub
+   * connection is down (so B never gets their reset messages): after B resubscribes it notices
+   * the changed epoch, and its subscriber gets the new incarnation's records instead of dropping
+   * them as repeats. Redis refuses new connections meanwhile (maxclients), so B surely misses them.
+   */
+  @Test
+  void subscriberOnOtherNode_followsResetsMissedWhileDisconnected() throws Exception {
+    try (RedisServers.Server server = RedisServers.own();
+        RedisBackend backendA = RedisBackend.connect(server.uri());
+        Chord a = Chord.builder().backend(backendA).build();
+        Chord b = Chord.builder().backend(RedisBackend.connect(server.uri())).build()) {
+      RedisClient client = RedisClient.create(server.uri());
+      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+      try (StatefulRedisConnection<String, String> admin = client.connect();
+          AutoCloseable subscription = b.subscribe("missed", received::add)) {
+        a.setContext("missed", Map.of("n", 0));
+        for (int i = 1; i <= 4; i++) {
+          a.updateContext("missed", Map.of("n", i));
+        }
+        assertThat(versions(received, 5)).containsExactly(1L, 2L, 3L, 4L, 5L);
+
+        DeltaRecord afterRestore =
+            whileSubscribersDisconnected(
+                admin.sync(),
+                () -> {
+                  backendA.restore(new Context("missed", 2, Snapshots.freeze(Map.of("n", "restored")), 0));
+                  return a.updateContext("missed", Map.of("n", "after")).deltaRecord();
+                });
+        assertThat(records(received, 1)).containsExactly(afterRestore);
+
+        List<DeltaRecord> recreated =
+            whileSubscribersDisconnected(
+                admin.sync(),
+                () -> {
+                  a.deleteContext("missed");
+                  return List.of(
+                      a.setContext("missed", Map.of("n", "new")).deltaRecord(),
+                      a.updateContext("missed", Map.of("n", "newer")).deltaRecord());
+                });
+        assertThat(records(received, 2)).containsExactlyElementsOf(recreated);
+        DeltaRecord later = a.updateContext("missed", Map.of("n", "later")).deltaRecord();
+        assertThat(records(received, 1)).containsExactly(later);
+        assertThat(received.poll(300, TimeUnit.MILLISECONDS)).isNull();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  /**
+   * Runs {@code action} while every pub/sub connection is closed and Redis refuses new ones
+   * (maxclients lowered to the connections left), then lets them reconnect.
+   */
+  private static <T> T whileSubscribersDisconnected(
+      RedisCommands<String, String> admin, Supplier<T> action) {
+    String maxClients = admin.configGet("maxclients").get("maxclients");
+    long others = clients(admin, ClientListArgs.Builder.typeNormal());
+    admin.configSet("maxclients", Long.toString(others));
+    try {
+      admin.clientKill(KillArgs.Builder.typePubsub());
+      assertThat(clients(admin, ClientListArgs.Builder.typePubsub())).isZero();
+      return action.get();
+    } finally {
+      admin.configSet("maxclients", maxClients);
+    }
+  }
+
+  private static long clients(RedisCommands<String, String> admin, ClientListArgs type) {
+    return admin.clientList(type).lines().count();
+  }
+
+  private static List<DeltaRecord> records(BlockingQueue<DeltaRecord> queue, int count)
       throws InterruptedException {
-    List<Long> out = new ArrayList<>();
+    List<DeltaRecord> out = new ArrayList<>();
     while (out.size() < count) {
       DeltaRecord record = queue.poll(20, TimeUnit.SECONDS);
       assertThat(record).as("delivery %d of %d", out.size() + 1, count).isNotNull();
-      out.add(record.version());
+      out.add(record);
     }
     return out;
+  }
+
+  private static List<Long> versions(BlockingQueue<DeltaRecord> queue, int count)
+      throws InterruptedException {
+    return records(queue, count).stream().map(DeltaRecord::version).toList();
   }
 
   /**
@@ -431,7 +545,7 @@ class RedisBackendIT {
       }
       Map<String, Object> data = new HashMap<>(held.data());
       data.put("n", -1L);
-      Context next = new Context(id, 2, dev.chord.spi.Snapshots.freeze(data), 9);
+      Context next = new Context(id, 2, Snapshots.freeze(data), 9);
       CommitResult result =
           stale.commit(
               new Commit(
