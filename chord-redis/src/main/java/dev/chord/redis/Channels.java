@@ -36,7 +36,14 @@ import org.slf4j.LoggerFactory;
  * delete or restore was missed: the feeds get a reset to the version the current incarnation's
  * stored deltas start from (so Chord takes them from the history). Then the newest stored delta is
  * fed: Chord drops it if it has seen it, or notices the gap and fills it from the history, so a
- * subscriber catches up even if nothing is committed after the outage.
+ * subscriber catches up even if nothing is committed after the outage. If that read fails, it is
+ * tried again before the channel's next message is handled.
+ *
+ * <p>That read may be ahead of messages already queued behind it. A queued delta of an
+ * incarnation the read has already passed (its epoch is not the current one, and it is not a
+ * version 1, which starts an incarnation) is skipped, so it cannot reach a subscriber after the
+ * reset. (Two resets within that moment can still show a subscriber the middle one briefly; the
+ * last reset message, queued too, sets it right.)
  */
 final class Channels extends RedisPubSubAdapter<String, String> implements AutoCloseable {
   /** A commit: {@code d <epoch> <delta message>}. */
@@ -124,7 +131,13 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   public void message(String channel, String message) {
     Topic topic = topics.get(channel);
     if (topic != null) {
-      dispatch(() -> topic.receive(message));
+      dispatch(
+          () -> {
+            if (topic.lost) {
+              locate(topic, true);
+            }
+            topic.receive(message);
+          });
     }
   }
 
@@ -147,10 +160,12 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
    */
   private void locate(Topic topic, boolean again) {
     Position now;
+    topic.lost = false;
     try {
       now = position.apply(topic.contextId);
     } catch (BackendException | IllegalStateException e) {
-      log.warn("reading '{}' after (re)subscribing failed; the next message will tell", topic.contextId, e);
+      log.warn("reading '{}' after (re)subscribing failed; trying again on its next message", topic.contextId, e);
+      topic.lost = again;
       return;
     }
     if (again) {
@@ -193,6 +208,9 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
      */
     String epoch;
 
+    /** Whether the read after a resubscription failed; only the dispatcher thread uses it. */
+    boolean lost;
+
     Topic(String contextId, String channel) {
       this.contextId = contextId;
       this.channel = channel;
@@ -208,13 +226,18 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
         }
         String kind = message.substring(0, first);
         String body = message.substring(second + 1);
+        String of = message.substring(first + 1, second);
         if (kind.equals(DELTA)) {
           DeltaRecord record = JsonCodec.readDeltaMessage(contextId, body);
-          epoch = message.substring(first + 1, second);
+          if (epoch != null && !epoch.equals(of) && record.version() != 1) {
+            log.debug("skipping version {} of '{}': its incarnation is gone", record.version(), contextId);
+            return;
+          }
+          epoch = of;
           delta(record);
         } else if (kind.equals(RESET)) {
           long version = Long.parseLong(body);
-          epoch = message.substring(first + 1, second);
+          epoch = of;
           reset(version);
         } else {
           throw new IllegalArgumentException("unknown kind '" + kind + "'");

@@ -10,6 +10,7 @@ import dev.chord.DeltaRecord;
 import dev.chord.SyncResult;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
+import dev.chord.spi.Feed;
 import dev.chord.spi.Snapshots;
 import io.lettuce.core.ClientListArgs;
 import io.lettuce.core.KillArgs;
@@ -444,6 +445,68 @@ class RedisBackendIT {
         client.shutdown();
       }
     }
+  }
+
+  /**
+   * What a feed gets from the channel's messages, published here by hand: a delta or reset whose
+   * kind, epoch or body cannot be read is skipped with a warning, a delta of an incarnation a reset
+   * has replaced is skipped, and the rest arrive in order.
+   */
+  @Test
+  void channelMessages_unreadableOrOfAReplacedIncarnation_areSkipped() throws Exception {
+    String id = "messages " + UUID.randomUUID();
+    RedisClient client = RedisClient.create(RedisServers.standalone());
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    Feed feed =
+        new Feed() {
+          @Override
+          public void onDelta(DeltaRecord record) {
+            events.add("delta " + record.version());
+          }
+
+          @Override
+          public void onReset(long version) {
+            events.add("reset " + version);
+          }
+        };
+    try (RedisBackend backend =
+            RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+        Chord chord = Chord.builder().backend(backend).build();
+        StatefulRedisConnection<String, String> connection = client.connect()) {
+      DeltaRecord first = chord.setContext(id, Map.of("n", 0)).deltaRecord();
+      RedisCommands<String, String> redis = connection.sync();
+      String epoch = redis.hget(new Keys(PREFIX).of(id)[0], "e");
+      String channel = new Keys(PREFIX).channel(id);
+      try (AutoCloseable subscription = backend.subscribe(id, feed)) {
+        for (String message :
+            List.of(
+                "d other " + message(first, 2),
+                "not a message",
+                "x " + epoch + " 3",
+                "r " + epoch + " three",
+                "d " + epoch + " {\"version\":",
+                "d " + epoch + " " + message(first, 2),
+                "r other 9",
+                "d " + epoch + " " + message(first, 10),
+                "d other " + message(first, 10))) {
+          redis.publish(channel, message);
+        }
+        List<String> seen = new ArrayList<>();
+        while (!seen.contains("delta 10")) {
+          String event = events.poll(20, TimeUnit.SECONDS);
+          assertThat(event).as("after %s", seen).isNotNull();
+          seen.add(event);
+        }
+        assertThat(seen).containsExactly("delta 2", "reset 9", "delta 10");
+      }
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  private static String message(DeltaRecord record, long version) {
+    return JsonCodec.deltaMessage(
+        new DeltaRecord(record.contextId(), version, record.delta(), record.insertedAt()));
   }
 
   /**
