@@ -69,7 +69,7 @@ public final class ChordServer implements AutoCloseable {
       }
     }
     this.chord = chordBuilder.build();
-    this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
+    this.hub = new LiveHub(chord, backend, b.wsQueueLimit, b.maxMergedChanges);
     Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     HttpApi api =
         new HttpApi(

@@ -98,7 +98,6 @@ final class HttpApi {
   void delete(Context ctx) {
     String id = authorized(ctx, Right.WRITE);
     chord.deleteContext(id);
-    hub.resync(id);
     ctx.status(204);
   }
 
@@ -114,7 +113,6 @@ final class HttpApi {
   void restore(Context ctx) {
     String id = authorized(ctx, Right.ADMIN);
     dev.chord.Context restored = chord.restoreContext(id);
-    hub.resync(id);
     ctx.header("ETag", etag(restored.version()));
     send(ctx, Messages.context(restored));
   }

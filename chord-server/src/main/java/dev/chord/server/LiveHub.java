@@ -4,6 +4,8 @@ import dev.chord.Chord;
 import dev.chord.ContextNotFoundException;
 import dev.chord.DeltaRecord;
 import dev.chord.SyncResult;
+import dev.chord.spi.Backend;
+import dev.chord.spi.Feed;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,14 +31,16 @@ final class LiveHub implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveHub.class);
 
   private final Chord chord;
+  private final Backend backend;
   private final int queueLimit;
   private final int maxMergedChanges;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
   private final ExecutorService fanout;
   private final int fanoutThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
 
-  LiveHub(Chord chord, int queueLimit, int maxMergedChanges) {
+  LiveHub(Chord chord, Backend backend, int queueLimit, int maxMergedChanges) {
     this.chord = chord;
+    this.backend = backend;
     this.queueLimit = queueLimit;
     this.maxMergedChanges = maxMergedChanges;
     AtomicInteger n = new AtomicInteger();
@@ -94,14 +98,6 @@ final class LiveHub implements AutoCloseable {
         });
   }
 
-  /** Sends every client of {@code contextId} on this node the full context (or its absence). */
-  void resync(String contextId) {
-    Topic topic = topics.get(contextId);
-    if (topic != null) {
-      topic.connections.forEach(LiveConnection::resync);
-    }
-  }
-
   /** How often a queue on this node overflowed (merged, or replaced by a full context). */
   long overflows() {
     return topics.values().stream()
@@ -132,6 +128,7 @@ final class LiveHub implements AutoCloseable {
     final Set<LiveConnection> connections = ConcurrentHashMap.newKeySet();
     private final Shard[] shards = new Shard[fanoutThreads];
     private final AutoCloseable subscription;
+    private final AutoCloseable resets;
 
     Topic(String contextId) {
       this.contextId = contextId;
@@ -139,6 +136,21 @@ final class LiveHub implements AutoCloseable {
         shards[i] = new Shard();
       }
       this.subscription = chord.subscribe(contextId, this::accept);
+      // Chord's subscription follows deletes and restores but does not report them. A restore on
+      // another node can bring back a version number a client already has, with other data, and
+      // the deltas after it would then chain onto the wrong state: resync on every reset instead.
+      this.resets =
+          backend.subscribe(
+              contextId,
+              new Feed() {
+                @Override
+                public void onDelta(DeltaRecord record) {}
+
+                @Override
+                public void onReset(long version) {
+                  connections.forEach(LiveConnection::resync);
+                }
+              });
     }
 
     void add(LiveConnection connection) {
@@ -169,10 +181,12 @@ final class LiveHub implements AutoCloseable {
     }
 
     void close() {
-      try {
-        subscription.close();
-      } catch (Exception e) {
-        log.warn("closing the subscription to '{}' failed", contextId, e);
+      for (AutoCloseable feed : new AutoCloseable[] {subscription, resets}) {
+        try {
+          feed.close();
+        } catch (Exception e) {
+          log.warn("closing a subscription to '{}' failed", contextId, e);
+        }
       }
     }
   }

@@ -196,6 +196,24 @@ class LiveIT {
   }
 
   @Test
+  void cleanupDeletingAnExpiredContext_tellsLiveClients() {
+    server.close();
+    server = start(b -> b.contextTtl(Duration.ofSeconds(1)).maxConnectionsPerIp(1000));
+    http = new Http(server.url());
+    http.put("/contexts/ttl", Map.of("a", 1));
+    try (Live live = Live.connect(server.url(), "/contexts/ttl/live")) {
+      assertThat(live.next()).containsEntry("type", "full");
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () ->
+                  ((Number) http.post("/admin/cleanup").json().get("contextsDeleted")).intValue()
+                      == 1);
+      assertThat(live.next()).containsEntry("type", "absent");
+    }
+  }
+
+  @Test
   void connectionsPerAddress_areLimited() {
     server.close();
     server = start(b -> b.maxConnectionsPerIp(2));

@@ -122,6 +122,34 @@ class RedisTwoNodeIT {
   }
 
   @Test
+  void restoreThroughNodeA_resyncsLiveClientsOnNodeB(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path store) throws Exception {
+    try (ChordServer storeA =
+            ServerFixture.start(
+                s -> s.backend(RedisBackend.connect(redis.uri()), "redis").storeDir(store));
+        ChordServer plainB =
+            ServerFixture.start(s -> s.backend(RedisBackend.connect(redis.uri()), "redis"))) {
+      Http viaA = new Http(storeA.url());
+      viaA.put("/contexts/room:restore", Map.of("a", 1));
+      viaA.patch("/contexts/room:restore", Map.of("a", 2));
+      viaA.post("/contexts/room:restore/export"); // the store holds version 2: {a: 2}
+      viaA.patch("/contexts/room:restore", Map.of("a", 3));
+      try (Live onB = Live.connect(plainB.url(), "/contexts/room:restore/live")) {
+        Replica replica = LiveIT.follow(onB, new Replica(), 3);
+        assertThat(viaA.post("/contexts/room:restore/restore").status()).isEqualTo(200);
+        // Versions 3 and 4 of the new incarnation are not the client's 3: it must not keep {a: 3}.
+        viaA.patch("/contexts/room:restore", Map.of("b", 1));
+        viaA.patch("/contexts/room:restore", Map.of("c", 1));
+        LiveIT.follow(onB, replica, 4);
+        while (!replica.state.equals(Map.of("a", 2, "b", 1, "c", 1))) {
+          replica.apply(onB.next());
+        }
+        assertThat(replica.version).isEqualTo(4);
+      }
+    }
+  }
+
+  @Test
   void syncThroughEitherNode_isTheSame() {
     a.put("/contexts/room:sync", Map.of("a", 1));
     b.patch("/contexts/room:sync", Map.of("b", 2));
