@@ -9,15 +9,15 @@ mode="${1:-quick}"
 case "$mode" in
   quick)
     jmh_opts=(-f 1 -wi 1 -w 1s -i 5 -r 300ms)
-    scenario_opts=(--runs 3 --warmup 0.5 --seconds 1)
+    scenario_opts=(--runs 3 --jit-warmup 2 --warmup 0.5 --seconds 1)
     redis_jmh_opts=(-f 1 -wi 1 -w 500ms -i 2 -r 500ms)
-    redis_scenario_opts=(--runs 3 --warmup 0.2 --seconds 0.5)
+    redis_scenario_opts=(--runs 3 --jit-warmup 1 --warmup 0.2 --seconds 0.5)
     memory_opts=(--rooms 100 --updates 2000)
     redis_requests=20000
     ;;
   full)
     jmh_opts=(-f 2 -wi 3 -w 1s -i 5 -r 1s)
-    scenario_opts=(--runs 5 --warmup 2 --seconds 3)
+    scenario_opts=(--runs 5 --jit-warmup 5 --warmup 2 --seconds 3)
     redis_jmh_opts=("${jmh_opts[@]}")
     redis_scenario_opts=("${scenario_opts[@]}")
     memory_opts=(--rooms 200 --updates 10000)

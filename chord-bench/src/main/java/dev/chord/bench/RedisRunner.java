@@ -52,6 +52,7 @@ public final class RedisRunner {
     ScenarioRunner.Settings settings =
         new ScenarioRunner.Settings(
             parsed.integer("--runs", 3),
+            parsed.decimal("--jit-warmup", 3),
             parsed.decimal("--warmup", 1),
             parsed.decimal("--seconds", 2),
             parsed.integer("--callers", 8));

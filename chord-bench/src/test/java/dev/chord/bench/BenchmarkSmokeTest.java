@@ -51,7 +51,7 @@ class BenchmarkSmokeTest {
             Scenarios.Kind.valueOf(parts[0]),
             parts[1].equals("stateful"),
             Chord::inMemory,
-            new ScenarioRunner.Settings(1, 0, 0.05, 4));
+            new ScenarioRunner.Settings(1, 0, 0, 0.05, 4));
 
     assertThat(result.lostUpdates()).as("%s", result.runs()).isFalse();
     assertThat(result.runs()).singleElement().satisfies(run -> {
@@ -74,7 +74,7 @@ class BenchmarkSmokeTest {
               Scenarios.Kind.SINGLE,
               false,
               () -> Chord.builder().backend(RedisBackend.connect(redis.uri())).build(),
-              new ScenarioRunner.Settings(1, 0, 0.05, 4));
+              new ScenarioRunner.Settings(1, 0, 0, 0.05, 4));
       assertThat(scenario.lostUpdates()).as("%s", scenario.runs()).isFalse();
     }
   }
@@ -139,7 +139,7 @@ class BenchmarkSmokeTest {
                 .build())
         .run();
     ScenarioRunner.write(
-        ScenarioRunner.run("in-memory", Chord::inMemory, new ScenarioRunner.Settings(1, 0, 0.05, 4)),
+        ScenarioRunner.run("in-memory", Chord::inMemory, new ScenarioRunner.Settings(1, 0, 0, 0.05, 4)),
         results.resolve("scenarios-memory.json"));
     System.setProperty("jol.magicFieldOffset", "true");
     ScenarioRunner.write(MemoryFootprint.measure(5, 200), results.resolve("memory.json"));
