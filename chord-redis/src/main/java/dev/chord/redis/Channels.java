@@ -30,9 +30,12 @@ import org.slf4j.LoggerFactory;
  * the order Redis sent the messages. Redis runs each script atomically and delivers one channel's
  * messages in publishing order, so resets arrive in order with the deltas.
  *
+ * <p>Epochs: when Redis confirms a channel's first subscription, the context's {@link Position} is
+ * read (one script call) to learn its epoch; every message then carries the epoch after its change.
+ *
  * <p>Gaps: pub/sub drops what is published while the connection is down. Lettuce resubscribes
  * after a reconnect; when a channel's subscription is confirmed for the second time or later, the
- * context's {@link Position} is read. If its epoch is not the one the channel last told of, a
+ * position is read again. If its epoch is not the one the channel last told of, a
  * delete or restore was missed: the feeds get a reset to the version the current incarnation's
  * stored deltas start from (so Chord takes them from the history). Then the newest stored delta is
  * fed: Chord drops it if it has seen it, or notices the gap and fills it from the history, so a
@@ -42,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * <p>That read may be ahead of messages already queued behind it. A queued delta of an
  * incarnation the read has already passed (its epoch is not the current one, and it is not a
  * version 1, which starts an incarnation) is skipped, so it cannot reach a subscriber after the
- * reset. (Two resets within that moment can still show a subscriber the middle one briefly; the
+ * reset. (Two resets within that moment can still show a subscriber the middle one's deltas briefly; the
  * last reset message, queued too, sets it right.)
  */
 final class Channels extends RedisPubSubAdapter<String, String> implements AutoCloseable {
