@@ -78,7 +78,7 @@ class ChordCleanupTest {
 
   @Test
   void cleanup_contextUpdatedAfterListing_notDeleted() {
-    ForwardingBackend racy = new ForwardingBackend();
+    HookedBackend racy = new HookedBackend();
     try (Chord chord =
         Chord.builder()
             .backend(racy)

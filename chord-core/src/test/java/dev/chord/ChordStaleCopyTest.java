@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * must be the same as from a current read.
  */
 class ChordStaleCopyTest {
-  private final ForwardingBackend backend = new ForwardingBackend();
+  private final HookedBackend backend = new HookedBackend();
   private final Chord chord = Chord.builder().backend(backend).build();
 
   @AfterEach

@@ -153,7 +153,7 @@ class ChordSubscriptionTest {
     InMemoryBackend shared = InMemoryBackend.create();
     Recorder recorder = new Recorder();
     try (Chord writer = Chord.builder().backend(shared).build();
-        Chord reader = Chord.builder().backend(new ForwardingBackend(shared)).build();
+        Chord reader = Chord.builder().backend(new HookedBackend(shared)).build();
         AutoCloseable sub = reader.subscribe("room", recorder)) {
       writer.setContext("room", Map.of("a", 1));
       writer.updateContext("room", Map.of("a", 2));
@@ -202,7 +202,7 @@ class ChordSubscriptionTest {
 
   @Test
   void deleteThenOtherWriterCommitsBeforeResetIsSeen_newVersion1StillDelivered() throws Exception {
-    ForwardingBackend backend = new ForwardingBackend();
+    HookedBackend backend = new HookedBackend();
     try (Chord racy = Chord.builder().backend(backend).build()) {
       Recorder recorder = new Recorder();
       racy.subscribe("room", recorder);
@@ -220,7 +220,7 @@ class ChordSubscriptionTest {
 
   @Test
   void restoreToLowerVersionThenCommitBeforeResetIsSeen_commitDelivered() throws Exception {
-    ForwardingBackend backend = new ForwardingBackend();
+    HookedBackend backend = new HookedBackend();
     restoreVersion.set(2);
     try (Chord racy =
         Chord.builder()
@@ -241,7 +241,7 @@ class ChordSubscriptionTest {
 
   @Test
   void unreliableFeed_lateAndRepeatedRecords_deliveredExactlyOnceInOrder() throws Exception {
-    ForwardingBackend backend = new ForwardingBackend();
+    HookedBackend backend = new HookedBackend();
     backend.unreliableFeed = true;
     try (Chord shaky = Chord.builder().backend(backend).build()) {
       Recorder recorder = new Recorder();

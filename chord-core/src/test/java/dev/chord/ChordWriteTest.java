@@ -223,7 +223,7 @@ class ChordWriteTest {
 
   @Test
   void setAndUpdate_backendFails_backendExceptionAndNothingStored() {
-    ForwardingBackend failing = new ForwardingBackend();
+    HookedBackend failing = new HookedBackend();
     List<ChordEvent> events = new CopyOnWriteArrayList<>();
     try (Chord flaky = Chord.builder().backend(failing).listener(events::add).build()) {
       Context before = flaky.setContext("room", Map.of("a", 1)).context();

@@ -15,6 +15,7 @@ import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
 import dev.chord.spi.Feed;
+import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import java.math.BigDecimal;
@@ -636,55 +637,9 @@ public abstract class BackendContractTest {
   }
 
   /** Lets several {@link Chord}s share the test's backend without closing it. */
-  protected record Unclosed(Backend target) implements Backend {
-    @Override
-    public Optional<Context> get(String contextId) {
-      return target.get(contextId);
-    }
-
-    @Override
-    public Optional<Context> getForCommit(String contextId) {
-      return target.getForCommit(contextId);
-    }
-
-    @Override
-    public CommitResult commit(Commit commit) {
-      return target.commit(commit);
-    }
-
-    @Override
-    public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
-      return target.history(contextId, afterVersion, maxDeltas);
-    }
-
-    @Override
-    public void restore(Context context) {
-      target.restore(context);
-    }
-
-    @Override
-    public boolean delete(String contextId) {
-      return target.delete(contextId);
-    }
-
-    @Override
-    public boolean deleteIfVersion(String contextId, long version) {
-      return target.deleteIfVersion(contextId, version);
-    }
-
-    @Override
-    public long deleteDeltasBefore(String contextId, long insertedBefore) {
-      return target.deleteDeltasBefore(contextId, insertedBefore);
-    }
-
-    @Override
-    public ContextPage listContexts(String cursor, int limit) {
-      return target.listContexts(cursor, limit);
-    }
-
-    @Override
-    public AutoCloseable subscribe(String contextId, Feed feed) {
-      return target.subscribe(contextId, feed);
+  protected static final class Unclosed extends ForwardingBackend {
+    Unclosed(Backend target) {
+      super(target);
     }
 
     @Override

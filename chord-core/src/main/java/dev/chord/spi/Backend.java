@@ -59,12 +59,12 @@ public interface Backend extends AutoCloseable {
 
   /**
    * Stores {@code context} as is, at its version, whatever was there, and drops all stored deltas
-   * of that id. Notifies no subscriber.
+   * of that id. Subscribers get {@link Feed#onReset} with the restored version; no delta.
    */
   void restore(Context context);
 
   /**
-   * Deletes the context and all its deltas.
+   * Deletes the context and all its deltas; subscribers get {@link Feed#onReset} with 0.
    *
    * @return whether it existed
    */

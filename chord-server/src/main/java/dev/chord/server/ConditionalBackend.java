@@ -4,9 +4,7 @@ import dev.chord.Context;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
-import dev.chord.spi.ContextPage;
-import dev.chord.spi.Feed;
-import dev.chord.spi.History;
+import dev.chord.spi.ForwardingBackend;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -20,12 +18,11 @@ import java.util.function.Supplier;
  * there first, throws {@link VersionConflict} instead of letting {@code Chord} retry. So the write
  * lands only at exactly the version the client named, on one node or many sharing a backend.
  */
-final class ConditionalBackend implements Backend {
-  private final Backend delegate;
+final class ConditionalBackend extends ForwardingBackend {
   private final ThreadLocal<Long> expected = new ThreadLocal<>();
 
   ConditionalBackend(Backend delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** Runs {@code write} so that it commits only on top of {@code version} (0: absent). */
@@ -44,16 +41,11 @@ final class ConditionalBackend implements Backend {
     if (want != null && commit.expectedVersion() != want) {
       throw new VersionConflict(commit.expectedVersion());
     }
-    CommitResult result = delegate.commit(commit);
+    CommitResult result = super.commit(commit);
     if (want != null && result instanceof CommitResult.Conflict conflict) {
       throw new VersionConflict(conflict.current().map(Context::version).orElse(0L));
     }
     return result;
-  }
-
-  @Override
-  public Optional<Context> get(String contextId) {
-    return delegate.get(contextId);
   }
 
   /**
@@ -62,47 +54,7 @@ final class ConditionalBackend implements Backend {
    */
   @Override
   public Optional<Context> getForCommit(String contextId) {
-    return expected.get() != null ? delegate.get(contextId) : delegate.getForCommit(contextId);
-  }
-
-  @Override
-  public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
-    return delegate.history(contextId, afterVersion, maxDeltas);
-  }
-
-  @Override
-  public void restore(Context context) {
-    delegate.restore(context);
-  }
-
-  @Override
-  public boolean delete(String contextId) {
-    return delegate.delete(contextId);
-  }
-
-  @Override
-  public boolean deleteIfVersion(String contextId, long version) {
-    return delegate.deleteIfVersion(contextId, version);
-  }
-
-  @Override
-  public long deleteDeltasBefore(String contextId, long insertedBefore) {
-    return delegate.deleteDeltasBefore(contextId, insertedBefore);
-  }
-
-  @Override
-  public ContextPage listContexts(String cursor, int limit) {
-    return delegate.listContexts(cursor, limit);
-  }
-
-  @Override
-  public AutoCloseable subscribe(String contextId, Feed feed) {
-    return delegate.subscribe(contextId, feed);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
+    return expected.get() != null ? get(contextId) : super.getForCommit(contextId);
   }
 
   /** The context was not at the version the write required; nothing was stored. */

@@ -6,7 +6,7 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextPage;
 import dev.chord.spi.Feed;
-import dev.chord.spi.History;
+import dev.chord.spi.ForwardingBackend;
 import java.util.Optional;
 
 /**
@@ -14,8 +14,7 @@ import java.util.Optional;
  * sometimes: {@code afterDelete}, {@code afterRestore} and {@code afterList} run inside the backend
  * call, after it took effect and before Chord sees it return.
  */
-class ForwardingBackend implements Backend {
-  private final Backend delegate;
+class HookedBackend extends ForwardingBackend {
   volatile Runnable afterDelete = () -> {};
   volatile Runnable afterRestore = () -> {};
   volatile Runnable afterList = () -> {};
@@ -29,24 +28,19 @@ class ForwardingBackend implements Backend {
   /** Makes the feed misbehave as a remote one may: late, repeated and out-of-order records. */
   volatile boolean unreliableFeed;
 
-  ForwardingBackend() {
+  HookedBackend() {
     this(InMemoryBackend.create());
   }
 
   /** Forwards to {@code delegate}; closing this one leaves the delegate open. */
-  ForwardingBackend(Backend delegate) {
-    this.delegate = delegate;
-  }
-
-  @Override
-  public Optional<Context> get(String contextId) {
-    return delegate.get(contextId);
+  HookedBackend(Backend delegate) {
+    super(delegate);
   }
 
   @Override
   public Optional<Context> getForCommit(String contextId) {
     Optional<Context> stale = staleCopy;
-    return stale != null ? stale : delegate.getForCommit(contextId);
+    return stale != null ? stale : super.getForCommit(contextId);
   }
 
   @Override
@@ -55,48 +49,36 @@ class ForwardingBackend implements Backend {
     if (failure != null) {
       throw failure;
     }
-    return delegate.commit(commit);
-  }
-
-  @Override
-  public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
-    return delegate.history(contextId, afterVersion, maxDeltas);
+    return super.commit(commit);
   }
 
   @Override
   public void restore(Context context) {
-    delegate.restore(context);
+    super.restore(context);
     afterRestore.run();
   }
 
   @Override
   public boolean delete(String contextId) {
-    boolean deleted = delegate.delete(contextId);
+    boolean deleted = super.delete(contextId);
     afterDelete.run();
     return deleted;
   }
 
   @Override
-  public boolean deleteIfVersion(String contextId, long version) {
-    return delegate.deleteIfVersion(contextId, version);
-  }
-
-  @Override
-  public long deleteDeltasBefore(String contextId, long insertedBefore) {
-    return delegate.deleteDeltasBefore(contextId, insertedBefore);
-  }
-
-  @Override
   public ContextPage listContexts(String cursor, int limit) {
-    ContextPage page = delegate.listContexts(cursor, limit);
+    ContextPage page = super.listContexts(cursor, limit);
     afterList.run();
     return page;
   }
 
   @Override
   public AutoCloseable subscribe(String contextId, Feed feed) {
-    return delegate.subscribe(contextId, unreliableFeed ? new Unreliable(feed) : feed);
+    return super.subscribe(contextId, unreliableFeed ? new Unreliable(feed) : feed);
   }
+
+  @Override
+  public void close() {}
 
   /**
    * Holds back every version divisible by 3 until the next record, then sends it late; sends every
