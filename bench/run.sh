@@ -85,9 +85,10 @@ else
     --requests "$redis_requests" "${redis_scenario_opts[@]}" || redis_ok=0
 fi
 
+load_after="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 phase "report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
-  --markdown BENCHMARKS.md --command "bench/run.sh $mode" --load-before "$load_before" \
+  --markdown BENCHMARKS.md --command "bench/run.sh $mode" --load-before "$load_before" --load-after "$load_after" \
   --settings "JMH ${jmh_opts[*]} -prof gc -prof dev.chord.bench.CpuTimeProfiler (Redis: ${redis_jmh_opts[*]}); scenarios ${scenario_opts[*]} --callers 8 (Redis: ${redis_scenario_opts[*]}); memory ${memory_opts[*]}; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"

@@ -62,7 +62,7 @@ final class Plots {
         new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
             .yAxisTitle(yTitle).build();
     chart.getStyler().setYAxisLogarithmic(logY);
-    chart.getStyler().setLegendPosition(LegendPosition.InsideNE);
+    chart.getStyler().setLegendPosition(LegendPosition.OutsideS);
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
     chart.getStyler().setLabelsVisible(true);
     chart.getStyler().setDecimalPattern("#,##0");

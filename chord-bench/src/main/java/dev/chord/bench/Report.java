@@ -45,6 +45,7 @@ public final class Report {
   private final String command;
   private final String settings;
   private final String loadBefore;
+  private final String loadAfter;
   private final List<Jmh> jmh;
   private final StringBuilder out = new StringBuilder();
   private final List<String[]> targets = new ArrayList<>();
@@ -65,6 +66,7 @@ public final class Report {
     command = args.text("--command", "bench/run.sh");
     settings = args.text("--settings", "");
     loadBefore = args.text("--load-before", "");
+    loadAfter = args.text("--load-after", Machine.loadAverage());
     jmh = readJmh(results.resolve("jmh.json"));
     jmh.addAll(readJmh(results.resolve("jmh-redis.json")));
   }
@@ -101,7 +103,7 @@ public final class Report {
     row("command", "`" + command + "`");
     row("machine", Machine.describe());
     row("JDK", Machine.jdk());
-    row("load average", "before: " + loadBefore + "; after: " + Machine.loadAverage()
+    row("load average", "before: " + loadBefore + "; after: " + loadAfter
         + " (the machine is shared: other builds may have run at the same time)");
     if (!settings.isBlank()) {
       row("settings", settings);
