@@ -156,14 +156,15 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          Map<String, Object> frozen = Snapshots.freeze(changes);
           return commitLoop(
               contextId,
               current -> {
                 if (current == null) {
-                  throw new ContextNotFoundException(contextId);
+                  // Bad input is reported as such, whether or not the context exists.
+                  Snapshots.freeze(changes);
+                  return null;
                 }
-                return Delta.deepMerge(current.data(), frozen);
+                return Delta.deepMerge(current.data(), changes);
               });
         },
         Chord::writeOutcome);
@@ -171,7 +172,9 @@ public final class Chord implements AutoCloseable {
 
   /**
    * Reads the context, computes the next state, commits it if the context is still at the version
-   * read, and otherwise starts again from the version the backend reports.
+   * read, and otherwise starts again from the version the backend reports. {@code next} gets the
+   * current context ({@code null} if absent) and returns {@code null} when the write needs a
+   * context that does not exist.
    */
   private ContextUpdate commitLoop(String contextId, Function<Context, Delta.Merged> next) {
     // The first read may be a backend's cached copy (getForCommit): a stale one is caught by the
@@ -181,12 +184,10 @@ public final class Chord implements AutoCloseable {
     boolean authoritative = false;
     for (int attempt = 1; ; attempt++) {
       Context current = read.orElse(null);
-      Delta.Merged merged;
-      try {
-        merged = next.apply(current);
-      } catch (ContextNotFoundException e) {
+      Delta.Merged merged = next.apply(current);
+      if (merged == null) {
         if (authoritative) {
-          throw e;
+          throw new ContextNotFoundException(contextId);
         }
         read = backend.get(contextId);
         authoritative = true;

@@ -1,8 +1,10 @@
 package dev.chord;
 
+import dev.chord.internal.Freezer;
 import dev.chord.internal.FrozenMaps;
 import dev.chord.internal.JsonPointer;
 import dev.chord.spi.Snapshots;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -257,35 +259,46 @@ public final class Delta {
   }
 
   /**
-   * Deep-merges frozen {@code changes} into frozen {@code state}: maps merge into maps, any other
-   * value replaces. Touches only the keys in {@code changes}, so its cost does not grow with {@code
-   * state}.
+   * Deep-merges {@code changes} into frozen {@code state}: maps merge into maps, any other value
+   * replaces. {@code changes} is raw input: it is validated and frozen as it is walked (what
+   * replaces a value is frozen whole), so nothing but the changed path is built, and the cost does
+   * not grow with {@code state}.
+   *
+   * @throws IllegalArgumentException if {@code changes} is not JSON-like
    */
+  static Merged deepMerge(Map<String, Object> state, Map<?, ?> changes) {
+    if (changes == null) {
+      throw new IllegalArgumentException("changes must be a map, was null");
+    }
+    return deepMerge(state, changes, Freezer.Place.root(changes));
+  }
+
   @SuppressWarnings("unchecked")
-  static Merged deepMerge(Map<String, Object> state, Map<String, Object> changes) {
+  private static Merged deepMerge(Map<String, Object> state, Map<?, ?> changes, Freezer.Place at) {
     Map<String, Object> result = state;
     TreeMap<String, Node> out = null;
-    for (Map.Entry<String, Object> entry : changes.entrySet()) {
-      String key = entry.getKey();
+    for (Map.Entry<?, ?> entry : changes.entrySet()) {
+      String key = Freezer.key(entry.getKey(), at);
       Object incoming = entry.getValue();
       Object current = lookup(state, key);
-      if (current == ABSENT) {
-        result = FrozenMaps.with(result, key, incoming);
-        out = put(out, key, new Leaf(Action.ADDED, null, incoming));
-      } else if (current instanceof Map<?, ?> && incoming instanceof Map<?, ?>) {
-        Merged nested = deepMerge((Map<String, Object>) current, (Map<String, Object>) incoming);
+      if (current instanceof Map<?, ?> && incoming instanceof Map<?, ?> raw) {
+        Merged nested = deepMerge((Map<String, Object>) current, raw, at.child(key, raw));
         if (!nested.delta.isEmpty()) {
           result = FrozenMaps.with(result, key, nested.state);
           out = put(out, key, new Nested(nested.delta));
         }
-      } else if (!Objects.equals(current, incoming)) {
-        result = FrozenMaps.with(result, key, incoming);
-        out = put(out, key, new Leaf(Action.MODIFIED, current, incoming));
+        continue;
+      }
+      Object value = Freezer.freeze(incoming, at, key);
+      if (current == ABSENT) {
+        result = FrozenMaps.with(result, key, value);
+        out = put(out, key, new Leaf(Action.ADDED, null, value));
+      } else if (!Objects.equals(current, value)) {
+        result = FrozenMaps.with(result, key, value);
+        out = put(out, key, new Leaf(Action.MODIFIED, current, value));
       }
     }
-    return out == null
-        ? new Merged(state, EMPTY)
-        : new Merged(result, of(out));
+    return out == null ? new Merged(state, EMPTY) : new Merged(result, of(out));
   }
 
   /** The outcome of {@link #deepMerge}: the new state and what changed. */
@@ -326,7 +339,7 @@ public final class Delta {
     return node instanceof Nested nested ? toMutable(nested.delta) : node;
   }
 
-  private Map<String, Object> applyFrozen(Map<String, Object> state, List<String> path) {
+  private Map<String, Object> applyFrozen(Map<String, Object> state, Where path) {
     Map<String, Object> result = state;
     for (Map.Entry<String, Node> entry : nodes.entrySet()) {
       String key = entry.getKey();
@@ -337,12 +350,12 @@ public final class Delta {
                 ? FrozenMaps.without(result, key)
                 : FrozenMaps.with(result, key, leaf.value);
       } else {
-        List<String> childPath = append(path, key);
+        Where childPath = new Where(path, key);
         Object current = result.get(key);
         if (!(current instanceof Map<?, ?> map)) {
           throw new IllegalArgumentException(
               "delta does not apply: it changes keys inside "
-                  + JsonPointer.of(childPath)
+                  + Where.pointer(childPath)
                   + ", which is "
                   + (current == null ? "absent or null" : "not a map")
                   + " in the state");
@@ -355,16 +368,24 @@ public final class Delta {
     return result;
   }
 
-  private static List<String> append(List<String> path, String key) {
-    List<String> out = path == null ? new ArrayList<>() : new ArrayList<>(path);
-    out.add(key);
-    return out;
+  /**
+   * A place in the tree, as a linked list of keys from the root ({@code null}): one small object per
+   * level walked, turned into a JSON Pointer only for an error message.
+   */
+  private record Where(Where parent, String key) {
+    static String pointer(Where where) {
+      ArrayDeque<String> keys = new ArrayDeque<>();
+      for (Where w = where; w != null; w = w.parent) {
+        keys.addFirst(w.key);
+      }
+      return JsonPointer.of(keys);
+    }
   }
 
   // ---- merge: composes into a mutable tree (TreeMap for nested, Leaf for leaves) ----
 
   /** Composes {@code next} into {@code acc}, which holds the combined effect of earlier deltas. */
-  private static void composeInto(TreeMap<String, Object> acc, Delta next, List<String> path) {
+  private static void composeInto(TreeMap<String, Object> acc, Delta next, Where path) {
     for (Map.Entry<String, Node> entry : next.nodes.entrySet()) {
       String key = entry.getKey();
       Object earlier = acc.get(key);
@@ -373,7 +394,7 @@ public final class Delta {
       if (earlier == null) {
         combined = later instanceof Nested nested ? toMutable(nested.delta) : later;
       } else {
-        combined = compose(earlier, (Node) later, append(path, key));
+        combined = compose(earlier, (Node) later, new Where(path, key));
       }
       if (combined == null) {
         acc.remove(key);
@@ -388,7 +409,7 @@ public final class Delta {
    * change; returns {@code null} when they cancel out.
    */
   @SuppressWarnings("unchecked")
-  private static Object compose(Object earlier, Node later, List<String> path) {
+  private static Object compose(Object earlier, Node later, Where path) {
     if (earlier instanceof TreeMap<?, ?> earlierTree) {
       TreeMap<String, Object> tree = (TreeMap<String, Object>) earlierTree;
       if (later instanceof Nested nested) {
@@ -419,16 +440,16 @@ public final class Delta {
     return transition(before, second.action == Action.REMOVED ? ABSENT : second.value);
   }
 
-  private static Map<String, Object> requireMap(Object value, List<String> path) {
+  private static Map<String, Object> requireMap(Object value, Where path) {
     if (value instanceof Map<?, ?> map) {
       return castFrozen(map);
     }
     throw notChained(path, "a nested change meets a value that is not a map");
   }
 
-  private static IllegalArgumentException notChained(List<String> path, String why) {
+  private static IllegalArgumentException notChained(Where path, String why) {
     return new IllegalArgumentException(
-        "deltas do not chain at " + JsonPointer.of(path) + ": " + why);
+        "deltas do not chain at " + Where.pointer(path) + ": " + why);
   }
 
   private static TreeMap<String, Object> toMutable(Delta delta) {

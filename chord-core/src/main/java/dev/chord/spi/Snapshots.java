@@ -1,12 +1,8 @@
 package dev.chord.spi;
 
-import dev.chord.internal.FrozenMaps;
-import dev.chord.internal.JsonPointer;
+import dev.chord.internal.Freezer;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +22,7 @@ import java.util.Map;
  */
 public final class Snapshots {
   /** The deepest nesting of maps and lists accepted; the root map counts as 1. */
-  public static final int MAX_DEPTH = 64;
+  public static final int MAX_DEPTH = Freezer.MAX_DEPTH;
 
   private Snapshots() {}
 
@@ -36,10 +32,7 @@ public final class Snapshots {
    * @throws IllegalArgumentException if {@code map} or anything in it is not JSON-like
    */
   public static Map<String, Object> freeze(Map<String, ?> map) {
-    if (map == null) {
-      throw new IllegalArgumentException("data must be a map, was null");
-    }
-    return freezeMap(map, Path.root(map));
+    return Freezer.freeze(map);
   }
 
   /**
@@ -48,128 +41,6 @@ public final class Snapshots {
    * @throws IllegalArgumentException if {@code value} or anything in it is not JSON-like
    */
   public static Object freezeValue(Object value) {
-    return value instanceof Map<?, ?> || value instanceof List<?>
-        ? freezeContainer(value, Path.root(value))
-        : freezeScalar(value, Path.root(null), null);
-  }
-
-  /** Freezes the value at key {@code key} (a String or a list index) of the container at {@code parent}. */
-  private static Object freeze(Object value, Path parent, Object key) {
-    return value instanceof Map<?, ?> || value instanceof List<?>
-        ? freezeContainer(value, parent.child(key, value))
-        : freezeScalar(value, parent, key);
-  }
-
-  private static Object freezeContainer(Object container, Path path) {
-    return container instanceof Map<?, ?> map
-        ? freezeMap(map, path)
-        : freezeList((List<?>) container, path);
-  }
-
-  /** A scalar as stored; {@code parent} and {@code key} name its place, for errors only. */
-  private static Object freezeScalar(Object value, Path parent, Object key) {
-    if (value == null
-        || value instanceof String
-        || value instanceof Boolean
-        || value instanceof Long
-        || value instanceof BigInteger
-        || value instanceof BigDecimal) {
-      return value;
-    }
-    if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
-      return ((Number) value).longValue();
-    }
-    if (value instanceof Double d) {
-      requireFinite(d, parent, key);
-      return d;
-    }
-    if (value instanceof Float f) {
-      requireFinite(f.doubleValue(), parent, key);
-      // Through the decimal form, so 0.1f becomes 0.1 rather than 0.10000000149011612.
-      return Double.valueOf(Float.toString(f));
-    }
-    throw new IllegalArgumentException(
-        "unsupported value of type "
-            + value.getClass().getName()
-            + " at "
-            + parent.render(key));
-  }
-
-  private static Map<String, Object> freezeMap(Map<?, ?> map, Path path) {
-    FrozenMaps.Builder builder = FrozenMaps.builder(map.size());
-    for (Map.Entry<?, ?> entry : map.entrySet()) {
-      Object key = entry.getKey();
-      if (!(key instanceof String name)) {
-        throw new IllegalArgumentException(
-            "map keys must be strings, found "
-                + (key == null ? "null" : key.getClass().getName() + " " + key)
-                + " at "
-                + path.render(null));
-      }
-      builder.put(name, freeze(entry.getValue(), path, name));
-    }
-    return builder.build();
-  }
-
-  private static List<Object> freezeList(List<?> list, Path path) {
-    Object[] items = new Object[list.size()];
-    int i = 0;
-    for (Object item : list) {
-      if (i == items.length) {
-        throw new IllegalArgumentException("list changed while being read at " + path.render(null));
-      }
-      items[i] = freeze(item, path, i);
-      i++;
-    }
-    if (i != items.length) {
-      throw new IllegalArgumentException("list changed while being read at " + path.render(null));
-    }
-    return Collections.unmodifiableList(Arrays.asList(items));
-  }
-
-  private static void requireFinite(double d, Path parent, Object key) {
-    if (Double.isNaN(d) || Double.isInfinite(d)) {
-      throw new IllegalArgumentException(
-          "numbers must be finite, found " + d + " at " + parent.render(key));
-    }
-  }
-
-  /**
-   * The chain of containers from the root to the one being frozen: it names the place in errors
-   * (rendered only then) and finds cycles and excess depth. Scalars get no node of their own.
-   */
-  private record Path(Path parent, Object key, Object container, int depth) {
-    /** The node of the outermost value; the root container counts as depth 1. */
-    static Path root(Object container) {
-      return new Path(null, null, container, 1);
-    }
-
-    /** The node of {@code childContainer}, found at {@code childKey} in this one. */
-    Path child(Object childKey, Object childContainer) {
-      Path child = new Path(this, childKey, childContainer, depth + 1);
-      if (child.depth > MAX_DEPTH) {
-        throw new IllegalArgumentException(
-            "nesting deeper than " + MAX_DEPTH + " maps and lists at " + child.render(null));
-      }
-      for (Path p = this; p != null; p = p.parent) {
-        if (p.container == childContainer) {
-          throw new IllegalArgumentException(
-              "cycle: the value at " + child.render(null) + " contains itself");
-        }
-      }
-      return child;
-    }
-
-    /** This place as a JSON Pointer, followed by {@code lastKey} if it is not null. */
-    String render(Object lastKey) {
-      ArrayDeque<String> keys = new ArrayDeque<>();
-      if (lastKey != null) {
-        keys.addFirst(lastKey.toString());
-      }
-      for (Path p = this; p.parent != null; p = p.parent) {
-        keys.addFirst(p.key.toString());
-      }
-      return keys.isEmpty() ? "the root" : JsonPointer.of(keys);
-    }
+    return Freezer.freezeValue(value);
   }
 }
