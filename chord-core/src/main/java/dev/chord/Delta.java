@@ -239,9 +239,13 @@ public final class Delta {
       return EMPTY;
     }
     TreeMap<String, Node> out = null;
+    int kept = 0;
     for (Map.Entry<String, Object> entry : before.entrySet()) {
       String key = entry.getKey();
       Object afterValue = lookup(after, key);
+      if (afterValue != ABSENT) {
+        kept++;
+      }
       Node node =
           afterValue == ABSENT
               ? new Leaf(Action.REMOVED, entry.getValue(), null)
@@ -249,6 +253,10 @@ public final class Delta {
       if (node != null) {
         out = put(out, key, node);
       }
+    }
+    if (kept == after.size()) {
+      // Every key of after is also in before: nothing was added, no need to walk after.
+      return of(out);
     }
     for (Map.Entry<String, Object> entry : after.entrySet()) {
       if (lookup(before, entry.getKey()) == ABSENT) {
