@@ -499,6 +499,10 @@ public final class Chord implements AutoCloseable {
    * listeners. Listeners run on the thread that delivers the commit (for the in-memory backend, a
    * committing thread), so keep them short or hand work off.
    *
+   * <p>After a delete (through any node) the next record is the new context's version 1; after a
+   * restore at version n it is version n + 1. A listener that keeps client state should treat such
+   * a jump as "start over": {@link #syncContext} with the client's version gives what it needs.
+   *
    * @return closing it ends the subscription
    */
   public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> listener) {
