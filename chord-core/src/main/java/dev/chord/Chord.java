@@ -54,6 +54,9 @@ public final class Chord implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Chord.class);
 
+  /** The expected version of an unconditional write. */
+  private static final long ANY_VERSION = -1;
+
   /** Beyond this many conflicts in a row a write gives up; far above any real contention. */
   private static final int MAX_COMMIT_ATTEMPTS = 10_000;
 
@@ -125,6 +128,22 @@ public final class Chord implements AutoCloseable {
    * @throws BackendException if storage failed; nothing is stored
    */
   public ContextUpdate setContext(String contextId, Map<String, ?> context) {
+    return set(contextId, context, ANY_VERSION);
+  }
+
+  /**
+   * {@link #setContext(String, Map)} only if the context is at {@code expectedVersion} (0: only if
+   * it does not exist): optimistic concurrency for a client that read a version, changed it and
+   * writes it back. A write that changes nothing succeeds, unchanged, if the version matches.
+   *
+   * @throws VersionConflictException if the context is at another version; nothing is stored
+   * @throws IllegalArgumentException for an invalid id, data or a negative version
+   */
+  public ContextUpdate setContext(String contextId, Map<String, ?> context, long expectedVersion) {
+    return set(contextId, context, checkExpected(expectedVersion));
+  }
+
+  private ContextUpdate set(String contextId, Map<String, ?> context, long expectedVersion) {
     return observe(
         Operation.SET,
         contextId,
@@ -133,6 +152,7 @@ public final class Chord implements AutoCloseable {
           Map<String, Object> data = Snapshots.freeze(context);
           return commitLoop(
               contextId,
+              expectedVersion,
               current ->
                   new Delta.Merged(
                       data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
@@ -151,6 +171,24 @@ public final class Chord implements AutoCloseable {
    * @throws BackendException if storage failed; nothing is stored
    */
   public ContextUpdate updateContext(String contextId, Map<String, ?> changes) {
+    return update(contextId, changes, ANY_VERSION);
+  }
+
+  /**
+   * {@link #updateContext(String, Map)} only if the context is at {@code expectedVersion}:
+   * optimistic concurrency for a client that read a version and changes it. An update that changes
+   * nothing succeeds, unchanged, if the version matches.
+   *
+   * @throws VersionConflictException if the context is at another version; nothing is stored
+   * @throws ContextNotFoundException if the context does not exist and {@code expectedVersion} is 0
+   * @throws IllegalArgumentException for an invalid id, changes or a negative version
+   */
+  public ContextUpdate updateContext(
+      String contextId, Map<String, ?> changes, long expectedVersion) {
+    return update(contextId, changes, checkExpected(expectedVersion));
+  }
+
+  private ContextUpdate update(String contextId, Map<String, ?> changes, long expectedVersion) {
     return observe(
         Operation.UPDATE,
         contextId,
@@ -158,6 +196,7 @@ public final class Chord implements AutoCloseable {
           checkId(contextId);
           return commitLoop(
               contextId,
+              expectedVersion,
               current -> {
                 if (current == null) {
                   // Bad input is reported as such, whether or not the context exists.
@@ -170,13 +209,23 @@ public final class Chord implements AutoCloseable {
         Chord::writeOutcome);
   }
 
+  private static long checkExpected(long expectedVersion) {
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException(
+          "expected version must be at least 0, was " + expectedVersion);
+    }
+    return expectedVersion;
+  }
+
   /**
    * Reads the context, computes the next state, commits it if the context is still at the version
    * read, and otherwise starts again from the version the backend reports. {@code next} gets the
    * current context ({@code null} if absent) and returns {@code null} when the write needs a
-   * context that does not exist.
+   * context that does not exist. Unless {@code expectedVersion} is {@link #ANY_VERSION}, the write
+   * happens only on top of that version.
    */
-  private ContextUpdate commitLoop(String contextId, Function<Context, Delta.Merged> next) {
+  private ContextUpdate commitLoop(
+      String contextId, long expectedVersion, Function<Context, Delta.Merged> next) {
     // The first read may be a backend's cached copy (getForCommit): a stale one is caught by the
     // commit's version check, but "not found" and "nothing changed" end the call without a commit,
     // so they are only reported from an authoritative read (get, or a conflict's current context).
@@ -184,6 +233,15 @@ public final class Chord implements AutoCloseable {
     boolean authoritative = false;
     for (int attempt = 1; ; attempt++) {
       Context current = read.orElse(null);
+      long currentVersion = current == null ? 0 : current.version();
+      if (expectedVersion != ANY_VERSION && currentVersion != expectedVersion) {
+        if (authoritative) {
+          throw new VersionConflictException(contextId, expectedVersion, currentVersion);
+        }
+        read = backend.get(contextId);
+        authoritative = true;
+        continue;
+      }
       Delta.Merged merged = next.apply(current);
       if (merged == null) {
         if (authoritative) {
@@ -784,6 +842,9 @@ public final class Chord implements AutoCloseable {
       result = body.get();
     } catch (ContextNotFoundException e) {
       emit(operation, contextId, start, Outcome.NOT_FOUND, e);
+      throw e;
+    } catch (VersionConflictException e) {
+      emit(operation, contextId, start, Outcome.CONFLICT, e);
       throw e;
     } catch (RuntimeException | Error e) {
       emit(operation, contextId, start, Outcome.ERROR, e);

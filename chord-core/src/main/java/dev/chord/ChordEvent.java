@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param duration how long it took
  * @param outcome how it ended
  * @param error the exception it threw, {@code null} unless {@code outcome} is {@link
- *     Outcome#NOT_FOUND} or {@link Outcome#ERROR}
+ *     Outcome#NOT_FOUND}, {@link Outcome#CONFLICT} or {@link Outcome#ERROR}
  */
 public record ChordEvent(
     Operation operation, String contextId, Duration duration, Outcome outcome, Throwable error) {
@@ -56,6 +56,8 @@ public record ChordEvent(
     PATCH,
     /** A sync answered that the client is current. */
     NO_CHANGE,
+    /** A conditional write found the context at another version; nothing was stored. */
+    CONFLICT,
     /** The context does not exist ({@code getContext} returning empty counts too). */
     NOT_FOUND,
     /** The operation threw. */
