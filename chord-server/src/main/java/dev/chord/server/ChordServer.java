@@ -51,9 +51,8 @@ public final class ChordServer implements AutoCloseable {
   private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
 
   private ChordServer(Builder b) {
-    ConditionalBackend backend = new ConditionalBackend(b.backend);
     Chord.Builder chordBuilder =
-        Chord.builder().backend(backend).deltaThreshold(b.deltaThreshold).deltaTtl(b.deltaTtl);
+        Chord.builder().backend(b.backend).deltaThreshold(b.deltaThreshold).deltaTtl(b.deltaTtl);
     if (b.contextTtl != null) {
       chordBuilder.contextTtl(b.contextTtl).contextAutoDelete(true);
     }
@@ -69,12 +68,11 @@ public final class ChordServer implements AutoCloseable {
       }
     }
     this.chord = chordBuilder.build();
-    this.hub = new LiveHub(chord, backend, b.wsQueueLimit, b.maxMergedChanges);
+    this.hub = new LiveHub(chord, b.backend, b.wsQueueLimit, b.maxMergedChanges);
     Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     HttpApi api =
         new HttpApi(
             chord,
-            backend,
             hub,
             access,
             new Json(b.maxJsonDepth),

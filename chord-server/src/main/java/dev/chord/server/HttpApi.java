@@ -7,6 +7,7 @@ import dev.chord.ChordException;
 import dev.chord.CleanupReport;
 import dev.chord.ContextNotFoundException;
 import dev.chord.ContextUpdate;
+import dev.chord.VersionConflictException;
 import dev.chord.DeltaRecord;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -15,7 +16,6 @@ import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +33,6 @@ final class HttpApi {
   private static final Pattern VERSION_TAG = Pattern.compile("(?:W/)?\"?(\\d{1,18})\"?");
 
   private final Chord chord;
-  private final ConditionalBackend backend;
   private final LiveHub hub;
   private final Access access;
   private final Json json;
@@ -43,7 +42,6 @@ final class HttpApi {
 
   HttpApi(
       Chord chord,
-      ConditionalBackend backend,
       LiveHub hub,
       Access access,
       Json json,
@@ -51,7 +49,6 @@ final class HttpApi {
       int maxBodyBytes,
       int maxIdLength) {
     this.chord = chord;
-    this.backend = backend;
     this.hub = hub;
     this.access = access;
     this.json = json;
@@ -67,7 +64,8 @@ final class HttpApi {
     WireFormat format = WireFormat.parse(ctx.queryParam("format"));
     Long ifMatch = ifMatch(ctx);
     Map<String, Object> body = body(ctx);
-    ContextUpdate update = conditionally(ifMatch, () -> chord.setContext(id, body));
+    ContextUpdate update =
+        ifMatch == null ? chord.setContext(id, body) : chord.setContext(id, body, ifMatch);
     boolean created = update.changed() && update.context().version() == 1;
     respondUpdate(ctx.status(created ? 201 : 200), update, format);
   }
@@ -77,7 +75,9 @@ final class HttpApi {
     WireFormat format = WireFormat.parse(ctx.queryParam("format"));
     Long ifMatch = ifMatch(ctx);
     Map<String, Object> body = body(ctx);
-    respondUpdate(ctx, conditionally(ifMatch, () -> chord.updateContext(id, body)), format);
+    ContextUpdate update =
+        ifMatch == null ? chord.updateContext(id, body) : chord.updateContext(id, body, ifMatch);
+    respondUpdate(ctx, update, format);
   }
 
   void get(Context ctx) {
@@ -264,18 +264,6 @@ final class HttpApi {
 
   // ---- writes and responses ----
 
-  private ContextUpdate conditionally(Long ifMatch, Supplier<ContextUpdate> write) {
-    if (ifMatch == null) {
-      return write.get();
-    }
-    ContextUpdate update = backend.expecting(ifMatch, write);
-    if (!update.changed() && update.context().version() != ifMatch) {
-      // Nothing to write, so no commit was checked: the version must still match.
-      throw new ConditionalBackend.VersionConflict(update.context().version());
-    }
-    return update;
-  }
-
   private static void respondUpdate(Context ctx, ContextUpdate update, WireFormat format) {
     DeltaRecord record = update.deltaRecord();
     Map<String, Object> context = Messages.context(update.context());
@@ -322,7 +310,7 @@ final class HttpApi {
     if (e instanceof ApiException api) {
       return api;
     }
-    if (e instanceof ConditionalBackend.VersionConflict conflict) {
+    if (e instanceof VersionConflictException conflict) {
       return new ApiException(
           409,
           "version_conflict",
