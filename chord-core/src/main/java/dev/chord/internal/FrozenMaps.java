@@ -2,10 +2,12 @@ package dev.chord.internal;
 
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -14,17 +16,23 @@ import org.organicdesign.fp.collections.MutMap;
 import org.organicdesign.fp.collections.PersistentHashMap;
 
 /**
- * The one place that knows how frozen maps are made: persistent hash array mapped tries (Paguro's
- * {@link PersistentHashMap}) behind a small {@link Map} view of our own. An update of one key
- * copies only the path to it (O(log n)), so a context of any size is updated in near-constant time,
- * and every earlier version stays intact and shareable as a snapshot.
+ * The one place that knows how frozen maps are made. A map of up to {@value #SMALL} entries is a
+ * flat array of keys and values (as Clojure's array maps): most maps in a context are small records
+ * (one participant, one message), and a flat array is built with one allocation, found by a short
+ * scan and copied in one step. A larger map is a persistent hash array mapped trie (Paguro's {@link
+ * PersistentHashMap}): an update of one key copies only the path to it (O(log n)), so a context of
+ * any size is updated in near-constant time. Either way every earlier version stays intact and
+ * shareable as a snapshot.
  *
- * <p>The view ({@link FrozenMap}) is ours so that a frozen map is recognised by its type (and never
- * copied again), prints like any Java map, and exposes no mutator: every one throws {@link
- * UnsupportedOperationException}.
+ * <p>Both sit behind one {@link Map} view of our own ({@link FrozenMap}), so that a frozen map is
+ * recognised by its type (and never copied again), prints like any Java map, and exposes no
+ * mutator: every one throws {@link UnsupportedOperationException}.
  */
 public final class FrozenMaps {
-  private static final FrozenMap EMPTY = new FrozenMap(PersistentHashMap.empty());
+  /** The most entries kept as a flat array; one more and the map becomes a trie. */
+  static final int SMALL = 8;
+
+  private static final FrozenMap EMPTY = new FrozenMap(null, new Object[0]);
 
   private FrozenMaps() {}
 
@@ -40,13 +48,48 @@ public final class FrozenMaps {
 
   /** A copy of frozen {@code map} with {@code key} set to {@code value}. */
   public static Map<String, Object> with(Map<String, Object> map, String key, Object value) {
-    return new FrozenMap(frozen(map).trie.assoc(key, value));
+    FrozenMap frozen = frozen(map);
+    Object[] kv = frozen.kv;
+    if (kv == null) {
+      return new FrozenMap(frozen.trie.assoc(key, value), null);
+    }
+    int at = frozen.indexOf(key);
+    if (at >= 0) {
+      Object[] copy = kv.clone();
+      copy[at + 1] = value;
+      return new FrozenMap(null, copy);
+    }
+    if (kv.length < 2 * SMALL) {
+      Object[] copy = Arrays.copyOf(kv, kv.length + 2);
+      copy[kv.length] = key;
+      copy[kv.length + 1] = value;
+      return new FrozenMap(null, copy);
+    }
+    MutMap<String, Object> trie = PersistentHashMap.emptyMutable();
+    for (int i = 0; i < kv.length; i += 2) {
+      trie = trie.assoc((String) kv[i], kv[i + 1]);
+    }
+    return new FrozenMap(trie.assoc(key, value).immutable(), null);
   }
 
   /** A copy of frozen {@code map} without {@code key}. */
   public static Map<String, Object> without(Map<String, Object> map, String key) {
     FrozenMap frozen = frozen(map);
-    return frozen.trie.containsKey(key) ? new FrozenMap(frozen.trie.without(key)) : frozen;
+    Object[] kv = frozen.kv;
+    if (kv == null) {
+      return frozen.trie.containsKey(key) ? new FrozenMap(frozen.trie.without(key), null) : frozen;
+    }
+    int at = frozen.indexOf(key);
+    if (at < 0) {
+      return frozen;
+    }
+    if (kv.length == 2) {
+      return EMPTY;
+    }
+    Object[] copy = new Object[kv.length - 2];
+    System.arraycopy(kv, 0, copy, 0, at);
+    System.arraycopy(kv, at + 2, copy, at, kv.length - at - 2);
+    return new FrozenMap(null, copy);
   }
 
   /**
@@ -65,75 +108,115 @@ public final class FrozenMaps {
   }
 
   /**
-   * Fills one frozen map. Single use, one thread. A small map is built by persistent inserts (a few
-   * tiny node copies); a large one in place through a transient, which saves copying per insert
-   * but costs a fixed set-up that small maps — most of what an update carries — cannot repay.
+   * Fills one frozen map. Single use, one thread. Up to {@value #SMALL} entries go into a flat
+   * array; past that, into a transient trie, filled in place and frozen at the end.
    */
   public static final class Builder {
-    private static final int TRANSIENT_FROM = 9;
-
-    private ImMap<String, Object> small;
+    private Object[] kv;
+    private int size;
     private MutMap<String, Object> large;
 
     private Builder(int expectedSize) {
-      if (expectedSize < TRANSIENT_FROM) {
-        small = PersistentHashMap.empty();
+      if (expectedSize <= SMALL) {
+        kv = new Object[2 * Math.max(expectedSize, 1)];
       } else {
         large = PersistentHashMap.emptyMutable();
       }
     }
 
     public Builder put(String key, Object value) {
-      if (small != null) {
-        small = small.assoc(key, value);
-      } else {
+      if (large != null) {
         large = large.assoc(key, value);
+        return this;
       }
+      for (int i = 0; i < 2 * size; i += 2) {
+        if (kv[i].equals(key)) {
+          kv[i + 1] = value;
+          return this;
+        }
+      }
+      if (size == SMALL) {
+        large = PersistentHashMap.emptyMutable();
+        for (int i = 0; i < 2 * size; i += 2) {
+          large = large.assoc((String) kv[i], kv[i + 1]);
+        }
+        large = large.assoc(key, value);
+        kv = null;
+        return this;
+      }
+      if (2 * size == kv.length) {
+        kv = Arrays.copyOf(kv, Math.min(2 * kv.length, 2 * SMALL));
+      }
+      kv[2 * size] = key;
+      kv[2 * size + 1] = value;
+      size++;
       return this;
     }
 
     public Map<String, Object> build() {
-      ImMap<String, Object> trie = small != null ? small : large.immutable();
-      return trie.isEmpty() ? EMPTY : new FrozenMap(trie);
+      if (large != null) {
+        return new FrozenMap(large.immutable(), null);
+      }
+      if (size == 0) {
+        return EMPTY;
+      }
+      return new FrozenMap(null, kv.length == 2 * size ? kv : Arrays.copyOf(kv, 2 * size));
     }
   }
 
   /**
-   * An unmodifiable {@link Map} view of one persistent trie. Every mutator throws, even one that
+   * An unmodifiable {@link Map} view of a flat key-value array ({@code kv}, keys at even indexes)
+   * or of a persistent trie; exactly one of the two is set. Every mutator throws, even one that
    * would change nothing (removing an absent key, clearing an empty map), as {@link
    * java.util.Collections#unmodifiableMap} does: AbstractMap's defaults only throw once they reach
    * an element, which would let such calls pass silently.
    */
   private static final class FrozenMap extends AbstractMap<String, Object> {
     private final ImMap<String, Object> trie;
+    private final Object[] kv;
     private Set<Entry<String, Object>> entries;
     private Set<String> keys;
     private Collection<Object> values;
 
-    FrozenMap(ImMap<String, Object> trie) {
+    FrozenMap(ImMap<String, Object> trie, Object[] kv) {
       this.trie = trie;
+      this.kv = kv;
+    }
+
+    /** The index of {@code key} in {@code kv}, or -1. */
+    int indexOf(Object key) {
+      for (int i = 0; i < kv.length; i += 2) {
+        if (kv[i].equals(key)) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     @Override
     public int size() {
-      return trie.size();
+      return kv != null ? kv.length / 2 : trie.size();
     }
 
     @Override
     public Object get(Object key) {
-      return trie.get(key);
+      if (kv == null) {
+        return trie.get(key);
+      }
+      int at = indexOf(key);
+      return at < 0 ? null : kv[at + 1];
     }
 
     @Override
     public boolean containsKey(Object key) {
-      return trie.containsKey(key);
+      return kv != null ? indexOf(key) >= 0 : trie.containsKey(key);
     }
 
     @Override
     public Set<Entry<String, Object>> entrySet() {
       Set<Entry<String, Object>> view = entries;
       if (view == null) {
-        view = Collections.unmodifiableSet(new EntryView(trie));
+        view = Collections.unmodifiableSet(new EntryView(this));
         entries = view;
       }
       return view;
@@ -231,17 +314,37 @@ public final class FrozenMaps {
     }
   }
 
-  /** The entries of a trie, as immutable entries. */
+  /** The entries of a frozen map, as immutable entries. */
   private static final class EntryView extends AbstractSet<Map.Entry<String, Object>> {
-    private final ImMap<String, Object> trie;
+    private final FrozenMap map;
 
-    EntryView(ImMap<String, Object> trie) {
-      this.trie = trie;
+    EntryView(FrozenMap map) {
+      this.map = map;
     }
 
     @Override
     public Iterator<Map.Entry<String, Object>> iterator() {
-      Iterator<? extends Map.Entry<String, Object>> inner = trie.iterator();
+      Object[] kv = map.kv;
+      if (kv != null) {
+        return new Iterator<>() {
+          private int next;
+
+          @Override
+          public boolean hasNext() {
+            return next < kv.length;
+          }
+
+          @Override
+          public Map.Entry<String, Object> next() {
+            if (next >= kv.length) {
+              throw new NoSuchElementException();
+            }
+            next += 2;
+            return new AbstractMap.SimpleImmutableEntry<>((String) kv[next - 2], kv[next - 1]);
+          }
+        };
+      }
+      Iterator<? extends Map.Entry<String, Object>> inner = map.trie.iterator();
       return new Iterator<>() {
         @Override
         public boolean hasNext() {
@@ -258,7 +361,7 @@ public final class FrozenMaps {
 
     @Override
     public int size() {
-      return trie.size();
+      return map.size();
     }
   }
 }
