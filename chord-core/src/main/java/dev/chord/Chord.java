@@ -77,7 +77,7 @@ public final class Chord implements AutoCloseable {
   /** Where the next {@link #cleanup(int)} pass continues; {@code null}: at the start. */
   private String cleanupCursor;
 
-  private volatile boolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Chord(Builder b) {
     this.backend = b.backend != null ? b.backend : InMemoryBackend.create();
@@ -264,7 +264,7 @@ public final class Chord implements AutoCloseable {
       Context context = new Context(contextId, version, merged.state(), at);
       DeltaRecord record = new DeltaRecord(contextId, version, merged.delta(), at);
       CommitResult result =
-          backend.commit(new Commit(context, record, version - 1, deltaThreshold));
+          backend.commit(new Commit(context, record, version - 1, deltaThreshold, current));
       if (result instanceof CommitResult.Conflict conflict) {
         if (attempt == MAX_COMMIT_ATTEMPTS) {
           throw new BackendException(
@@ -464,9 +464,13 @@ public final class Chord implements AutoCloseable {
       throw new ChordException(
           "provider returned context '" + source.contextId() + "' for '" + contextId + "'");
     }
-    if (source.version() < 1) {
+    if (source.version() < 1 || source.version() == Long.MAX_VALUE) {
       throw new ChordException(
-          "provider returned version " + source.version() + " for '" + contextId + "'; need ≥ 1");
+          "provider returned version "
+              + source.version()
+              + " for '"
+              + contextId
+              + "'; need ≥ 1 and room for later versions");
     }
     try {
       return new Context(contextId, source.version(), Snapshots.freeze(source.data()), now());
@@ -781,10 +785,9 @@ public final class Chord implements AutoCloseable {
   /** Stops scheduled cleanup and closes the backend. Further calls fail. */
   @Override
   public void close() {
-    if (closed) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
-    closed = true;
     if (cleanupScheduler != null) {
       cleanupScheduler.shutdownNow();
     }
@@ -805,7 +808,7 @@ public final class Chord implements AutoCloseable {
   }
 
   private void checkOpen() {
-    if (closed) {
+    if (closed.get()) {
       throw new IllegalStateException("this Chord is closed");
     }
   }

@@ -81,6 +81,39 @@ class ChordStaleCopyTest {
   }
 
   @Test
+  void updateContext_copyOfAnEarlierIncarnationAtTheSameVersion_isNotWrittenOn() {
+    Context oldV1 = chord.setContext("room", Map.of("a", 1)).context();
+    chord.deleteContext("room");
+    chord.setContext("room", Map.of("b", 2));
+    backend.staleCopy = Optional.of(oldV1);
+
+    ContextUpdate update = chord.updateContext("room", Map.of("c", 3));
+
+    assertThat(update.context().version()).isEqualTo(2);
+    assertThat(update.context().data()).isEqualTo(Map.of("b", 2L, "c", 3L));
+    assertThat(chord.syncContext("room", 1L))
+        .isEqualTo(
+            new SyncResult.Patch(
+                "room",
+                1,
+                2,
+                Delta.diff(Map.of("b", 2), Map.of("b", 2, "c", 3)),
+                update.context().insertedAt()));
+  }
+
+  @Test
+  void updateContext_copyFromBeforeARestoreAtTheSameVersion_isNotWrittenOn() {
+    chord.setContext("room", Map.of("a", 1));
+    Context beforeRestore = chord.updateContext("room", Map.of("a", 2)).context();
+    backend.restore(new Context("room", 2, Snapshots.freeze(Map.of("restored", true)), 0));
+    backend.staleCopy = Optional.of(beforeRestore);
+
+    ContextUpdate update = chord.updateContext("room", Map.of("c", 3));
+
+    assertThat(update.context().data()).isEqualTo(Map.of("restored", true, "c", 3L));
+  }
+
+  @Test
   void setContext_staleCopyOlderVersion_commitsOnTopOfCurrent() {
     Context v1 = chord.setContext("room", Map.of("a", 1)).context();
     chord.setContext("room", Map.of("a", 2));

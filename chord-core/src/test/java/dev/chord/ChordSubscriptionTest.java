@@ -169,6 +169,39 @@ class ChordSubscriptionTest {
   }
 
   @Test
+  void deleteAndRecreate_whileAnOldRecordIsStillBeingPublished_keepsEveryListenerInOrder()
+      throws Exception {
+    chord.setContext("room", Map.of("a", 1));
+    CountDownLatch inSlowListener = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Recorder other = new Recorder();
+    try (AutoCloseable slow =
+            chord.subscribe(
+                "room",
+                record -> {
+                  if (record.version() == 2) {
+                    inSlowListener.countDown();
+                    try {
+                      release.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                });
+        AutoCloseable sub = chord.subscribe("room", other)) {
+      Future<ContextUpdate> old = pool.submit(() -> chord.updateContext("room", Map.of("old", 1)));
+      assertThat(inSlowListener.await(30, TimeUnit.SECONDS)).isTrue();
+      chord.deleteContext("room");
+      ContextUpdate fresh = chord.setContext("room", Map.of("new", 1));
+      release.countDown();
+      ContextUpdate oldUpdate = old.get(30, TimeUnit.SECONDS);
+
+      await().atMost(WAIT).until(() -> other.records.size() >= 2);
+      assertThat(other.records).containsExactly(oldUpdate.deltaRecord(), fresh.deltaRecord());
+    }
+  }
+
+  @Test
   void deleteAndRecreate_whileADeliveryIsInProgress_newIncarnationStillDelivered()
       throws Exception {
     CountDownLatch inListener = new CountDownLatch(1);

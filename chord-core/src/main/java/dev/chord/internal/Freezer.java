@@ -63,10 +63,17 @@ public final class Freezer {
     if (value == null
         || value instanceof String
         || value instanceof Boolean
-        || value instanceof Long
-        || value instanceof BigInteger
-        || value instanceof BigDecimal) {
+        || value instanceof Long) {
       return value;
+    }
+    // BigInteger and BigDecimal are not final: a subclass could change after it was stored.
+    if (value instanceof BigInteger big) {
+      return big.getClass() == BigInteger.class ? big : new BigInteger(big.toByteArray());
+    }
+    if (value instanceof BigDecimal big) {
+      return big.getClass() == BigDecimal.class
+          ? big
+          : new BigDecimal(new BigInteger(big.unscaledValue().toByteArray()), big.scale());
     }
     if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
       return ((Number) value).longValue();

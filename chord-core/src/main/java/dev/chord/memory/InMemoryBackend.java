@@ -28,13 +28,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * writes to one context are serialized by it, different contexts never share a lock. The head is
  * also published through a volatile field, so {@link #get} takes no lock. An entry removed by a
  * delete is marked dead under its monitor; a writer that finds a dead entry looks the id up again.
- * Subscribers get each context's records in commit order, never under the monitor (see {@code
- * publish}). Contexts are kept in a skip-list map so that listing for cleanup has a stable order by
+ * Subscribers get each context's records and resets in the order they happened, never under the
+ * monitor (see {@code publish}); the queue they wait in belongs to the id, not the entry, so a
+ * delete's reset stays ahead of the next incarnation's records. Contexts are kept in a skip-list map so that listing for cleanup has a stable order by
  * id.
  */
 public final class InMemoryBackend implements Backend {
   private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
-  private final Map<String, List<Feed>> subscribers = new ConcurrentHashMap<>();
+  private final Map<String, Topic> topics = new ConcurrentHashMap<>();
 
   private InMemoryBackend() {}
 
@@ -60,12 +61,15 @@ public final class InMemoryBackend implements Backend {
       if (entry == null) {
         return new CommitResult.Conflict(Optional.empty());
       }
+      Topic topic;
       synchronized (entry) {
         if (entry.dead) {
           continue;
         }
         long stored = entry.head == null ? 0 : entry.head.version();
-        if (stored != commit.expectedVersion()) {
+        boolean sameBase =
+            commit.base() == null ? stored == commit.expectedVersion() : entry.head == commit.base();
+        if (!sameBase) {
           return new CommitResult.Conflict(Optional.ofNullable(entry.head));
         }
         entry.deltas.addLast(commit.delta());
@@ -73,73 +77,63 @@ public final class InMemoryBackend implements Backend {
           entry.deltas.pollFirst();
         }
         entry.head = commit.context();
-        if (!queueForSubscribers(id, entry, commit.delta())) {
-          return CommitResult.COMMITTED;
-        }
+        topic = queueForSubscribers(id, commit.delta());
       }
-      publish(id, entry);
+      publish(topic);
       return CommitResult.COMMITTED;
     }
   }
 
   /**
-   * Hands the entry's unpublished events to the subscribers in order, outside the entry's
-   * monitor. Publishing straight from each committing thread would let a thread that was paused
-   * between its commit and its publish deliver its record after later ones; Chord would then fill
-   * the hole from history, but a slow publisher may be so far behind that the record is already
-   * trimmed. So one thread at a time publishes (whoever finds the flag free) and the others only
-   * queue; the outer loop re-checks the queue after the flag is released so that a record queued
-   * just before is not left waiting for the next commit.
+   * Queues {@code event} (a {@link DeltaRecord}, or a {@code Long} version for a reset) for the
+   * subscribers of {@code contextId}. Called under the entry's monitor, so events queue in the order
+   * they happened; and after the change is made, so a subscriber registering meanwhile either is
+   * seen here or sees the change in its own read (both are volatile) and misses nothing.
+   *
+   * @return the topic to {@link #publish}, or {@code null} when nobody listens
    */
-  private void publish(String contextId, Entry entry) {
+  private Topic queueForSubscribers(String contextId, Object event) {
+    Topic topic = topics.get(contextId);
+    if (topic != null) {
+      topic.add(event);
+    }
+    return topic;
+  }
+
+  /**
+   * Hands the topic's queued events to its feeds in order, outside every entry monitor. Publishing
+   * straight from each committing thread would let a thread that was paused between its commit and
+   * its publish deliver its record after later ones (even after a later incarnation's records);
+   * Chord would then fill the hole from history, but a slow publisher may be so far behind that
+   * the record is already trimmed. So one thread at a time publishes (whoever finds the flag free)
+   * and the others only queue; the outer loop re-checks the queue after the flag is released so
+   * that an event queued just before is not left waiting for the next commit.
+   */
+  private static void publish(Topic topic) {
+    if (topic == null) {
+      return;
+    }
     while (true) {
-      if (!entry.publishing.compareAndSet(false, true)) {
+      if (!topic.publishing.compareAndSet(false, true)) {
         return;
       }
       try {
         Object next;
-        while ((next = pollUnpublished(entry)) != null) {
-          List<Feed> feeds = subscribers.get(contextId);
-          if (feeds != null) {
-            for (Feed feed : feeds) {
-              if (next instanceof DeltaRecord record) {
-                feed.onDelta(record);
-              } else {
-                feed.onReset((Long) next);
-              }
+        while ((next = topic.poll()) != null) {
+          for (Feed feed : topic.feeds) {
+            if (next instanceof DeltaRecord record) {
+              feed.onDelta(record);
+            } else {
+              feed.onReset((Long) next);
             }
           }
         }
       } finally {
-        entry.publishing.set(false);
+        topic.publishing.set(false);
       }
-      synchronized (entry) {
-        if (entry.unpublished.isEmpty()) {
-          return;
-        }
+      if (topic.isIdle()) {
+        return;
       }
-    }
-  }
-
-  /**
-   * Queues {@code event} (a {@link DeltaRecord}, or a {@code Long} version for a reset) for the
-   * subscribers of {@code contextId}; called under the entry's monitor, so events queue in the
-   * order they happened. Read after the change is made: a subscriber registering meanwhile either
-   * is seen here or sees the change in its own read (both are volatile), so it misses nothing.
-   *
-   * @return whether there are subscribers, that is whether {@link #publish} must run
-   */
-  private boolean queueForSubscribers(String contextId, Entry entry, Object event) {
-    if (!subscribers.containsKey(contextId)) {
-      return false;
-    }
-    entry.unpublished.addLast(event);
-    return true;
-  }
-
-  private static Object pollUnpublished(Entry entry) {
-    synchronized (entry) {
-      return entry.unpublished.pollFirst();
     }
   }
 
@@ -158,7 +152,7 @@ public final class InMemoryBackend implements Backend {
       if (behind < 1 || behind > maxDeltas) {
         return Optional.of(new History(head.version(), head.insertedAt(), List.of()));
       }
-      ArrayList<DeltaRecord> newer = new ArrayList<>((int) behind);
+      ArrayList<DeltaRecord> newer = new ArrayList<>((int) Math.min(behind, entry.deltas.size()));
       Iterator<DeltaRecord> newestFirst = entry.deltas.descendingIterator();
       while (newestFirst.hasNext()) {
         DeltaRecord record = newestFirst.next();
@@ -176,17 +170,16 @@ public final class InMemoryBackend implements Backend {
   public void restore(Context context) {
     while (true) {
       Entry entry = entries.computeIfAbsent(context.contextId(), k -> new Entry());
+      Topic topic;
       synchronized (entry) {
         if (entry.dead) {
           continue;
         }
         entry.deltas.clear();
         entry.head = context;
-        if (!queueForSubscribers(context.contextId(), entry, context.version())) {
-          return;
-        }
+        topic = queueForSubscribers(context.contextId(), context.version());
       }
-      publish(context.contextId(), entry);
+      publish(topic);
       return;
     }
   }
@@ -207,6 +200,7 @@ public final class InMemoryBackend implements Backend {
     if (entry == null) {
       return false;
     }
+    Topic topic;
     synchronized (entry) {
       if (entry.dead || entry.head == null) {
         return false;
@@ -215,12 +209,11 @@ public final class InMemoryBackend implements Backend {
         return false;
       }
       entry.dead = true;
+      // Queued before the entry leaves the map: a recreate (a new entry) queues after this reset.
+      topic = queueForSubscribers(contextId, 0L);
       entries.remove(contextId, entry);
-      if (!queueForSubscribers(contextId, entry, 0L)) {
-        return true;
-      }
     }
-    publish(contextId, entry);
+    publish(topic);
     return true;
   }
 
@@ -265,32 +258,50 @@ public final class InMemoryBackend implements Backend {
 
   @Override
   public AutoCloseable subscribe(String contextId, Feed feed) {
-    subscribers.compute(
+    topics.compute(
         contextId,
-        (k, feeds) -> {
-          List<Feed> out = feeds == null ? new CopyOnWriteArrayList<>() : feeds;
-          out.add(feed);
+        (k, topic) -> {
+          Topic out = topic == null ? new Topic() : topic;
+          out.feeds.add(feed);
           return out;
         });
     return () ->
-        subscribers.computeIfPresent(
+        topics.computeIfPresent(
             contextId,
-            (k, feeds) -> {
-              feeds.remove(feed);
-              return feeds.isEmpty() ? null : feeds;
+            (k, topic) -> {
+              topic.feeds.remove(feed);
+              return topic.feeds.isEmpty() ? null : topic;
             });
   }
+
 
   /** One context: its head and its history, guarded by the entry's monitor. */
   private static final class Entry {
     volatile Context head;
     boolean dead;
     final ArrayDeque<DeltaRecord> deltas = new ArrayDeque<>();
+  }
 
-    /** Records and resets not yet handed to the subscribers, in the order they happened. */
-    final ArrayDeque<Object> unpublished = new ArrayDeque<>();
+  /** The subscribers of one id and the events waiting for them; lives as long as they do. */
+  private static final class Topic {
+    final List<Feed> feeds = new CopyOnWriteArrayList<>();
 
-    /** Set while one thread hands {@link #unpublished} events to the subscribers. */
+    /** Records and resets not yet handed to the feeds, in the order they happened; guarded by this. */
+    private final ArrayDeque<Object> unpublished = new ArrayDeque<>();
+
+    /** Set while one thread hands {@link #unpublished} events to the feeds. */
     final AtomicBoolean publishing = new AtomicBoolean();
+
+    synchronized void add(Object event) {
+      unpublished.addLast(event);
+    }
+
+    synchronized Object poll() {
+      return unpublished.pollFirst();
+    }
+
+    synchronized boolean isIdle() {
+      return unpublished.isEmpty();
+    }
   }
 }
