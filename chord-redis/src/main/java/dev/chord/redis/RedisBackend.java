@@ -275,6 +275,13 @@ public final class RedisBackend implements Backend {
   public CommitResult commit(Commit commit) {
     String id = commit.contextId();
     Known held = known.get(id);
+    if (commit.base() != null && held != null && held.context != commit.base()) {
+      // Computed from another copy than the newest this node holds (every copy handed out is
+      // remembered, the newest kept): at best an equal one, at worst one of an earlier incarnation
+      // at the same version, whose epoch is not known here. Retry from the newest; the script still
+      // checks that one.
+      return new CommitResult.Conflict(Optional.of(held.context));
+    }
     boolean create = commit.expectedVersion() == 0;
     // The epoch makes "version n" mean one incarnation of the context: a copy held from before a
     // delete and re-create (or a restore) must not pass the version check by coincidence.

@@ -11,6 +11,7 @@ import dev.chord.SyncResult;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.Feed;
+import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.Snapshots;
 import io.lettuce.core.ClientListArgs;
 import io.lettuce.core.KillArgs;
@@ -650,6 +651,40 @@ class RedisBackendIT {
           .isInstanceOf(dev.chord.ContextNotFoundException.class);
       assertThat(a.setContext(id, Map.of("x", 1)).context().version()).isEqualTo(1);
       a.deleteContext(id);
+    }
+  }
+
+  /**
+   * On one node, a write computed from a copy of an earlier incarnation at the same version (read
+   * before another thread deleted and re-created the context) is not written on the new one.
+   */
+  @Test
+  void writeFromAnEarlierIncarnationsCopy_onTheSameNode_isNotWrittenOnTheNewOne() {
+    String id = "incarnation-" + UUID.randomUUID();
+    RedisBackend node = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+    try (Chord chord = Chord.builder().backend(node).build()) {
+      Context oldV1 = chord.setContext(id, Map.of("a", 1)).context();
+      chord.deleteContext(id);
+      chord.setContext(id, Map.of("b", 2));
+      Context computedFrom = oldV1;
+      try (Chord racing =
+          Chord.builder()
+              .backend(
+                  new ForwardingBackend(node) {
+                    @Override
+                    public java.util.Optional<Context> getForCommit(String contextId) {
+                      return java.util.Optional.of(computedFrom);
+                    }
+
+                    @Override
+                    public void close() {}
+                  })
+              .build()) {
+        dev.chord.ContextUpdate update = racing.updateContext(id, Map.of("c", 3));
+        assertThat(update.context().data()).isEqualTo(Map.of("b", 2L, "c", 3L));
+      }
+      assertThat(chord.getContext(id).orElseThrow().data()).isEqualTo(Map.of("b", 2L, "c", 3L));
+      chord.deleteContext(id);
     }
   }
 
