@@ -14,7 +14,6 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
-import dev.chord.spi.Feed;
 import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
@@ -436,46 +435,19 @@ public abstract class BackendContractTest {
   @Test
   void subscribe_signalsDeleteAndRestoreAsResets() throws Exception {
     String id = id("resets");
-    BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    Feed feed =
-        new Feed() {
-          @Override
-          public void onDelta(DeltaRecord record) {
-            events.add("delta " + record.version());
-          }
-
-          @Override
-          public void onReset(long version) {
-            events.add("reset " + version);
-          }
-        };
+    RecordingFeed feed = new RecordingFeed();
     try (AutoCloseable subscription = backend.subscribe(id, feed)) {
       commitChain(id, 2, 10);
-      awaitEvent(events, "delta 2");
+      feed.awaitEvent("delta 2", DELIVERY_TIMEOUT_SECONDS);
       backend.delete(id);
-      awaitEvent(events, "reset 0");
+      feed.awaitEvent("reset 0", DELIVERY_TIMEOUT_SECONDS);
       Context created = commitNext(id, null, Map.of("again", 1), 5, 10);
-      awaitEvent(events, "delta 1");
+      feed.awaitEvent("delta 1", DELIVERY_TIMEOUT_SECONDS);
       backend.restore(context(id, 7, Map.of("restored", true), 6));
-      awaitEvent(events, "reset 7");
+      feed.awaitEvent("reset 7", DELIVERY_TIMEOUT_SECONDS);
       commitNext(id, backend.get(id).orElseThrow(), Map.of("restored", false), 8, 10);
-      awaitEvent(events, "delta 8");
+      feed.awaitEvent("delta 8", DELIVERY_TIMEOUT_SECONDS);
       assertThat(created.version()).isEqualTo(1);
-    }
-  }
-
-  /** Waits for {@code expected}, failing on timeout; events before it are passed over. */
-  private static void awaitEvent(BlockingQueue<String> events, String expected)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DELIVERY_TIMEOUT_SECONDS);
-    List<String> seen = new ArrayList<>();
-    while (true) {
-      String event = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      assertThat(event).as("waiting for '%s', saw %s", expected, seen).isNotNull();
-      if (event.equals(expected)) {
-        return;
-      }
-      seen.add(event);
     }
   }
 

@@ -10,9 +10,9 @@ import dev.chord.DeltaRecord;
 import dev.chord.SyncResult;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
-import dev.chord.spi.Feed;
 import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.Snapshots;
+import dev.chord.tck.RecordingFeed;
 import io.lettuce.core.ClientListArgs;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
@@ -457,19 +457,7 @@ class RedisBackendIT {
   void channelMessages_unreadableOrOfAReplacedIncarnation_areSkipped() throws Exception {
     String id = "messages " + UUID.randomUUID();
     RedisClient client = RedisClient.create(RedisServers.standalone());
-    BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    Feed feed =
-        new Feed() {
-          @Override
-          public void onDelta(DeltaRecord record) {
-            events.add("delta " + record.version());
-          }
-
-          @Override
-          public void onReset(long version) {
-            events.add("reset " + version);
-          }
-        };
+    RecordingFeed feed = new RecordingFeed();
     try (RedisBackend backend =
             RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         Chord chord = Chord.builder().backend(backend).build();
@@ -492,13 +480,7 @@ class RedisBackendIT {
                 "d other " + message(first, 10))) {
           redis.publish(channel, message);
         }
-        List<String> seen = new ArrayList<>();
-        while (!seen.contains("delta 10")) {
-          String event = events.poll(20, TimeUnit.SECONDS);
-          assertThat(event).as("after %s", seen).isNotNull();
-          seen.add(event);
-        }
-        assertThat(seen).containsExactly("delta 2", "reset 9", "delta 10");
+        assertThat(feed.awaitEvent("delta 10", 20)).containsExactly("delta 2", "reset 9");
       }
     } finally {
       client.shutdown();
