@@ -8,7 +8,6 @@ import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextInfo;
 import dev.chord.spi.ContextPage;
-import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import java.time.Clock;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -66,13 +64,12 @@ public final class Chord implements AutoCloseable {
   private final Duration contextTtl;
   private final boolean contextAutoDelete;
   private final Clock clock;
-  private final boolean millis;
+  private final TimeScale time;
   private final ContextExporter exporter;
   private final ContextProvider provider;
   private final DeltaFormatter<?> formatter;
   private final ChordListener[] listeners;
   private final ScheduledExecutorService cleanupScheduler;
-
 
   /** Where the next {@link #cleanup(int)} pass continues; {@code null}: at the start. */
   private String cleanupCursor;
@@ -86,7 +83,7 @@ public final class Chord implements AutoCloseable {
     this.contextTtl = b.contextTtl;
     this.contextAutoDelete = b.contextAutoDelete;
     this.clock = b.clock;
-    this.millis = b.timeUnit == ChronoUnit.MILLIS;
+    this.time = new TimeScale(b.timeUnit);
     this.exporter = b.exporter;
     this.provider = b.provider;
     this.formatter = b.formatter;
@@ -128,7 +125,7 @@ public final class Chord implements AutoCloseable {
    * @throws BackendException if storage failed; nothing is stored
    */
   public ContextUpdate setContext(String contextId, Map<String, ?> context) {
-    return set(contextId, context, ANY_VERSION);
+    return set(contextId, context, ANY_VERSION, null);
   }
 
   /**
@@ -136,14 +133,35 @@ public final class Chord implements AutoCloseable {
    * it does not exist): optimistic concurrency for a client that read a version, changed it and
    * writes it back. A write that changes nothing succeeds, unchanged, if the version matches.
    *
+   * <p>Unsafe across re-creation: version numbers repeat when the id is deleted and created again
+   * or restored, so a client holding another incarnation's version can overwrite the new one. Use
+   * {@link #setContext(String, Map, long, String)} with the epoch the client read.
+   *
    * @throws VersionConflictException if the context is at another version; nothing is stored
    * @throws IllegalArgumentException for an invalid id, data or a negative version
    */
   public ContextUpdate setContext(String contextId, Map<String, ?> context, long expectedVersion) {
-    return set(contextId, context, checkExpected(expectedVersion));
+    return set(contextId, context, checkExpected(expectedVersion), null);
   }
 
-  private ContextUpdate set(String contextId, Map<String, ?> context, long expectedVersion) {
+  /**
+   * {@link #setContext(String, Map)} only if the context is at ({@code expectedEpoch}, {@code
+   * expectedVersion}), the state the client read; {@code expectedVersion} 0: only if the context is
+   * absent (the epoch is ignored then). A write that changes nothing succeeds, unchanged, if both
+   * match. {@code expectedEpoch} {@code null} compares the version alone, as {@link
+   * #setContext(String, Map, long)}.
+   *
+   * @throws VersionConflictException if the context is at another epoch or version; nothing is
+   *     stored
+   * @throws IllegalArgumentException for an invalid id, data, epoch or a negative version
+   */
+  public ContextUpdate setContext(
+      String contextId, Map<String, ?> context, long expectedVersion, String expectedEpoch) {
+    return set(contextId, context, checkExpected(expectedVersion), checkEpoch(expectedEpoch));
+  }
+
+  private ContextUpdate set(
+      String contextId, Map<String, ?> context, long expectedVersion, String expectedEpoch) {
     return observe(
         Operation.SET,
         contextId,
@@ -153,6 +171,7 @@ public final class Chord implements AutoCloseable {
           return commitLoop(
               contextId,
               expectedVersion,
+              expectedEpoch,
               current ->
                   new Delta.Merged(
                       data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
@@ -171,13 +190,14 @@ public final class Chord implements AutoCloseable {
    * @throws BackendException if storage failed; nothing is stored
    */
   public ContextUpdate updateContext(String contextId, Map<String, ?> changes) {
-    return update(contextId, changes, ANY_VERSION);
+    return update(contextId, changes, ANY_VERSION, null);
   }
 
   /**
    * {@link #updateContext(String, Map)} only if the context is at {@code expectedVersion}:
    * optimistic concurrency for a client that read a version and changes it. An update that changes
-   * nothing succeeds, unchanged, if the version matches.
+   * nothing succeeds, unchanged, if the version matches. Unsafe across re-creation, like {@link
+   * #setContext(String, Map, long)}: prefer {@link #updateContext(String, Map, long, String)}.
    *
    * @throws VersionConflictException if the context is at another version; nothing is stored
    * @throws ContextNotFoundException if the context does not exist and {@code expectedVersion} is 0
@@ -185,10 +205,25 @@ public final class Chord implements AutoCloseable {
    */
   public ContextUpdate updateContext(
       String contextId, Map<String, ?> changes, long expectedVersion) {
-    return update(contextId, changes, checkExpected(expectedVersion));
+    return update(contextId, changes, checkExpected(expectedVersion), null);
   }
 
-  private ContextUpdate update(String contextId, Map<String, ?> changes, long expectedVersion) {
+  /**
+   * {@link #updateContext(String, Map)} only if the context is at ({@code expectedEpoch}, {@code
+   * expectedVersion}); {@code expectedEpoch} {@code null} compares the version alone.
+   *
+   * @throws VersionConflictException if the context is at another epoch or version; nothing is
+   *     stored
+   * @throws ContextNotFoundException if the context does not exist and {@code expectedVersion} is 0
+   * @throws IllegalArgumentException for an invalid id, changes, epoch or a negative version
+   */
+  public ContextUpdate updateContext(
+      String contextId, Map<String, ?> changes, long expectedVersion, String expectedEpoch) {
+    return update(contextId, changes, checkExpected(expectedVersion), checkEpoch(expectedEpoch));
+  }
+
+  private ContextUpdate update(
+      String contextId, Map<String, ?> changes, long expectedVersion, String expectedEpoch) {
     return observe(
         Operation.UPDATE,
         contextId,
@@ -197,6 +232,7 @@ public final class Chord implements AutoCloseable {
           return commitLoop(
               contextId,
               expectedVersion,
+              expectedEpoch,
               current -> {
                 if (current == null) {
                   // Bad input is reported as such, whether or not the context exists.
@@ -217,15 +253,32 @@ public final class Chord implements AutoCloseable {
     return expectedVersion;
   }
 
+  private static String checkEpoch(String epoch) {
+    return epoch == null ? null : Epochs.check(epoch);
+  }
+
+  /** Whether {@code current} is the state a conditional write requires. */
+  private static boolean isExpected(Context current, long expectedVersion, String expectedEpoch) {
+    if (expectedVersion == 0) {
+      return current == null;
+    }
+    return current != null
+        && current.version() == expectedVersion
+        && (expectedEpoch == null || expectedEpoch.equals(current.epoch()));
+  }
+
   /**
    * Reads the context, computes the next state, commits it if the context is still at the version
    * read, and otherwise starts again from the version the backend reports. {@code next} gets the
    * current context ({@code null} if absent) and returns {@code null} when the write needs a
    * context that does not exist. Unless {@code expectedVersion} is {@link #ANY_VERSION}, the write
-   * happens only on top of that version.
+   * happens only on top of that version (and of {@code expectedEpoch}, unless {@code null}).
    */
   private ContextUpdate commitLoop(
-      String contextId, long expectedVersion, Function<Context, Delta.Merged> next) {
+      String contextId,
+      long expectedVersion,
+      String expectedEpoch,
+      Function<Context, Delta.Merged> next) {
     // The first read may be a backend's cached copy (getForCommit): a stale one is caught by the
     // commit's version check, but "not found" and "nothing changed" end the call without a commit,
     // so they are only reported from an authoritative read (get, or a conflict's current context).
@@ -233,10 +286,14 @@ public final class Chord implements AutoCloseable {
     boolean authoritative = false;
     for (int attempt = 1; ; attempt++) {
       Context current = read.orElse(null);
-      long currentVersion = current == null ? 0 : current.version();
-      if (expectedVersion != ANY_VERSION && currentVersion != expectedVersion) {
+      if (expectedVersion != ANY_VERSION && !isExpected(current, expectedVersion, expectedEpoch)) {
         if (authoritative) {
-          throw new VersionConflictException(contextId, expectedVersion, currentVersion);
+          throw new VersionConflictException(
+              contextId,
+              expectedVersion,
+              expectedVersion == 0 ? null : expectedEpoch,
+              current == null ? 0 : current.version(),
+              current == null ? null : current.epoch());
         }
         read = backend.get(contextId);
         authoritative = true;
@@ -253,18 +310,19 @@ public final class Chord implements AutoCloseable {
       }
       if (current != null && merged.delta().isEmpty()) {
         if (authoritative) {
-          return new ContextUpdate(current, Delta.empty(), false);
+          return new ContextUpdate(time.toApi(current), Delta.empty(), false);
         }
         read = backend.get(contextId);
         authoritative = true;
         continue;
       }
       long version = current == null ? 1 : current.version() + 1;
-      long at = now();
-      Context context = new Context(contextId, version, merged.state(), at);
-      DeltaRecord record = new DeltaRecord(contextId, version, merged.delta(), at);
+      String epoch = current == null ? Epochs.next() : current.epoch();
+      long at = clock.millis();
+      Context context = new Context(contextId, version, merged.state(), at, epoch);
+      DeltaRecord record = new DeltaRecord(contextId, version, merged.delta(), at, epoch);
       CommitResult result =
-          backend.commit(new Commit(context, record, version - 1, deltaThreshold, current));
+          backend.commit(new Commit(context, record, version - 1, deltaThreshold));
       if (result instanceof CommitResult.Conflict conflict) {
         if (attempt == MAX_COMMIT_ATTEMPTS) {
           throw new BackendException(
@@ -274,7 +332,7 @@ public final class Chord implements AutoCloseable {
         authoritative = true;
         continue;
       }
-      return new ContextUpdate(context, merged.delta(), true);
+      return new ContextUpdate(time.toApi(context), merged.delta(), true);
     }
   }
 
@@ -295,7 +353,7 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return backend.get(contextId);
+          return backend.get(contextId).map(time::toApi);
         },
         found -> found.isPresent() ? Outcome.OK : Outcome.NOT_FOUND);
   }
@@ -305,6 +363,11 @@ public final class Chord implements AutoCloseable {
    * is current; a {@link SyncResult.Patch} merging every change since its version, when all of them
    * are still stored and there are at most {@code deltaThreshold}; otherwise {@link
    * SyncResult.Full}. Never a patch that misses a change.
+   *
+   * <p>Unsafe across re-creation: version numbers repeat when the id is deleted and created again
+   * or restored, so a client holding another incarnation at the same version is told "no change"
+   * or sent a patch for data it does not have. Use {@link #syncContext(String, long, String)} with
+   * the epoch the client holds.
    *
    * @param clientVersion the version the client has, {@code null} if it has nothing
    * @throws ContextNotFoundException if the context does not exist
@@ -316,28 +379,61 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          if (clientVersion != null && clientVersion < 0) {
-            throw new IllegalArgumentException(
-                "client version must be null or at least 0, was " + clientVersion);
+          if (clientVersion == null) {
+            return full(contextId);
           }
-          return clientVersion == null ? full(contextId) : sync(contextId, clientVersion);
+          return sync(contextId, checkClientVersion(clientVersion), null);
         },
         Chord::syncOutcome);
   }
 
-  private SyncResult sync(String contextId, long clientVersion) {
+  /**
+   * What a client holding ({@code clientEpoch}, {@code clientVersion}) needs to be current: {@link
+   * SyncResult.Full} when {@code clientEpoch} is not the current epoch (the client holds another
+   * incarnation of the id), otherwise as {@link #syncContext(String, Long)}. Never a patch across
+   * incarnations, never "no change" for another incarnation. Every result carries the epoch the
+   * client keeps for its next sync.
+   *
+   * @param clientEpoch the epoch the client holds; {@code null} behaves as {@link
+   *     #syncContext(String, Long)} (unsafe across re-creation)
+   * @throws ContextNotFoundException if the context does not exist
+   * @throws IllegalArgumentException for an invalid id, a malformed epoch or a negative version
+   */
+  public SyncResult syncContext(String contextId, long clientVersion, String clientEpoch) {
+    return observe(
+        Operation.SYNC,
+        contextId,
+        () -> {
+          checkId(contextId);
+          return sync(contextId, checkClientVersion(clientVersion), checkEpoch(clientEpoch));
+        },
+        Chord::syncOutcome);
+  }
+
+  private static long checkClientVersion(long clientVersion) {
+    if (clientVersion < 0) {
+      throw new IllegalArgumentException(
+          "client version must be null or at least 0, was " + clientVersion);
+    }
+    return clientVersion;
+  }
+
+  private SyncResult sync(String contextId, long clientVersion, String clientEpoch) {
     History history =
         backend
             .history(contextId, clientVersion, deltaThreshold)
             .orElseThrow(() -> new ContextNotFoundException(contextId));
+    if (clientEpoch != null && !clientEpoch.equals(history.epoch())) {
+      return full(contextId);
+    }
     long current = history.version();
     if (clientVersion == current) {
-      return new SyncResult.NoChange(current);
+      return new SyncResult.NoChange(current, history.epoch());
     }
     long behind = current - clientVersion;
     if (behind < 0
         || behind > deltaThreshold
-        || !isRun(history.deltas(), clientVersion + 1, current)) {
+        || !isRun(history.deltas(), clientVersion + 1, current, history.epoch())) {
       return full(contextId);
     }
     List<Delta> deltas = new ArrayList<>(history.deltas().size());
@@ -345,17 +441,22 @@ public final class Chord implements AutoCloseable {
       deltas.add(record.delta());
     }
     return new SyncResult.Patch(
-        contextId, clientVersion, current, Delta.merge(deltas), history.insertedAt());
+        contextId,
+        clientVersion,
+        current,
+        Delta.merge(deltas),
+        time.toApi(history.insertedAt()),
+        history.epoch());
   }
 
-  /** Whether {@code records} are exactly the versions {@code from..to}, in order. */
-  private static boolean isRun(List<DeltaRecord> records, long from, long to) {
+  /** Whether {@code records} are exactly the versions {@code from..to} of {@code epoch}, in order. */
+  private static boolean isRun(List<DeltaRecord> records, long from, long to, String epoch) {
     if (records.size() != to - from + 1) {
       return false;
     }
     long expected = from;
     for (DeltaRecord record : records) {
-      if (record.version() != expected++) {
+      if (record.version() != expected++ || !epoch.equals(record.epoch())) {
         return false;
       }
     }
@@ -364,7 +465,8 @@ public final class Chord implements AutoCloseable {
 
   private SyncResult full(String contextId) {
     return new SyncResult.Full(
-        backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId)));
+        time.toApi(
+            backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId))));
   }
 
   private static Outcome syncOutcome(SyncResult result) {
@@ -413,7 +515,7 @@ public final class Chord implements AutoCloseable {
           Context context =
               backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId));
           try {
-            exporter.export(context);
+            exporter.export(time.toApi(context));
           } catch (Exception e) {
             throw new ChordException("exporter failed for '" + contextId + "': " + e, e);
           }
@@ -424,8 +526,10 @@ public final class Chord implements AutoCloseable {
 
   /**
    * Loads the context from the configured {@link ContextProvider} and stores it at the provider's
-   * version with {@code insertedAt} now. Older deltas of that id are dropped, so clients catch up
-   * with the full context.
+   * version with {@code insertedAt} now and a fresh epoch (whatever epoch the provider returned: a
+   * restore can roll a context back to a version it had before, so the restored state must not be
+   * mistaken for that earlier one). Older deltas of that id are dropped; clients catch up with the
+   * full context, subscribers get {@link ContextListener#onReset}.
    *
    * @return the stored context
    * @throws ChordConfigurationException if no provider is configured
@@ -454,7 +558,7 @@ public final class Chord implements AutoCloseable {
                   .orElseThrow(() -> new ContextNotFoundException(contextId));
           Context restored = validateRestored(contextId, source);
           backend.restore(restored);
-          return restored;
+          return time.toApi(restored);
         },
         ignored -> Outcome.OK);
   }
@@ -473,7 +577,12 @@ public final class Chord implements AutoCloseable {
               + "'; need ≥ 1 and room for later versions");
     }
     try {
-      return new Context(contextId, source.version(), Snapshots.freeze(source.data()), now());
+      return new Context(
+          contextId,
+          source.version(),
+          Snapshots.freeze(source.data()),
+          clock.millis(),
+          Epochs.next());
     } catch (IllegalArgumentException e) {
       throw new ChordException(
           "provider returned invalid data for '" + contextId + "': " + e.getMessage(), e);
@@ -519,10 +628,10 @@ public final class Chord implements AutoCloseable {
   private record CleanupPass(CleanupReport report, String nextCursor) {}
 
   private CleanupPass cleanPass(String cursor, int limit) {
-    long now = now();
-    long deltaCutoff = now - inUnit(deltaTtl);
+    long now = clock.millis();
+    long deltaCutoff = now - deltaTtl.toMillis();
     long contextCutoff =
-        contextAutoDelete && contextTtl != null ? now - inUnit(contextTtl) : Long.MIN_VALUE;
+        contextAutoDelete && contextTtl != null ? now - contextTtl.toMillis() : Long.MIN_VALUE;
     int examined = 0;
     int contextsDeleted = 0;
     long deltasDeleted = 0;
@@ -532,7 +641,7 @@ public final class Chord implements AutoCloseable {
       for (ContextInfo info : page.contexts()) {
         examined++;
         if (info.insertedAt() < contextCutoff
-            && backend.deleteIfVersion(info.contextId(), info.version())) {
+            && backend.deleteIf(info.contextId(), info.epoch(), info.version())) {
           contextsDeleted++;
         } else {
           deltasDeleted += backend.deleteDeltasBefore(info.contextId(), deltaCutoff);
@@ -556,18 +665,56 @@ public final class Chord implements AutoCloseable {
   /**
    * Calls {@code listener} with every delta committed to the context from now on, exactly once and
    * in version order, including commits made by other Chord instances on a shared backend. The
-   * context need not exist yet. A listener that throws is logged and reported as a {@link
-   * Operation#DELIVER} event; it keeps receiving later records and never affects a commit or other
-   * listeners. Listeners run on the thread that delivers the commit (for the in-memory backend, a
-   * committing thread), so keep them short or hand work off.
+   * context need not exist yet. Resets are not seen: after a delete (through any node) the next
+   * record is the new incarnation's version 1 (another epoch); after a restore, or when a hole in
+   * the history could not be filled because it is no longer stored, the next record continues from
+   * the state stored then. A listener that keeps client state should use {@link #subscribe(String,
+   * ContextListener)}, which reports each of these as a reset.
    *
-   * <p>After a delete (through any node) the next record is the new context's version 1; after a
-   * restore at version n it is version n + 1. A listener that keeps client state should treat such
-   * a jump as "start over": {@link #syncContext} with the client's version gives what it needs.
+   * <p>A listener that throws is logged and reported as a {@link Operation#DELIVER} event; it keeps
+   * receiving later records and never affects a commit or other listeners. Listeners run on the
+   * thread that delivers the commit (for the in-memory backend, a committing thread), so keep them
+   * short or hand work off.
    *
    * @return closing it ends the subscription
    */
-  public AutoCloseable subscribe(String contextId, Consumer<DeltaRecord> listener) {
+  public Subscription subscribe(String contextId, Consumer<DeltaRecord> listener) {
+    Objects.requireNonNull(listener, "listener");
+    return subscribe(
+        contextId,
+        new ContextListener() {
+          @Override
+          public void onDelta(DeltaRecord record) {
+            listener.accept(record);
+          }
+
+          @Override
+          public void onReset(Optional<Context> current) {}
+        });
+  }
+
+  /**
+   * Tells {@code listener} what happens to the context from now on, through this or any node
+   * sharing the backend, in one order and each event exactly once: every committed delta ({@link
+   * ContextListener#onDelta}) and every change of incarnation ({@link ContextListener#onReset}).
+   * After a delete the listener gets {@code onReset(Optional.empty())}, and a create that follows
+   * arrives as the {@code onDelta} of version 1 (the creation delta, new epoch). A restore, or any
+   * change the subscription could not see step by step (another node, a lost message, history
+   * trimmed below a hole), arrives as {@code onReset(Optional.of(current))}.
+   *
+   * <p>Applying every reset (state := its context, or absent) and every delta (on the state of the
+   * same epoch, one version below) keeps the listener exactly at the stored state. The state it
+   * starts from is the one stored when this method returns: read it with {@link #getContext}
+   * before subscribing and let the first events correct it, or start from "absent" and call {@link
+   * #syncContext(String, long, String)}.
+   *
+   * <p>Listener failures and threads: as {@link #subscribe(String, Consumer)}. When the backend
+   * fails while the subscription reads it (to fill a hole or after a reset), the event is handled
+   * again on the next one; nothing is dropped.
+   *
+   * @return closing it ends the subscription
+   */
+  public Subscription subscribe(String contextId, ContextListener listener) {
     return observe(
         Operation.SUBSCRIBE,
         contextId,
@@ -579,191 +726,36 @@ public final class Chord implements AutoCloseable {
         ignored -> Outcome.OK);
   }
 
-  private AutoCloseable startSubscription(String contextId, Consumer<DeltaRecord> listener) {
-    Subscription subscription = new Subscription(contextId, listener);
+  private Subscription startSubscription(String contextId, ContextListener listener) {
+    OrderedSubscription subscription =
+        new OrderedSubscription(
+            contextId,
+            backend,
+            listener,
+            time,
+            e -> emit(Operation.DELIVER, contextId, 0, Outcome.ERROR, e));
     AutoCloseable feed = backend.subscribe(contextId, subscription);
+    Subscription closeBoth =
+        () -> {
+          subscription.close();
+          try {
+            feed.close();
+          } catch (Exception e) {
+            throw new BackendException("closing the subscription to '" + contextId + "': " + e, e);
+          }
+        };
     try {
-      subscription.start(backend.get(contextId).map(Context::version).orElse(0L));
+      subscription.start();
     } catch (RuntimeException e) {
-      subscription.close();
       try {
-        feed.close();
-      } catch (Exception suppressed) {
+        closeBoth.close();
+      } catch (RuntimeException suppressed) {
         e.addSuppressed(suppressed);
       }
       throw e;
     }
-    return () -> {
-      subscription.close();
-      feed.close();
-    };
+    return closeBoth;
   }
-
-  /**
-   * Turns the backend's feed (maybe out of order, repeated or with holes) into an exact, ordered
-   * sequence: records at or below {@code last} are repeats, a record above {@code last + 1} means a
-   * hole, filled from the stored history. One thread delivers at a time (whoever finds the
-   * subscription idle drains the queue), so a listener is never called concurrently with itself.
-   *
-   * <p>A delete or restore changes what "the next version" is. The backend signals it ({@link
-   * Feed#onReset}) and it becomes a {@link Reset} item in the same queue as the records, not a
-   * separate field: a record of the new incarnation queued while another thread is still
-   * delivering must be judged against the reset, not against the old incarnation's versions (where
-   * version 1 would look like a repeat and be dropped).
-   */
-  private final class Subscription implements Feed {
-    private final String contextId;
-    private final Consumer<DeltaRecord> listener;
-
-    /** {@link DeltaRecord}s and {@link Reset}s, in the order they happened. */
-    private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
-
-    private final AtomicBoolean draining = new AtomicBoolean();
-
-    /** The version at subscribe time; -1 until {@link #start}, items wait until then. */
-    private volatile long startVersion = -1;
-
-    /** The last version delivered or skipped; guarded by {@code draining}, -1 until started. */
-    private long last = -1;
-
-    /** The version-1 record delivered for the current incarnation; guarded by {@code draining}. */
-    private DeltaRecord creation;
-
-    /** The record delivered last, if any; guarded by {@code draining}. */
-    private DeltaRecord lastDelivered;
-
-    private volatile boolean closed;
-
-    Subscription(String contextId, Consumer<DeltaRecord> listener) {
-      this.contextId = contextId;
-      this.listener = listener;
-    }
-
-    void start(long version) {
-      startVersion = version;
-      drain();
-    }
-
-    @Override
-    public void onReset(long version) {
-      inbox.add(new Reset(version));
-      drain();
-    }
-
-    void close() {
-      closed = true;
-    }
-
-    @Override
-    public void onDelta(DeltaRecord record) {
-      inbox.add(record);
-      drain();
-    }
-
-    /**
-     * Delivers queued items unless another thread is at it. The outer loop re-checks after
-     * releasing the flag: an item queued by a thread that found the flag taken would otherwise wait
-     * for the next commit.
-     */
-    private void drain() {
-      while (!closed && startVersion >= 0 && !inbox.isEmpty()) {
-        if (!draining.compareAndSet(false, true)) {
-          return;
-        }
-        try {
-          if (last < 0) {
-            last = startVersion;
-          }
-          Object item;
-          while (!closed && (item = inbox.poll()) != null) {
-            if (item instanceof Reset reset) {
-              applyReset(reset.version);
-            } else {
-              accept((DeltaRecord) item);
-            }
-          }
-        } finally {
-          draining.set(false);
-        }
-      }
-    }
-
-    private void applyReset(long version) {
-      if (lastDelivered != null && lastDelivered.equals(stored(lastDelivered.version()))) {
-        // What we delivered last is still stored: we already follow the versions after this
-        // reset (a new incarnation's version 1 came first), or the reset is a repeat.
-        return;
-      }
-      last = version;
-      // A writer may have committed (and published) the next version between the delete/restore
-      // and this reset; that record was judged against the old versions and dropped, so take
-      // what is stored now.
-      catchUp(Long.MAX_VALUE);
-    }
-
-    /** The stored record of {@code version}, or {@code null}. */
-    private DeltaRecord stored(long version) {
-      List<DeltaRecord> stored =
-          backend
-              .history(contextId, version - 1, Integer.MAX_VALUE)
-              .map(History::deltas)
-              .orElse(List.of());
-      return stored.isEmpty() || stored.get(0).version() != version ? null : stored.get(0);
-    }
-
-    private void accept(DeltaRecord record) {
-      if (record.version() == 1 && last >= 1 && !record.equals(creation)) {
-        // Version 1 only ever comes from creating the context, so a version 1 we have not
-        // delivered means the id was deleted and created again, possibly through another node,
-        // which sends this subscription no reset.
-        last = 0;
-      }
-      if (record.version() <= last) {
-        return;
-      }
-      if (record.version() > last + 1) {
-        catchUp(record.version());
-        if (record.version() > last + 1) {
-          log.warn(
-              "subscription to '{}' skips versions {}..{}: no longer stored",
-              contextId,
-              last + 1,
-              record.version() - 1);
-        }
-      }
-      deliver(record);
-    }
-
-    /** Delivers the stored records that follow {@code last}, up to below {@code before}. */
-    private void catchUp(long before) {
-      Optional<History> history = backend.history(contextId, last, Integer.MAX_VALUE);
-      for (DeltaRecord stored : history.map(History::deltas).orElse(List.of())) {
-        if (stored.version() == last + 1 && stored.version() < before) {
-          deliver(stored);
-        }
-      }
-    }
-
-    private void deliver(DeltaRecord record) {
-      last = record.version();
-      lastDelivered = record;
-      if (last == 1) {
-        creation = record;
-      }
-      if (closed) {
-        return;
-      }
-      try {
-        listener.accept(record);
-      } catch (RuntimeException | Error e) {
-        log.warn("listener of '{}' failed on version {}", contextId, record.version(), e);
-        emit(Operation.DELIVER, contextId, 0, Outcome.ERROR, e);
-      }
-    }
-  }
-
-  /** In a subscription's queue: from here on, the next version is {@code version + 1}. */
-  private record Reset(long version) {}
 
   // ---- formatting, helpers ----
 
@@ -796,15 +788,6 @@ public final class Chord implements AutoCloseable {
     } catch (Exception e) {
       throw new BackendException("closing the backend failed: " + e, e);
     }
-  }
-
-  private long now() {
-    long nowMillis = clock.millis();
-    return millis ? nowMillis : Math.floorDiv(nowMillis, 1000);
-  }
-
-  private long inUnit(Duration duration) {
-    return millis ? duration.toMillis() : duration.getSeconds();
   }
 
   private void checkOpen() {

@@ -5,7 +5,7 @@ import java.util.Objects;
 /**
  * The result of {@link Chord#setContext} or {@link Chord#updateContext}.
  *
- * @param context the context after the call (the current one when nothing changed)
+ * @param context the context after the call (the current one when nothing changed), with its epoch
  * @param delta what changed; empty when nothing changed
  * @param changed {@code false} when the call changed nothing and nothing was stored
  */
@@ -18,7 +18,8 @@ public record ContextUpdate(Context context, Delta delta, boolean changed) {
   /** The stored delta record of this update, or {@code null} when nothing changed. */
   public DeltaRecord deltaRecord() {
     return changed
-        ? new DeltaRecord(context.contextId(), context.version(), delta, context.insertedAt())
+        ? new DeltaRecord(
+            context.contextId(), context.version(), delta, context.insertedAt(), context.epoch())
         : null;
   }
 }

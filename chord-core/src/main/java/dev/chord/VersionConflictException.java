@@ -1,28 +1,55 @@
 package dev.chord;
 
 /**
- * A conditional write ({@link Chord#setContext(String, java.util.Map, long)}, {@link
- * Chord#updateContext(String, java.util.Map, long)}) found the context at another version than the
- * one it required. Nothing was stored.
+ * A conditional write ({@link Chord#setContext(String, java.util.Map, long, String)}, {@link
+ * Chord#updateContext(String, java.util.Map, long, String)} and their version-only forms) found the
+ * context at another (epoch, version) than the one it required. Nothing was stored.
  */
 public final class VersionConflictException extends ChordException {
   private static final long serialVersionUID = 1L;
   private final String contextId;
   private final long expectedVersion;
+  private final String expectedEpoch;
   private final long currentVersion;
+  private final String currentEpoch;
 
+  /** A conflict on the version alone. */
   public VersionConflictException(String contextId, long expectedVersion, long currentVersion) {
+    this(contextId, expectedVersion, null, currentVersion, null);
+  }
+
+  /**
+   * A conflict on (epoch, version).
+   *
+   * @param expectedEpoch the epoch the write required, {@code null} if it required none
+   * @param currentEpoch the epoch the context is at, {@code null} if it is absent
+   */
+  public VersionConflictException(
+      String contextId,
+      long expectedVersion,
+      String expectedEpoch,
+      long currentVersion,
+      String currentEpoch) {
     super(
         "context '"
             + contextId
-            + "' is at version "
-            + currentVersion
+            + "' is at "
+            + describe(currentEpoch, currentVersion)
             + ", not "
-            + expectedVersion
+            + describe(expectedEpoch, expectedVersion)
             + "; nothing was stored");
     this.contextId = contextId;
     this.expectedVersion = expectedVersion;
+    this.expectedEpoch = expectedEpoch;
     this.currentVersion = currentVersion;
+    this.currentEpoch = currentEpoch;
+  }
+
+  private static String describe(String epoch, long version) {
+    if (version == 0) {
+      return "absent";
+    }
+    return epoch == null ? "version " + version : "epoch " + epoch + " version " + version;
   }
 
   /** The context written to. */
@@ -35,8 +62,18 @@ public final class VersionConflictException extends ChordException {
     return expectedVersion;
   }
 
+  /** The epoch the write required; {@code null} if it required none (or absence). */
+  public String expectedEpoch() {
+    return expectedEpoch;
+  }
+
   /** The version the context is at (0: absent). */
   public long currentVersion() {
     return currentVersion;
+  }
+
+  /** The epoch the context is at; {@code null} when it is absent. */
+  public String currentEpoch() {
+    return currentEpoch;
   }
 }

@@ -94,8 +94,21 @@ public abstract class BackendContractTest {
     return prefix + name;
   }
 
+  /** The epoch the kit's directly committed contexts carry (one incarnation per test id). */
+  protected static final String EPOCH = "tckEpoch0001";
+
   private static Context context(String id, long version, Map<String, ?> data, long insertedAt) {
-    return new Context(id, version, Snapshots.freeze(data), insertedAt);
+    return context(id, version, data, insertedAt, EPOCH);
+  }
+
+  private static Context context(
+      String id, long version, Map<String, ?> data, long insertedAt, String epoch) {
+    return new Context(id, version, Snapshots.freeze(data), insertedAt, epoch);
+  }
+
+  private static DeltaRecord record(Context context, Delta delta) {
+    return new DeltaRecord(
+        context.contextId(), context.version(), delta, context.insertedAt(), context.epoch());
   }
 
   /** Commits {@code data} as the next version after {@code previous} (null: create). */
@@ -105,7 +118,7 @@ public abstract class BackendContractTest {
     Delta delta =
         Delta.diff(previous == null ? Map.of() : previous.data(), next.data());
     CommitResult result =
-        backend.commit(new Commit(next, new DeltaRecord(id, version, delta, at), version - 1, max));
+        backend.commit(new Commit(next, record(next, delta), version - 1, max));
     assertThat(result).isInstanceOf(CommitResult.Committed.class);
     return next;
   }
@@ -162,7 +175,7 @@ public abstract class BackendContractTest {
     List<Context> chain = commitChain(id, 3, 10);
     Context stale = context(id, 3, Map.of("n", 99), 5000);
     Commit commit =
-        new Commit(stale, new DeltaRecord(id, 3, Delta.diff(Map.of(), Map.of("n", 99)), 5000), 2, 10);
+        new Commit(stale, record(stale, Delta.diff(Map.of(), Map.of("n", 99))), 2, 10);
 
     CommitResult result = backend.commit(commit);
 
@@ -180,7 +193,7 @@ public abstract class BackendContractTest {
     Context again = context(id, 1, Map.of("a", 2), 2);
     CommitResult result =
         backend.commit(
-            new Commit(again, new DeltaRecord(id, 1, Delta.diff(Map.of(), again.data()), 2), 0, 10));
+            new Commit(again, record(again, Delta.diff(Map.of(), again.data())), 0, 10));
     assertThat(result).isInstanceOf(CommitResult.Conflict.class);
     assertThat(backend.get(id)).contains(first);
   }
@@ -191,7 +204,7 @@ public abstract class BackendContractTest {
     Context next = context(id, 5, Map.of("a", 1), 1);
     CommitResult result =
         backend.commit(
-            new Commit(next, new DeltaRecord(id, 5, Delta.diff(Map.of(), next.data()), 1), 4, 10));
+            new Commit(next, record(next, Delta.diff(Map.of(), next.data())), 4, 10));
     assertThat(result).isEqualTo(new CommitResult.Conflict(Optional.empty()));
     assertThat(backend.get(id)).isEmpty();
   }
@@ -348,11 +361,11 @@ public abstract class BackendContractTest {
   void deleteIfVersion_deletesOnlyAtThatVersion() {
     String id = id("delete-if");
     commitChain(id, 3, 10);
-    assertThat(backend.deleteIfVersion(id, 2)).isFalse();
+    assertThat(backend.deleteIf(id, EPOCH, 2)).isFalse();
     assertThat(backend.get(id)).isPresent();
-    assertThat(backend.deleteIfVersion(id, 3)).isTrue();
+    assertThat(backend.deleteIf(id, EPOCH, 3)).isTrue();
     assertThat(backend.get(id)).isEmpty();
-    assertThat(backend.deleteIfVersion(id, 3)).isFalse();
+    assertThat(backend.deleteIf(id, EPOCH, 3)).isFalse();
   }
 
   @Test

@@ -11,9 +11,11 @@ import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -30,8 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * delete is marked dead under its monitor; a writer that finds a dead entry looks the id up again.
  * Subscribers get each context's records and resets in the order they happened, never under the
  * monitor (see {@code publish}); the queue they wait in belongs to the id, not the entry, so a
- * delete's reset stays ahead of the next incarnation's records. Contexts are kept in a skip-list map so that listing for cleanup has a stable order by
- * id.
+ * delete's reset stays ahead of the next incarnation's records. Contexts are kept in a skip-list
+ * map so that listing for cleanup has a stable order by id.
  */
 public final class InMemoryBackend implements Backend {
   private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
@@ -66,9 +68,12 @@ public final class InMemoryBackend implements Backend {
         if (entry.dead) {
           continue;
         }
-        long stored = entry.head == null ? 0 : entry.head.version();
+        Context head = entry.head;
         boolean sameBase =
-            commit.base() == null ? stored == commit.expectedVersion() : entry.head == commit.base();
+            head == null
+                ? commit.creates()
+                : head.version() == commit.expectedVersion()
+                    && head.epoch().equals(commit.expectedEpoch());
         if (!sameBase) {
           return new CommitResult.Conflict(Optional.ofNullable(entry.head));
         }
@@ -85,7 +90,7 @@ public final class InMemoryBackend implements Backend {
   }
 
   /**
-   * Queues {@code event} (a {@link DeltaRecord}, or a {@code Long} version for a reset) for the
+   * Queues {@code event} (a {@link DeltaRecord} or a {@link Reset}) for the
    * subscribers of {@code contextId}. Called under the entry's monitor, so events queue in the order
    * they happened; and after the change is made, so a subscriber registering meanwhile either is
    * seen here or sees the change in its own read (both are volatile) and misses nothing.
@@ -124,7 +129,8 @@ public final class InMemoryBackend implements Backend {
             if (next instanceof DeltaRecord record) {
               feed.onDelta(record);
             } else {
-              feed.onReset((Long) next);
+              Reset reset = (Reset) next;
+              feed.onReset(reset.epoch(), reset.version());
             }
           }
         }
@@ -150,7 +156,8 @@ public final class InMemoryBackend implements Backend {
       }
       long behind = head.version() - afterVersion;
       if (behind < 1 || behind > maxDeltas) {
-        return Optional.of(new History(head.version(), head.insertedAt(), List.of()));
+        return Optional.of(
+            new History(head.version(), head.insertedAt(), List.of(), head.epoch()));
       }
       ArrayList<DeltaRecord> newer = new ArrayList<>((int) Math.min(behind, entry.deltas.size()));
       Iterator<DeltaRecord> newestFirst = entry.deltas.descendingIterator();
@@ -161,13 +168,14 @@ public final class InMemoryBackend implements Backend {
         }
         newer.add(record);
       }
-      java.util.Collections.reverse(newer);
-      return Optional.of(new History(head.version(), head.insertedAt(), newer));
+      Collections.reverse(newer);
+      return Optional.of(new History(head.version(), head.insertedAt(), newer, head.epoch()));
     }
   }
 
   @Override
   public void restore(Context context) {
+    Objects.requireNonNull(context.epoch(), "a restored context needs an epoch");
     while (true) {
       Entry entry = entries.computeIfAbsent(context.contextId(), k -> new Entry());
       Topic topic;
@@ -177,7 +185,9 @@ public final class InMemoryBackend implements Backend {
         }
         entry.deltas.clear();
         entry.head = context;
-        topic = queueForSubscribers(context.contextId(), context.version());
+        topic =
+            queueForSubscribers(
+                context.contextId(), new Reset(context.epoch(), context.version()));
       }
       publish(topic);
       return;
@@ -186,16 +196,19 @@ public final class InMemoryBackend implements Backend {
 
   @Override
   public boolean delete(String contextId) {
-    return deleteIf(contextId, -1);
+    return remove(contextId, null, 0);
   }
 
   @Override
-  public boolean deleteIfVersion(String contextId, long version) {
-    return deleteIf(contextId, version);
+  public boolean deleteIf(String contextId, String epoch, long version) {
+    return remove(contextId, Objects.requireNonNull(epoch, "epoch"), version);
   }
 
-  /** Deletes the entry if it is at {@code version}, or at any version when that is -1. */
-  private boolean deleteIf(String contextId, long version) {
+  /**
+   * Deletes the entry if it is at {@code epoch} and {@code version}, or whatever it is at when
+   * {@code epoch} is {@code null}.
+   */
+  private boolean remove(String contextId, String epoch, long version) {
     Entry entry = entries.get(contextId);
     if (entry == null) {
       return false;
@@ -205,12 +218,13 @@ public final class InMemoryBackend implements Backend {
       if (entry.dead || entry.head == null) {
         return false;
       }
-      if (version != -1 && entry.head.version() != version) {
+      if (epoch != null
+          && (entry.head.version() != version || !entry.head.epoch().equals(epoch))) {
         return false;
       }
       entry.dead = true;
       // Queued before the entry leaves the map: a recreate (a new entry) queues after this reset.
-      topic = queueForSubscribers(contextId, 0L);
+      topic = queueForSubscribers(contextId, new Reset(entry.head.epoch(), 0));
       entries.remove(contextId, entry);
     }
     publish(topic);
@@ -246,7 +260,8 @@ public final class InMemoryBackend implements Backend {
       if (head == null) {
         continue;
       }
-      page.add(new ContextInfo(head.contextId(), head.version(), head.insertedAt()));
+      page.add(
+          new ContextInfo(head.contextId(), head.version(), head.insertedAt(), head.epoch()));
       last = e.getKey();
       if (page.size() == limit) {
         break;
@@ -274,6 +289,9 @@ public final class InMemoryBackend implements Backend {
             });
   }
 
+
+  /** A delete (version 0) or restore, queued for subscribers in order with the records. */
+  private record Reset(String epoch, long version) {}
 
   /** One context: its head and its history, guarded by the entry's monitor. */
   private static final class Entry {

@@ -10,8 +10,13 @@ import java.util.Optional;
  * {@link dev.chord.Chord}. What a backend must guarantee:
  *
  * <ul>
- *   <li>{@link #commit} is atomic and version-checked: the context, its delta and its version are
- *       written together or not at all, and only if the stored version is the expected one.
+ *   <li>{@link #commit} is atomic and checked against the stored (epoch, version): the context, its
+ *       delta and its version are written together or not at all, and only if the stored epoch and
+ *       version are the expected ones.
+ *   <li>An epoch names one incarnation of a context: a commit keeps it, a create and a restore bring
+ *       a new one (Chord draws it), and a backend stores and returns it as given.
+ *   <li>Times ({@code insertedAt}) are stored as Chord gives them, in milliseconds; Chord converts
+ *       to the unit its user configured, so nodes with different settings share one store.
  *   <li>The stored deltas of a context are always a contiguous run of versions that ends at the
  *       current version (or none): commits append, trimming and TTL cleanup drop the oldest,
  *       restore and delete drop all.
@@ -40,8 +45,10 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
-   * Atomically stores {@code commit} if the stored version equals {@link Commit#expectedVersion()}
-   * (0: the context must be absent), trimming history to {@link Commit#maxDeltas()}.
+   * Atomically stores {@code commit} if the stored context is at {@link Commit#expectedEpoch()} and
+   * {@link Commit#expectedVersion()} (version 0: the context must be absent), trimming history to
+   * {@link Commit#maxDeltas()}. Both are compared with what is stored, never with a local copy: a
+   * commit computed from another incarnation at the same version is a conflict.
    *
    * @return {@link CommitResult#COMMITTED}, or a {@link CommitResult.Conflict} carrying the context
    *     as it is stored now
@@ -58,29 +65,32 @@ public interface Backend extends AutoCloseable {
   Optional<History> history(String contextId, long afterVersion, int maxDeltas);
 
   /**
-   * Stores {@code context} as is, at its version, whatever was there, and drops all stored deltas
-   * of that id. Subscribers get {@link Feed#onReset} with the restored version; no delta.
+   * Stores {@code context} as is, at its version and epoch, whatever was there, and drops all stored
+   * deltas of that id. Subscribers get {@link Feed#onReset} with the restored epoch and version; no
+   * delta.
    */
   void restore(Context context);
 
   /**
-   * Deletes the context and all its deltas; subscribers get {@link Feed#onReset} with 0.
+   * Deletes the context and all its deltas; subscribers get {@link Feed#onReset} with the deleted
+   * epoch and version 0.
    *
    * @return whether it existed
    */
   boolean delete(String contextId);
 
   /**
-   * Deletes the context and all its deltas only if it is still at {@code version}: cleanup must not
-   * delete a context that was updated after it was listed.
+   * Deletes the context and all its deltas only if it is still at {@code epoch} and {@code
+   * version}: cleanup must not delete a context that was updated, re-created or restored after it
+   * was listed. Subscribers get {@link Feed#onReset} as for {@link #delete}.
    *
    * @return whether it was deleted
    */
-  boolean deleteIfVersion(String contextId, long version);
+  boolean deleteIf(String contextId, String epoch, long version);
 
   /**
-   * Drops the oldest deltas of the context while their {@code insertedAt} is below {@code
-   * insertedBefore}.
+   * Drops the oldest deltas of the context while their {@code insertedAt} (milliseconds) is below
+   * {@code insertedBefore}.
    *
    * @return how many were dropped
    */

@@ -6,26 +6,23 @@ import java.util.Objects;
 
 /**
  * One atomic write: store {@code context} and append {@code delta} to its history, but only if the
- * stored version is still {@code expectedVersion}; then drop the oldest deltas so that at most
- * {@code maxDeltas} remain.
+ * stored context is still the state the write was computed from, ({@link #expectedEpoch()}, {@code
+ * expectedVersion}); then drop the oldest deltas so that at most {@code maxDeltas} remain.
  *
- * @param context the new version of the context; {@code context.version() == expectedVersion + 1}
+ * <p>A commit never changes the epoch of an existing context: the base of an update is ({@code
+ * context.epoch()}, {@code expectedVersion}). A create ({@code expectedVersion} 0) brings the new
+ * incarnation's epoch in {@code context.epoch()}. Version numbers repeat across incarnations of an
+ * id, so a backend that compared the version alone could write a change computed from one
+ * incarnation onto another: every backend must compare both.
+ *
+ * @param context the new version of the context; {@code context.version() == expectedVersion + 1},
+ *     its epoch non-null
  * @param delta the delta that leads from {@code expectedVersion} to {@code context}, same version
+ *     and epoch
  * @param expectedVersion the version the write was computed from; 0 means "the context is absent"
  * @param maxDeltas how many deltas the context may keep at most, at least 1
- * @param base the context the write was computed from, as the backend handed it out ({@code null}
- *     when creating, or when unknown). Version numbers repeat across incarnations of an id (a
- *     delete and create starts again at 1, a restore sets any version), so a backend that can tell
- *     the stored context from {@code base} at the same version must refuse the commit then too; the
- *     in-memory backend compares the very object it handed out.
  */
-public record Commit(
-    Context context, DeltaRecord delta, long expectedVersion, int maxDeltas, Context base) {
-
-  /** A commit that names only the expected version, not the context it was computed from. */
-  public Commit(Context context, DeltaRecord delta, long expectedVersion, int maxDeltas) {
-    this(context, delta, expectedVersion, maxDeltas, null);
-  }
+public record Commit(Context context, DeltaRecord delta, long expectedVersion, int maxDeltas) {
 
   public Commit {
     Objects.requireNonNull(context, "context");
@@ -42,9 +39,12 @@ public record Commit(
     if (!context.contextId().equals(delta.contextId())) {
       throw new IllegalArgumentException("context and delta ids differ");
     }
-    if (base != null && base.version() != expectedVersion) {
+    if (context.epoch() == null || !context.epoch().equals(delta.epoch())) {
       throw new IllegalArgumentException(
-          "base is at version " + base.version() + ", expected " + expectedVersion);
+          "a commit's context and delta carry one epoch: context "
+              + context.epoch()
+              + ", delta "
+              + delta.epoch());
     }
     if (maxDeltas < 1) {
       throw new IllegalArgumentException("maxDeltas must be at least 1, was " + maxDeltas);
@@ -54,5 +54,18 @@ public record Commit(
   /** The context id. */
   public String contextId() {
     return context.contextId();
+  }
+
+  /** Whether this commit creates the context ({@code expectedVersion} 0). */
+  public boolean creates() {
+    return expectedVersion == 0;
+  }
+
+  /**
+   * The epoch the stored context must have for the commit to apply: {@code context.epoch()} for an
+   * update, {@code null} for a create (the context must be absent).
+   */
+  public String expectedEpoch() {
+    return creates() ? null : context.epoch();
   }
 }

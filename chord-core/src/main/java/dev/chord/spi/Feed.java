@@ -4,7 +4,7 @@ import dev.chord.DeltaRecord;
 
 /**
  * What a backend tells a subscription of one context ({@link Backend#subscribe}): the deltas
- * committed to it, and resets where its versions do not simply continue.
+ * committed to it, and resets where its incarnation changes other than by a commit.
  */
 @FunctionalInterface
 public interface Feed {
@@ -13,10 +13,12 @@ public interface Feed {
   void onDelta(DeltaRecord record);
 
   /**
-   * The context's versions start again from {@code version}: 0 after a delete, the restored version
-   * after a restore. Deltas that follow continue from it. A backend whose storage several processes
-   * share must signal these for deletes and restores made by any of them, in order with the deltas
-   * of that context; Chord tolerates repeats.
+   * The incarnation changed without a commit. {@code version} 0: the incarnation {@code epoch} was
+   * deleted. Otherwise the context was restored and is now at ({@code epoch}, {@code version});
+   * deltas that follow continue from it. A backend whose storage several processes share must
+   * signal these for deletes and restores made by any of them, in order with the deltas of that
+   * context. {@code epoch} {@code null}: the backend may have missed messages (after a reconnect,
+   * say) and cannot tell what changed; Chord reads the current state. Chord tolerates repeats.
    */
-  default void onReset(long version) {}
+  default void onReset(String epoch, long version) {}
 }

@@ -52,8 +52,8 @@ public abstract class ForwardingBackend implements Backend {
   }
 
   @Override
-  public boolean deleteIfVersion(String contextId, long version) {
-    return delegate.deleteIfVersion(contextId, version);
+  public boolean deleteIf(String contextId, String epoch, long version) {
+    return delegate.deleteIf(contextId, epoch, version);
   }
 
   @Override
