@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /** Builder defaults and validation: bad values are rejected where they are set, by name. */
@@ -80,7 +81,10 @@ class ChordBuilderTest {
   @Test
   void subscribe_nullListener_rejected() {
     try (Chord chord = Chord.inMemory()) {
-      assertThatThrownBy(() -> chord.subscribe("c", null)).hasMessageContaining("listener");
+      assertThatThrownBy(() -> chord.subscribe("c", (Consumer<DeltaRecord>) null))
+          .hasMessageContaining("listener");
+      assertThatThrownBy(() -> chord.subscribe("c", (ContextListener) null))
+          .hasMessageContaining("listener");
     }
   }
 }

@@ -60,7 +60,7 @@ class ChordConditionalWriteTest {
             VersionConflictException.class, e -> assertThat(e.currentVersion()).isEqualTo(2));
     assertThat(chord.getContext("room").orElseThrow()).isEqualTo(v2);
     assertThat(chord.syncContext("room", 1L)).isInstanceOf(SyncResult.Patch.class);
-    assertThat(chord.syncContext("room", 2L)).isEqualTo(new SyncResult.NoChange(2));
+    assertThat(chord.syncContext("room", 2L)).isEqualTo(new SyncResult.NoChange(2, v2.epoch()));
   }
 
   @Test

@@ -197,7 +197,7 @@ class ChordDataTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(path);
     assertThat(chord.getContext("old")).contains(before);
-    assertThat(chord.syncContext("old", 1L)).isEqualTo(new SyncResult.NoChange(1));
+    assertThat(chord.syncContext("old", 1L)).isEqualTo(new SyncResult.NoChange(1, before.epoch()));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -95,7 +95,9 @@ class ChordExportRestoreTest {
       Context restored = chord.restoreContext("room");
       Map<String, Object> normalized = Map.of("topic", "x", "n", 3L, "m", Map.of("k", 1.5d));
       assertThat(restored)
-          .isEqualTo(new Context("room", 42, normalized, clock.instant().getEpochSecond()));
+          .isEqualTo(
+              new Context(
+                  "room", 42, normalized, clock.instant().getEpochSecond(), restored.epoch()));
       assertThat(chord.getContext("room")).contains(restored);
       Unmodifiable.assertDeeplyUnmodifiable(restored.data());
       data.put("topic", "changed later"); // the provider's map is copied

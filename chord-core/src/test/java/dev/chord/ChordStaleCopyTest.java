@@ -72,8 +72,8 @@ class ChordStaleCopyTest {
 
   @Test
   void updateContext_staleCopyOfADeletedContext_isNotFound() {
-    backend.staleCopy =
-        Optional.of(new Context("ghost", 4, Snapshots.freeze(Map.of("a", 1L)), 0));
+    Context ghost = new Context("ghost", 4, Snapshots.freeze(Map.of("a", 1L)), 0, Epochs.next());
+    backend.staleCopy = Optional.of(ghost);
 
     assertThatThrownBy(() -> chord.updateContext("ghost", Map.of("a", 2)))
         .isInstanceOf(ContextNotFoundException.class);
@@ -84,33 +84,38 @@ class ChordStaleCopyTest {
   void updateContext_copyOfAnEarlierIncarnationAtTheSameVersion_isNotWrittenOn() {
     Context oldV1 = chord.setContext("room", Map.of("a", 1)).context();
     chord.deleteContext("room");
-    chord.setContext("room", Map.of("b", 2));
+    Context newV1 = chord.setContext("room", Map.of("b", 2)).context();
     backend.staleCopy = Optional.of(oldV1);
 
     ContextUpdate update = chord.updateContext("room", Map.of("c", 3));
 
     assertThat(update.context().version()).isEqualTo(2);
+    assertThat(update.context().epoch()).isEqualTo(newV1.epoch()).isNotEqualTo(oldV1.epoch());
     assertThat(update.context().data()).isEqualTo(Map.of("b", 2L, "c", 3L));
-    assertThat(chord.syncContext("room", 1L))
+    assertThat(chord.syncContext("room", 1, newV1.epoch()))
         .isEqualTo(
             new SyncResult.Patch(
                 "room",
                 1,
                 2,
                 Delta.diff(Map.of("b", 2), Map.of("b", 2, "c", 3)),
-                update.context().insertedAt()));
+                update.context().insertedAt(),
+                newV1.epoch()));
   }
 
   @Test
   void updateContext_copyFromBeforeARestoreAtTheSameVersion_isNotWrittenOn() {
     chord.setContext("room", Map.of("a", 1));
     Context beforeRestore = chord.updateContext("room", Map.of("a", 2)).context();
-    backend.restore(new Context("room", 2, Snapshots.freeze(Map.of("restored", true)), 0));
+    String restoredEpoch = Epochs.next();
+    backend.restore(
+        new Context("room", 2, Snapshots.freeze(Map.of("restored", true)), 0, restoredEpoch));
     backend.staleCopy = Optional.of(beforeRestore);
 
     ContextUpdate update = chord.updateContext("room", Map.of("c", 3));
 
     assertThat(update.context().data()).isEqualTo(Map.of("restored", true, "c", 3L));
+    assertThat(update.context().epoch()).isEqualTo(restoredEpoch);
   }
 
   @Test

@@ -59,7 +59,8 @@ class ChordSyncTest {
   @Test
   void syncContext_currentVersion_noChange() {
     history(3);
-    assertThat(chord.syncContext("room", 3L)).isEqualTo(new SyncResult.NoChange(3));
+    assertThat(chord.syncContext("room", 3L))
+        .isEqualTo(new SyncResult.NoChange(3, current().epoch()));
   }
 
   @Test
@@ -78,7 +79,12 @@ class ChordSyncTest {
     assertThat(patch)
         .isEqualTo(
             new SyncResult.Patch(
-                "room", 0, 1, Delta.diff(Map.of(), states.get(1)), current().insertedAt()));
+                "room",
+                0,
+                1,
+                Delta.diff(Map.of(), states.get(1)),
+                current().insertedAt(),
+                current().epoch()));
   }
 
   @Test
@@ -141,7 +147,8 @@ class ChordSyncTest {
     assertThat(chord.syncContext("room", 1L)).isEqualTo(new SyncResult.Full(current()));
     SyncResult.Patch patch = (SyncResult.Patch) chord.syncContext("room", 2L);
     assertThat(patch.delta().applyTo(states.get(2))).isEqualTo(current().data());
-    assertThat(chord.syncContext("room", 4L)).isEqualTo(new SyncResult.NoChange(4));
+    assertThat(chord.syncContext("room", 4L))
+        .isEqualTo(new SyncResult.NoChange(4, current().epoch()));
   }
 
   @Test
@@ -153,7 +160,8 @@ class ChordSyncTest {
     for (long v = 0; v < 10; v++) {
       assertThat(chord.syncContext("room", v)).isEqualTo(new SyncResult.Full(restored));
     }
-    assertThat(chord.syncContext("room", 10L)).isEqualTo(new SyncResult.NoChange(10));
+    assertThat(chord.syncContext("room", 10L))
+        .isEqualTo(new SyncResult.NoChange(10, restored.epoch()));
     ContextUpdate next = chord.updateContext("room", Map.of("after", 2));
     assertThat(next.context().version()).isEqualTo(11);
     SyncResult.Patch patch = (SyncResult.Patch) chord.syncContext("room", 10L);

@@ -38,10 +38,12 @@ class ChordWriteTest {
     Map<String, Object> data = Map.of("topic", "launch", "p", Map.of("ann", Map.of()));
     ContextUpdate update = chord.setContext("room", data);
     assertThat(update.changed()).isTrue();
-    assertThat(update.context()).isEqualTo(new Context("room", 1, data, nowSeconds()));
+    String epoch = update.context().epoch();
+    assertThat(Epochs.isValid(epoch)).isTrue();
+    assertThat(update.context()).isEqualTo(new Context("room", 1, data, nowSeconds(), epoch));
     assertThat(update.delta()).isEqualTo(Delta.diff(Map.of(), data));
     assertThat(update.deltaRecord())
-        .isEqualTo(new DeltaRecord("room", 1, Delta.diff(Map.of(), data), nowSeconds()));
+        .isEqualTo(new DeltaRecord("room", 1, Delta.diff(Map.of(), data), nowSeconds(), epoch));
     assertThat(chord.getContext("room")).contains(update.context());
   }
 
@@ -235,7 +237,7 @@ class ChordWriteTest {
       failing.commitFailure = null;
       assertThat(flaky.getContext("room")).contains(before);
       assertThat(flaky.getContext("other")).isEmpty();
-      assertThat(flaky.syncContext("room", 1L)).isEqualTo(new SyncResult.NoChange(1));
+      assertThat(flaky.syncContext("room", 1L)).isEqualTo(new SyncResult.NoChange(1, before.epoch()));
       assertThat(flaky.updateContext("room", Map.of("a", 2)).context().version()).isEqualTo(2);
     }
   }

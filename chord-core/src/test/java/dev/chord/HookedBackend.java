@@ -107,9 +107,9 @@ class HookedBackend extends ForwardingBackend {
     }
 
     @Override
-    public synchronized void onReset(long version) {
-      feed.onReset(version);
-      feed.onReset(version);
+    public synchronized void onReset(String epoch, long version) {
+      feed.onReset(epoch, version);
+      feed.onReset(epoch, version);
     }
   }
 }

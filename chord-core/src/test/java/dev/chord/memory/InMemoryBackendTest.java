@@ -18,11 +18,12 @@ import org.junit.jupiter.api.Test;
 
 /** The in-memory backend's own parts: commit checks, trimming and listing pages. */
 class InMemoryBackendTest {
+  private static final String EPOCH = "memEpoch0001";
   private final InMemoryBackend backend = InMemoryBackend.create();
 
   private CommitResult commit(String id, long version, int maxDeltas) {
-    Context context = new Context(id, version, Map.of("v", version), version * 10);
-    DeltaRecord record = new DeltaRecord(id, version, Delta.empty(), version * 10);
+    Context context = new Context(id, version, Map.of("v", version), version * 10, EPOCH);
+    DeltaRecord record = new DeltaRecord(id, version, Delta.empty(), version * 10, EPOCH);
     return backend.commit(new Commit(context, record, version - 1, maxDeltas));
   }
 
@@ -86,11 +87,11 @@ class InMemoryBackendTest {
   }
 
   @Test
-  void listContexts_info_carriesVersionAndInsertedAt() {
+  void listContexts_info_carriesVersionInsertedAtAndEpoch() {
     commit("a", 1, 5);
     commit("a", 2, 5);
     assertThat(backend.listContexts(null, 5).contexts())
-        .containsExactly(new ContextInfo("a", 2, 20));
+        .containsExactly(new ContextInfo("a", 2, 20, EPOCH));
   }
 
   @Test
@@ -134,12 +135,13 @@ class InMemoryBackendTest {
   }
 
   @Test
-  void deleteIfVersion_otherVersion_keepsContext() {
+  void deleteIf_otherVersionOrEpoch_keepsContext() {
     commit("a", 1, 5);
     commit("a", 2, 5);
-    assertThat(backend.deleteIfVersion("a", 1)).isFalse();
+    assertThat(backend.deleteIf("a", EPOCH, 1)).isFalse();
+    assertThat(backend.deleteIf("a", "otherEpoch01", 2)).isFalse();
     assertThat(backend.get("a")).isPresent();
-    assertThat(backend.deleteIfVersion("a", 2)).isTrue();
+    assertThat(backend.deleteIf("a", EPOCH, 2)).isTrue();
     assertThat(backend.get("a")).isEmpty();
     assertThat(backend.delete("a")).isFalse();
   }
