@@ -6,16 +6,31 @@
 //   room.connect();
 //   await room.patch({ participants: { ann: { status: "busy" } } });
 //
-// The client keeps the context's state and version. It follows /contexts/{id}/live: the server
-// first sends what the client is missing (full context, one patch, or no_change), then every later
-// delta in version order. Each patch names the version it applies to (fromVersion); the client
-// applies it only if that is its own version, and otherwise reconnects from its version, so its
-// state is always exactly some version of the server's. After a dropped connection it reconnects
-// with exponential back-off (with jitter) and asks for the changes since its last version.
+// The client keeps the context's state, version and epoch. (epoch, version) names exactly one
+// state of the server: the version counts the changes of one incarnation of the context, and the
+// epoch, drawn anew when the context is created or restored, names that incarnation. The client
+// follows /contexts/{id}/live: the server first sends what the client is missing (the full context,
+// one patch, no_change, or absent), then every later delta in version order. Each patch names the
+// epoch and version it applies to; the client applies it only if those are its own, and otherwise
+// reconnects from its (epoch, version), so its state is always exactly some state of the server's.
+// A full or absent message always replaces the state; one of another epoch is a reset (the context
+// was deleted, re-created or restored). After a dropped connection the client reconnects with
+// exponential back-off (with jitter) and asks for the changes since its (epoch, version).
 
-/** @typedef {{type: string, version: number, fromVersion?: number, bytes: number, changes: number, delta?: any}} Change */
+/**
+ * @typedef {{type: string, version: number, fromVersion?: number, epoch: string|null,
+ *   reset: boolean, bytes: number, changes: number, delta?: any}} Change
+ *   reset: the message replaced the state with one of another epoch (the context was deleted,
+ *   re-created or restored since the state the client held), so it does not follow from it.
+ */
 
 const FORMATS = ["chord", "json-patch", "nested"];
+
+/** The close code of a live socket whose token expired. */
+const TOKEN_EXPIRED = 4401;
+
+// A strong entity tag as the server sends it in ETag: "<epoch>.<version>".
+const ETAG = /^"[A-Za-z0-9_-]{8,22}\.[0-9]+"$/;
 
 export class ChordClient {
   /**
@@ -34,14 +49,24 @@ export class ChordClient {
     this.state = {};
     /** The version of {@link state}; null until the first sync, 0 while the context is absent. */
     this.version = null;
-    /** "idle" | "connecting" | "live" | "waiting" | "closed" */
+    /** The epoch of {@link state}; null until the first sync and while the context is absent. */
+    this.epoch = null;
+    /** "idle" | "connecting" | "live" | "waiting" | "unauthorized" | "closed" */
     this.status = "idle";
     this.attempt = 0;
     this._changeListeners = new Set();
     this._statusListeners = new Set();
     this._socket = null;
     this._timer = null;
-    this._stopped = false;
+    this._stopped = true;
+  }
+
+  /**
+   * The strong ETag of the state this client holds, `"<epoch>.<version>"`; null before the first
+   * sync and while the context is absent.
+   */
+  get etag() {
+    return this.epoch !== null && this.version > 0 ? `"${this.epoch}.${this.version}"` : null;
   }
 
   /** Calls fn(state, change) after every applied message. Returns a function that unsubscribes. */
@@ -67,8 +92,18 @@ export class ChordClient {
   close() {
     this._stopped = true;
     clearTimeout(this._timer);
-    if (this._socket) this._socket.close(1000, "client closed");
+    this._detach(1000, "client closed");
     this._setStatus("closed");
+  }
+
+  /**
+   * Replaces the token used by writes and the live connection, and reconnects with it (from the
+   * client's epoch and version). This is how to leave status "unauthorized": after the server
+   * closed the socket because its token expired, the client waits for a new one.
+   */
+  setToken(token) {
+    this.token = token ?? null;
+    if (!this._stopped) this._open();
   }
 
   /** Drops the connection as a network failure would; the client reconnects. For demos and tests. */
@@ -78,35 +113,41 @@ export class ChordClient {
 
   // ---- HTTP helpers: writes go through the REST API; their effect comes back over the socket ----
 
-  /** Replaces the whole context. ifMatch: a version the context must still be at (0: must not exist). */
-  put(data, { ifMatch } = {}) {
-    return this._request("PUT", "", data, ifMatch);
+  /**
+   * Replaces the whole context. Preconditions (a failed one rejects with status 412, code
+   * "version_conflict", currentVersion, currentEpoch; nothing is stored):
+   * - ifMatch: true — the context must still be at the epoch and version this client holds (if
+   *   it holds "absent": must still be absent); or an ETag string `"<epoch>.<version>"` as the
+   *   server sends it; or "*" — the context must exist;
+   * - ifNoneMatch: "*" — the context must not exist (create only).
+   */
+  put(data, { ifMatch, ifNoneMatch } = {}) {
+    return this._request("PUT", data, { ifMatch, ifNoneMatch });
   }
 
-  /** Deep-merges changes into the context (maps merge, other values replace). */
-  patch(changes, { ifMatch } = {}) {
-    return this._request("PATCH", "", changes, ifMatch);
+  /** Deep-merges changes into the context (maps merge, other values replace); options as put. */
+  patch(changes, { ifMatch, ifNoneMatch } = {}) {
+    return this._request("PATCH", changes, { ifMatch, ifNoneMatch });
   }
 
-  /** Reads the context: {contextId, version, insertedAt, data}. */
+  /** Reads the context: {contextId, version, epoch, insertedAt, data}. */
   get() {
-    return this._request("GET", "");
+    return this._request("GET");
   }
 
   /** Deletes the context. */
   delete() {
-    return this._request("DELETE", "");
+    return this._request("DELETE");
   }
 
-  async _request(method, suffix, body, ifMatch) {
-    const headers = {};
+  async _request(method, body, conditions = {}) {
+    const headers = this._conditions(conditions);
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.token) headers["Authorization"] = `Bearer ${this.token}`;
-    if (ifMatch !== undefined && ifMatch !== null) headers["If-Match"] = `"${ifMatch}"`;
     // The new state comes back over the live connection; the write answer need not repeat it.
     if (method === "PUT" || method === "PATCH") headers["Prefer"] = "return=minimal";
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const res = await fetch(`${this.baseUrl}/contexts/${encodeURIComponent(this.contextId)}${suffix}`, {
+    const res = await fetch(`${this.baseUrl}/contexts/${encodeURIComponent(this.contextId)}`, {
       method,
       headers,
       body: payload,
@@ -118,10 +159,42 @@ export class ChordClient {
     if (!res.ok) {
       const error = new Error(json?.message ?? `${method} failed with ${res.status}`);
       error.status = res.status;
+      error.code = json?.error;
       error.body = json;
+      if (res.status === 412) {
+        error.currentVersion = json?.currentVersion;
+        error.currentEpoch = json?.currentEpoch ?? null;
+      }
       throw error;
     }
     return json;
+  }
+
+  /** The precondition headers of a write; throws TypeError for a value that is not one. */
+  _conditions({ ifMatch, ifNoneMatch }) {
+    const hasMatch = ifMatch !== undefined && ifMatch !== null && ifMatch !== false;
+    const hasNoneMatch = ifNoneMatch !== undefined && ifNoneMatch !== null;
+    if (hasNoneMatch && ifNoneMatch !== "*") {
+      throw new TypeError(`ifNoneMatch must be "*" (create only), not ${JSON.stringify(ifNoneMatch)}`);
+    }
+    if (hasMatch && hasNoneMatch) throw new TypeError("give ifMatch or ifNoneMatch, not both");
+    if (hasNoneMatch) return { "If-None-Match": "*" };
+    if (!hasMatch) return {};
+    if (ifMatch === true) {
+      if (this.version === 0) return { "If-None-Match": "*" };
+      if (this.etag === null) throw new Error("ifMatch: true needs a client synced with an epoch");
+      return { "If-Match": this.etag };
+    }
+    if (ifMatch === "*" || (typeof ifMatch === "string" && ETAG.test(ifMatch))) {
+      return { "If-Match": ifMatch };
+    }
+    const numeric = /^"?[0-9]+"?$/.test(String(ifMatch));
+    throw new TypeError(
+      `ifMatch must be true (the epoch and version this client holds), "*", or an ETag as the ` +
+        `server sends it, "<epoch>.<version>" with its double quotes (such as client.etag); not ` +
+        JSON.stringify(ifMatch) +
+        (numeric ? ": a version alone names no state, a re-created context counts from 1 again" : ""),
+    );
   }
 
   // ---- the live connection ----
@@ -130,12 +203,21 @@ export class ChordClient {
     const ws = this.baseUrl.replace(/^http/, "ws");
     const params = new URLSearchParams({ format: this.format });
     if (this.version !== null) params.set("version", String(this.version));
+    if (this.epoch !== null) params.set("epoch", this.epoch);
     if (this.token) params.set("token", this.token);
     return `${ws}/contexts/${encodeURIComponent(this.contextId)}/live?${params}`;
   }
 
+  /** Forgets the current socket (its events are ignored from now on) and closes it. */
+  _detach(code, reason) {
+    const socket = this._socket;
+    this._socket = null;
+    if (socket) socket.close(code, reason);
+  }
+
   _open() {
     clearTimeout(this._timer);
+    this._detach(1000, "reconnecting");
     this._setStatus("connecting");
     const socket = new WebSocket(this._liveUrl());
     this._socket = socket;
@@ -149,7 +231,7 @@ export class ChordClient {
         return;
       }
       if (!this._receive(message, event.data.length)) {
-        // A patch for a version we do not have: never apply it; sync again from our version.
+        // A patch for a state we do not have: never apply it; sync again from our state.
         socket.close(4000, "out of sequence");
         return;
       }
@@ -158,10 +240,15 @@ export class ChordClient {
         this._setStatus("live");
       }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this._socket !== socket) return;
       this._socket = null;
       if (this._stopped) return;
+      if (event.code === TOKEN_EXPIRED) {
+        // Reconnecting with the same token cannot succeed; setToken() reconnects.
+        this._setStatus("unauthorized");
+        return;
+      }
       this._scheduleReconnect();
     };
     socket.onerror = () => {}; // onclose follows and reconnects
@@ -175,34 +262,41 @@ export class ChordClient {
     this._timer = setTimeout(() => this._open(), delay);
   }
 
-  /** Applies one server message; false if it does not follow from the current version. */
+  /** Applies one server message; false if it does not follow from the current state. */
   _receive(message, bytes) {
+    const epoch = message.epoch ?? null;
     let state = this.state;
     let changes = 0;
+    let reset = false;
     switch (message.type) {
       case "full":
-        state = message.context;
-        changes = Object.keys(state).length;
-        break;
       case "absent":
-        state = {};
+        state = message.type === "full" ? message.context : {};
+        changes = Object.keys(state).length;
+        reset = this.version !== null && epoch !== this.epoch;
         break;
       case "no_change":
-        if (this.version !== null && message.version !== this.version) return false;
+        if (message.version !== this.version || epoch !== this.epoch) return false;
         break;
-      case "patch":
-        if (message.fromVersion !== (this.version ?? -1)) return false;
+      case "patch": {
+        // A patch from version 0 while absent creates the context: its epoch is new.
+        const creates = this.version === 0 && message.fromVersion === 0;
+        if (message.fromVersion !== this.version || (epoch !== this.epoch && !creates)) return false;
         ({ state, changes } = applyDelta(this.state, message.delta, this.format));
         break;
+      }
       default:
         return true; // a message type from a newer server: ignore it
     }
     this.state = state;
     this.version = message.version;
+    this.epoch = epoch;
     const change = {
       type: message.type,
       version: message.version,
       fromVersion: message.fromVersion,
+      epoch,
+      reset,
       bytes,
       changes,
       delta: message.delta,
