@@ -35,10 +35,11 @@ async function join() {
   const person = { name: myName, status: $("my-status").value, typing: false, joinedAt: Date.now() };
   if (client.version === 0) {
     try {
-      await client.put({ title: "Team room", participants: { [me]: person }, todos: {} }, { ifMatch: 0 });
+      const room = { title: "Team room", participants: { [me]: person }, todos: {} };
+      await client.put(room, { ifNoneMatch: "*" });
       return;
     } catch (e) {
-      if (e.status !== 409) return report(e); // someone else created the room first: join it
+      if (e.status !== 412) return report(e); // someone else created the room first: join it
     }
   }
   await updateMe(person);
@@ -65,18 +66,20 @@ function addTodo(text) {
 }
 
 // A PATCH cannot remove a key, so removal replaces the whole room, but only if nobody changed it
-// meanwhile (If-Match); on a conflict it waits for the newer version and tries again.
+// meanwhile: ifMatch: true sends the ETag of the epoch and version the client holds, which are
+// those of the state just read (nothing awaited in between). On a conflict (412) it waits for the
+// newer version and tries again.
 async function removeTodo(id) {
   for (let attempt = 0; attempt < 8; attempt++) {
-    const { state, version } = client;
+    const { state } = client;
     if (!state.todos || !(id in state.todos)) return;
     const todos = { ...state.todos };
     delete todos[id];
     try {
-      await client.put({ ...state, todos }, { ifMatch: version });
+      await client.put({ ...state, todos }, { ifMatch: true });
       return;
     } catch (e) {
-      if (e.status !== 409) return report(e);
+      if (e.status !== 412) return report(e);
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
     }
   }
@@ -164,10 +167,16 @@ function formatBytes(n) {
   return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
+function shortEpoch(epoch) {
+  return epoch ? epoch.slice(0, 6) : "–";
+}
+
 function renderFeed(change) {
   const span = change.type === "patch" ? `${change.fromVersion} → ${change.version}` : `${change.version}`;
-  const row = el("tr", { class: "fresh" },
-    el("td", {}, span), el("td", {}, change.type), el("td", {}, String(change.changes)),
+  const type = change.reset ? `${change.type} (reset)` : change.type;
+  const row = el("tr", { class: `fresh ${change.reset ? "reset" : ""}` },
+    el("td", {}, span), el("td", {}, shortEpoch(change.epoch)), el("td", {}, type),
+    el("td", {}, String(change.changes)),
     el("td", {}, formatBytes(change.bytes)));
   $("feed").prepend(row);
   while ($("feed").children.length > 8) $("feed").lastChild.remove();
@@ -177,7 +186,10 @@ let authProblem = null;
 function showStatus(status) {
   const waiting = authProblem ? `reconnecting (${authProblem})` : `reconnecting (try ${client.attempt})`;
   const connecting = authProblem ? `connecting (${authProblem})` : "connecting…";
-  const labels = { connecting, live: "live", waiting, closed: "closed" };
+  const labels = {
+    connecting, live: "live", waiting, closed: "closed",
+    unauthorized: "token expired: reload with a new ?token=…",
+  };
   $("conn").textContent = labels[status] ?? status;
   $("conn").className = `pill ${status}`;
 }
@@ -197,8 +209,11 @@ client.onStatus((status) => {
 
 client.onChange((state, change) => {
   $("version").textContent = String(client.version);
+  $("epoch").textContent = shortEpoch(client.epoch);
+  $("epoch").title = client.epoch ? `epoch ${client.epoch}` : "absent: no epoch";
   $("delta-size").textContent = formatBytes(change.bytes);
   document.title = `Chord · ${state.title ?? "Team room"} · v${client.version}`;
+  if (change.reset) known.clear(); // another room now: nothing in it is news
   renderPeople(state.participants);
   renderTodos(state.todos);
   renderFeed(change);
