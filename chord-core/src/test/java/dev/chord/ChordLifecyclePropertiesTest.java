@@ -2,6 +2,9 @@ package dev.chord;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import dev.chord.memory.InMemoryBackend;
 import java.time.Duration;
@@ -13,18 +16,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Random sequences that also lose history: time passing with TTL cleanup (deltas and, with
  * auto-delete, whole contexts) and restores from a provider. A model tracks which deltas must still
- * be stored; sync must answer Patch exactly when they are, and Full otherwise.
+ * be stored; sync must answer Patch exactly when they are, and Full otherwise (QuickTheories: a
+ * failure prints the smallest falsifying sequence and the seed for {@code -DQT_SEED=...}).
  */
 class ChordLifecyclePropertiesTest {
   private static final String ID = "doc";
@@ -44,22 +45,29 @@ class ChordLifecyclePropertiesTest {
   /** Restore the provider's context at {@code version}. */
   record Restore(int version, Map<String, Object> data) implements Op {}
 
-  @Provide
-  Arbitrary<List<Op>> ops() {
-    Arbitrary<Op> op =
-        Arbitraries.frequencyOf(
-            Tuple.of(8, JsonTrees.maps(2).map(m -> (Op) new Update(m))),
-            Tuple.of(2, JsonTrees.maps(1).map(m -> (Op) new Replace(m))),
-            Tuple.of(3, Arbitraries.integers().between(0, 50).map(m -> (Op) new Wait(m))),
-            Tuple.of(
-                1,
-                Combinators.combine(Arbitraries.integers().between(1, 30), JsonTrees.maps(1))
-                    .as((v, d) -> (Op) new Restore(v, d))));
-    return op.list().ofMinSize(1).ofMaxSize(40);
+  private static Gen<List<Op>> ops() {
+    Gen<Op> op =
+        Generate.frequency(
+            List.of(
+                Pair.of(8, JsonTrees.maps(2).map(m -> (Op) new Update(m))),
+                Pair.of(2, JsonTrees.maps(1).map(m -> (Op) new Replace(m))),
+                Pair.of(3, integers().between(0, 50).map(m -> (Op) new Wait(m))),
+                Pair.of(
+                    1,
+                    integers()
+                        .between(1, 30)
+                        .zip(JsonTrees.maps(1), (v, d) -> (Op) new Restore(v, d)))));
+    return lists().of(op).ofSizeBetween(1, 40);
   }
 
-  @Property(tries = 150)
-  void syncIsPatchExactlyWhenEveryNeededDeltaIsStored(@ForAll("ops") List<Op> ops) {
+  @Test
+  void syncIsPatchExactlyWhenEveryNeededDeltaIsStored() {
+    qt().withExamples(150)
+        .forAll(ops())
+        .checkAssert(ChordLifecyclePropertiesTest::patchExactlyWhenStored);
+  }
+
+  private static void patchExactlyWhenStored(List<Op> ops) {
     MutableClock clock = MutableClock.start();
     AtomicReference<Context> provided = new AtomicReference<>();
     try (Chord chord =

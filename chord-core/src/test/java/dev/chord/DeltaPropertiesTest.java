@@ -1,135 +1,164 @@
 package dev.chord;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
 
 import dev.chord.spi.Snapshots;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
 
-/** The laws of {@link Delta}, over random nested trees and random chains of edits. */
+/**
+ * The laws of {@link Delta}, over random nested trees and random chains of edits (QuickTheories: a
+ * failure prints the smallest falsifying example and its seed; {@code -DQT_SEED=...} replays it).
+ */
 class DeltaPropertiesTest {
 
-  @Provide
-  Arbitrary<Map<String, Object>> trees() {
-    return JsonTrees.trees();
+  @Test
+  void diff_appliedToBefore_givesAfter() {
+    qt().withExamples(300)
+        .forAll(JsonTrees.trees(), JsonTrees.trees())
+        .checkAssert(
+            (s, t) -> {
+              Delta d = Delta.diff(s, t);
+              assertThat(d.applyTo(s)).isEqualTo(t);
+              assertThat(d.applyTo(Snapshots.freeze(s))).isEqualTo(t);
+              // A plain top-level map around frozen children takes the same path as a frozen one.
+              assertThat(d.applyTo(new HashMap<>(Snapshots.freeze(s)))).isEqualTo(t);
+            });
   }
 
-  @Provide
-  Arbitrary<List<JsonTrees.Edit>> chains() {
-    return JsonTrees.edits().list().ofMinSize(1).ofMaxSize(8);
+  @Test
+  void applyTo_anyInput_leavesInputUntouched() {
+    qt().withExamples(200)
+        .forAll(JsonTrees.trees(), JsonTrees.trees())
+        .checkAssert(
+            (s, t) -> {
+              Map<String, Object> before = JsonTrees.copy(s);
+              Map<String, Object> frozen = Snapshots.freeze(s);
+              Delta.diff(s, t).applyTo(s);
+              Delta.diff(s, t).applyTo(frozen);
+              assertThat(s).isEqualTo(before);
+              assertThat(frozen).isEqualTo(before);
+            });
   }
 
-  @Property(tries = 300)
-  void diff_appliedToBefore_givesAfter(
-      @ForAll("trees") Map<String, Object> s, @ForAll("trees") Map<String, Object> t) {
-    Delta d = Delta.diff(s, t);
-    assertThat(d.applyTo(s)).isEqualTo(t);
-    assertThat(d.applyTo(Snapshots.freeze(s))).isEqualTo(t);
-    // A plain top-level map around frozen children takes the same path as a frozen one.
-    assertThat(d.applyTo(new HashMap<>(Snapshots.freeze(s)))).isEqualTo(t);
+  @Test
+  void invert_afterApply_restoresState() {
+    qt().withExamples(300)
+        .forAll(JsonTrees.trees(), JsonTrees.trees())
+        .checkAssert(
+            (s, t) -> {
+              Delta d = Delta.diff(s, t);
+              assertThat(d.invert().applyTo(d.applyTo(s))).isEqualTo(s);
+              assertThat(d.invert()).isEqualTo(Delta.diff(t, s));
+              assertThat(d.invert().invert()).isEqualTo(d);
+            });
   }
 
-  @Property(tries = 200)
-  void applyTo_anyInput_leavesInputUntouched(
-      @ForAll("trees") Map<String, Object> s, @ForAll("trees") Map<String, Object> t) {
-    Map<String, Object> before = JsonTrees.copy(s);
-    Map<String, Object> frozen = Snapshots.freeze(s);
-    Delta.diff(s, t).applyTo(s);
-    Delta.diff(s, t).applyTo(frozen);
-    assertThat(s).isEqualTo(before);
-    assertThat(frozen).isEqualTo(before);
+  @Test
+  void diff_sameState_isEmpty() {
+    qt().withExamples(200)
+        .forAll(JsonTrees.trees())
+        .checkAssert(
+            s -> {
+              assertThat(Delta.diff(s, s).isEmpty()).isTrue();
+              assertThat(Delta.diff(s, JsonTrees.copy(s))).isEqualTo(Delta.empty());
+              assertThat(Delta.diff(Snapshots.freeze(s), s).changes()).isEmpty();
+            });
   }
 
-  @Property(tries = 300)
-  void invert_afterApply_restoresState(
-      @ForAll("trees") Map<String, Object> s, @ForAll("trees") Map<String, Object> t) {
-    Delta d = Delta.diff(s, t);
-    assertThat(d.invert().applyTo(d.applyTo(s))).isEqualTo(s);
-    assertThat(d.invert()).isEqualTo(Delta.diff(t, s));
-    assertThat(d.invert().invert()).isEqualTo(d);
+  @Test
+  void fromChanges_ofChanges_equalsDelta() {
+    qt().withExamples(300)
+        .forAll(JsonTrees.trees(), JsonTrees.trees())
+        .checkAssert(
+            (s, t) -> {
+              Delta d = Delta.diff(s, t);
+              Delta rebuilt = Delta.fromChanges(d.changes());
+              assertThat(rebuilt).isEqualTo(d);
+              assertThat(rebuilt.hashCode()).isEqualTo(d.hashCode());
+              assertThat(d.changeCount()).isEqualTo(d.changes().size());
+            });
   }
 
-  @Property(tries = 200)
-  void diff_sameState_isEmpty(@ForAll("trees") Map<String, Object> s) {
-    assertThat(Delta.diff(s, s).isEmpty()).isTrue();
-    assertThat(Delta.diff(s, JsonTrees.copy(s))).isEqualTo(Delta.empty());
-    assertThat(Delta.diff(Snapshots.freeze(s), s).changes()).isEmpty();
+  @Test
+  void equalsAndHashCode_sameContent_equal() {
+    qt().withExamples(200)
+        .forAll(JsonTrees.trees(), JsonTrees.trees())
+        .checkAssert(
+            (s, t) -> {
+              Delta a = Delta.diff(s, t);
+              Delta b = Delta.diff(JsonTrees.copy(s), Snapshots.freeze(t));
+              assertThat(a).isEqualTo(b);
+              assertThat(a.hashCode()).isEqualTo(b.hashCode());
+              assertThat(a.toMap()).isEqualTo(b.toMap());
+              assertThat(a.equals(Delta.diff(s, s))).isEqualTo(Delta.diff(s, s).equals(a));
+            });
   }
 
-  @Property(tries = 300)
-  void fromChanges_ofChanges_equalsDelta(
-      @ForAll("trees") Map<String, Object> s, @ForAll("trees") Map<String, Object> t) {
-    Delta d = Delta.diff(s, t);
-    Delta rebuilt = Delta.fromChanges(d.changes());
-    assertThat(rebuilt).isEqualTo(d);
-    assertThat(rebuilt.hashCode()).isEqualTo(d.hashCode());
-    assertThat(d.changeCount()).isEqualTo(d.changes().size());
+  @Test
+  void jsonPatch_appliedByRfc6902_givesAfter() {
+    qt().withExamples(300)
+        .forAll(JsonTrees.trees(), JsonTrees.trees())
+        .checkAssert(
+            (s, t) -> {
+              List<Map<String, Object>> patch =
+                  DeltaFormatters.jsonPatch().format(new DeltaRecord("c", 1, Delta.diff(s, t), 0));
+              assertThat(JsonPatchApplier.apply(s, patch)).isEqualTo(t);
+            });
   }
 
-  @Property(tries = 200)
-  void equalsAndHashCode_sameContent_equal(
-      @ForAll("trees") Map<String, Object> s, @ForAll("trees") Map<String, Object> t) {
-    Delta a = Delta.diff(s, t);
-    Delta b = Delta.diff(JsonTrees.copy(s), Snapshots.freeze(t));
-    assertThat(a).isEqualTo(b);
-    assertThat(a.hashCode()).isEqualTo(b.hashCode());
-    assertThat(a.toMap()).isEqualTo(b.toMap());
-    assertThat(a.equals(Delta.diff(s, s))).isEqualTo(Delta.diff(s, s).equals(a));
+  @Test
+  void merge_ofChain_equalsDiffOfEnds() {
+    qt().withExamples(300)
+        .forAll(JsonTrees.trees(), JsonTrees.chains(1, 8))
+        .checkAssert(
+            (start, edits) -> {
+              List<Map<String, Object>> states = JsonTrees.chain(start, edits);
+              List<Delta> deltas = deltasOf(states);
+              Map<String, Object> first = states.get(0);
+              Map<String, Object> last = states.get(states.size() - 1);
+              Delta merged = Delta.merge(deltas);
+              assertThat(merged).isEqualTo(Delta.diff(first, last));
+              assertThat(merged.applyTo(first)).isEqualTo(last);
+              assertThat(merged.invert().applyTo(last)).isEqualTo(first);
+            });
   }
 
-  @Property(tries = 300)
-  void jsonPatch_appliedByRfc6902_givesAfter(
-      @ForAll("trees") Map<String, Object> s, @ForAll("trees") Map<String, Object> t) {
-    List<Map<String, Object>> patch =
-        DeltaFormatters.jsonPatch().format(new DeltaRecord("c", 1, Delta.diff(s, t), 0));
-    assertThat(JsonPatchApplier.apply(s, patch)).isEqualTo(t);
+  @Test
+  void merge_ofEverySubChain_equalsDiffOfItsEnds() {
+    qt().withExamples(100)
+        .forAll(JsonTrees.trees(), JsonTrees.chains(2, 8))
+        .checkAssert(
+            (start, edits) -> {
+              List<Map<String, Object>> states = JsonTrees.chain(start, edits);
+              List<Delta> deltas = deltasOf(states);
+              for (int from = 0; from < states.size(); from++) {
+                for (int to = from; to < states.size(); to++) {
+                  Delta merged = Delta.merge(deltas.subList(from, to));
+                  assertThat(merged)
+                      .as("merge of deltas %d..%d", from + 1, to)
+                      .isEqualTo(Delta.diff(states.get(from), states.get(to)));
+                }
+              }
+            });
   }
 
-  @Property(tries = 300)
-  void merge_ofChain_equalsDiffOfEnds(
-      @ForAll("trees") Map<String, Object> start, @ForAll("chains") List<JsonTrees.Edit> edits) {
-    List<Map<String, Object>> states = JsonTrees.chain(start, edits);
-    List<Delta> deltas = deltasOf(states);
-    Map<String, Object> first = states.get(0);
-    Map<String, Object> last = states.get(states.size() - 1);
-    Delta merged = Delta.merge(deltas);
-    assertThat(merged).isEqualTo(Delta.diff(first, last));
-    assertThat(merged.applyTo(first)).isEqualTo(last);
-    assertThat(merged.invert().applyTo(last)).isEqualTo(first);
-  }
-
-  @Property(tries = 100)
-  void merge_ofEverySubChain_equalsDiffOfItsEnds(
-      @ForAll("trees") Map<String, Object> start,
-      @ForAll("chains") @Size(min = 2) List<JsonTrees.Edit> edits) {
-    List<Map<String, Object>> states = JsonTrees.chain(start, edits);
-    List<Delta> deltas = deltasOf(states);
-    for (int from = 0; from < states.size(); from++) {
-      for (int to = from; to < states.size(); to++) {
-        Delta merged = Delta.merge(deltas.subList(from, to));
-        assertThat(merged)
-            .as("merge of deltas %d..%d", from + 1, to)
-            .isEqualTo(Delta.diff(states.get(from), states.get(to)));
-      }
-    }
-  }
-
-  @Property(tries = 100)
-  void merge_ofMergedParts_equalsMergeOfAll(
-      @ForAll("trees") Map<String, Object> start,
-      @ForAll("chains") @Size(min = 2) List<JsonTrees.Edit> edits) {
-    List<Delta> deltas = deltasOf(JsonTrees.chain(start, edits));
-    int split = deltas.size() / 2;
-    Delta left = Delta.merge(deltas.subList(0, split));
-    Delta right = Delta.merge(deltas.subList(split, deltas.size()));
-    assertThat(Delta.merge(List.of(left, right))).isEqualTo(Delta.merge(deltas));
+  @Test
+  void merge_ofMergedParts_equalsMergeOfAll() {
+    qt().withExamples(100)
+        .forAll(JsonTrees.trees(), JsonTrees.chains(2, 8))
+        .checkAssert(
+            (start, edits) -> {
+              List<Delta> deltas = deltasOf(JsonTrees.chain(start, edits));
+              int split = deltas.size() / 2;
+              Delta left = Delta.merge(deltas.subList(0, split));
+              Delta right = Delta.merge(deltas.subList(split, deltas.size()));
+              assertThat(Delta.merge(List.of(left, right))).isEqualTo(Delta.merge(deltas));
+            });
   }
 
   private static List<Delta> deltasOf(List<Map<String, Object>> states) {

@@ -1,6 +1,7 @@
 package dev.chord;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
 
 import dev.chord.spi.Snapshots;
 import java.util.Arrays;
@@ -9,38 +10,42 @@ import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
 
-/** Freezing: any JSON-like input shape gives the normalized tree, unmodifiable throughout. */
+/**
+ * Freezing: any JSON-like input shape gives the normalized tree, unmodifiable throughout
+ * (QuickTheories: a failure prints the smallest falsifying tree and the seed for {@code
+ * -DQT_SEED=...}).
+ */
 class SnapshotsPropertiesTest {
 
-  @Provide
-  Arbitrary<Map<String, Object>> trees() {
-    return JsonTrees.trees();
+  @Test
+  void freeze_otherCollectionAndNumberTypes_givesNormalizedTree() {
+    qt().withExamples(200)
+        .forAll(JsonTrees.trees())
+        .checkAssert(
+            tree -> {
+              Map<String, Object> frozen = Snapshots.freeze(varied(tree, 0));
+              assertThat(frozen).isEqualTo(tree);
+              Unmodifiable.assertDeeplyUnmodifiable(frozen);
+              // Freezing a frozen tree gives an equal tree again.
+              assertThat(Snapshots.freeze(frozen)).isEqualTo(tree);
+            });
   }
 
-  @Property(tries = 200)
-  void freeze_otherCollectionAndNumberTypes_givesNormalizedTree(
-      @ForAll("trees") Map<String, Object> tree) {
-    Map<String, Object> frozen = Snapshots.freeze(varied(tree, 0));
-    assertThat(frozen).isEqualTo(tree);
-    Unmodifiable.assertDeeplyUnmodifiable(frozen);
-    // Freezing a frozen tree gives an equal tree again.
-    assertThat(Snapshots.freeze(frozen)).isEqualTo(tree);
-  }
-
-  @Property(tries = 100)
-  void setContext_variedInput_storedNormalizedAndReadBackEqual(
-      @ForAll("trees") Map<String, Object> tree) {
-    try (Chord chord = Chord.inMemory()) {
-      ContextUpdate created = chord.setContext("c", varied(tree, 0));
-      assertThat(created.context().data()).isEqualTo(tree);
-      assertThat(chord.updateContext("c", varied(tree, 1)).changed()).isFalse();
-      assertThat(chord.setContext("c", tree).changed()).isFalse();
-    }
+  @Test
+  void setContext_variedInput_storedNormalizedAndReadBackEqual() {
+    qt().withExamples(100)
+        .forAll(JsonTrees.trees())
+        .checkAssert(
+            tree -> {
+              try (Chord chord = Chord.inMemory()) {
+                ContextUpdate created = chord.setContext("c", varied(tree, 0));
+                assertThat(created.context().data()).isEqualTo(tree);
+                assertThat(chord.updateContext("c", varied(tree, 1)).changed()).isFalse();
+                assertThat(chord.setContext("c", tree).changed()).isFalse();
+              }
+            });
   }
 
   /** The same tree in other types: small longs as Integer/Short, other maps and lists. */

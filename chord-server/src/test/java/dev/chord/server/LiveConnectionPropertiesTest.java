@@ -1,24 +1,28 @@
 package dev.chord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.chord.Chord;
 import dev.chord.SyncResult;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * The no-hole law of a live connection, for any interleaving: whatever is committed, delivered,
  * lost, reset or read slowly, the messages the client gets chain (each patch starts at the client's
  * version) and, once the client has read everything, it holds exactly the server's state at the
- * server's version.
+ * server's version (QuickTheories: a failure prints the smallest falsifying run and the seed for
+ * {@code -DQT_SEED=...}).
  */
 class LiveConnectionPropertiesTest {
 
@@ -36,25 +40,32 @@ class LiveConnectionPropertiesTest {
     RESYNC
   }
 
-  @Provide
-  Arbitrary<List<Step>> steps() {
-    return Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(10, Arbitraries.just(Step.UPDATE)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.just(Step.LOSE)),
-            net.jqwik.api.Tuple.of(6, Arbitraries.just(Step.READ)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.just(Step.DELETE)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.just(Step.RESYNC)))
-        .list()
-        .ofMaxSize(80);
+  /** Up to 80 steps; QuickTheories tries the empty run first. */
+  private static Gen<List<Step>> steps() {
+    Gen<Step> step =
+        Generate.frequency(
+            List.of(
+                Pair.of(10, Generate.constant(Step.UPDATE)),
+                Pair.of(1, Generate.constant(Step.LOSE)),
+                Pair.of(6, Generate.constant(Step.READ)),
+                Pair.of(1, Generate.constant(Step.DELETE)),
+                Pair.of(1, Generate.constant(Step.RESYNC))));
+    return lists().of(step).ofSizeBetween(0, 80);
   }
 
-  @Property(tries = 300)
-  void messagesChain_andTheClientEndsOnTheServersState(
-      @ForAll("steps") List<Step> steps,
-      @ForAll @IntRange(min = 1, max = 5) int queueLimit,
-      @ForAll @IntRange(min = 1, max = 6) int maxMergedChanges,
-      @ForAll @IntRange(min = 0, max = 3) int startBehind)
-      throws Exception {
+  @Test
+  void messagesChain_andTheClientEndsOnTheServersState() {
+    qt().withExamples(300)
+        .forAll(
+            steps(),
+            integers().between(1, 5),
+            integers().between(1, 6),
+            integers().between(0, 3))
+        .checkAssert(LiveConnectionPropertiesTest::endsOnTheServersState);
+  }
+
+  private static void endsOnTheServersState(
+      List<Step> steps, int queueLimit, int maxMergedChanges, int startBehind) {
     try (Chord chord = Chord.builder().deltaThreshold(50).build()) {
       LiveConnectionTest.ManualSink sink = new LiveConnectionTest.ManualSink();
       chord.setContext("room", Map.of("k0", 0));
@@ -106,7 +117,11 @@ class LiveConnectionPropertiesTest {
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> message(String json) throws Exception {
-    return Http.JSON.readValue(json, LinkedHashMap.class);
+  private static Map<String, Object> message(String json) {
+    try {
+      return Http.JSON.readValue(json, LinkedHashMap.class);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
