@@ -91,12 +91,16 @@ class ChordLifecyclePropertiesTest {
                 .isInstanceOf(ContextNotFoundException.class);
           } else {
             ContextUpdate result = chord.updateContext(ID, update.changes());
-            model.write(JsonTrees.deepMerge(model.current(), update.changes()), now, false);
+            model.write(
+                JsonTrees.deepMerge(model.current(), update.changes()),
+                now,
+                false,
+                result.context().epoch());
             assertThat(result.changed()).isEqualTo(model.lastWriteChanged);
           }
         } else if (op instanceof Replace set) {
-          chord.setContext(ID, set.data());
-          model.write(JsonTrees.copy(set.data()), now, !model.exists());
+          ContextUpdate result = chord.setContext(ID, set.data());
+          model.write(JsonTrees.copy(set.data()), now, !model.exists(), result.context().epoch());
         } else if (op instanceof Wait wait) {
           clock.advance(Duration.ofMinutes(wait.minutes()));
           CleanupReport report = chord.cleanup();
@@ -104,7 +108,8 @@ class ChordLifecyclePropertiesTest {
         } else if (op instanceof Restore restore) {
           provided.set(new Context(ID, restore.version(), restore.data(), 0));
           Context restored = chord.restoreContext(ID);
-          model.restore(restore.version(), JsonTrees.copy(restore.data()), now);
+          model.restore(
+              restore.version(), JsonTrees.copy(restore.data()), now, restored.epoch());
           assertThat(restored.version()).isEqualTo(restore.version());
         }
         model.check(chord);
@@ -125,8 +130,12 @@ class ChordLifecyclePropertiesTest {
     /** Every record committed since the subscription began, in order. */
     final List<DeltaRecord> committed = new ArrayList<>();
 
+    /** Epochs of incarnations that ended (deleted by cleanup or replaced by a restore). */
+    private final List<String> retiredEpochs = new ArrayList<>();
+
     private long version;
     private long insertedAt;
+    private String epoch;
     boolean lastWriteChanged;
 
     boolean exists() {
@@ -137,10 +146,14 @@ class ChordLifecyclePropertiesTest {
       return states.get(version);
     }
 
-    void write(Map<String, Object> next, long now, boolean creates) {
+    void write(Map<String, Object> next, long now, boolean creates, String writtenEpoch) {
       if (creates) {
         states.clear();
         states.put(0L, Map.of());
+        assertThat(writtenEpoch).isNotIn(retiredEpochs);
+        epoch = writtenEpoch;
+      } else {
+        assertThat(writtenEpoch).as("an update keeps the epoch").isEqualTo(epoch);
       }
       lastWriteChanged = creates || !next.equals(current());
       if (!lastWriteChanged) {
@@ -150,7 +163,7 @@ class ChordLifecyclePropertiesTest {
       version++;
       insertedAt = now;
       states.put(version, next);
-      committed.add(new DeltaRecord(ID, version, Delta.diff(previous, next), now));
+      committed.add(new DeltaRecord(ID, version, Delta.diff(previous, next), now, epoch));
       stored.addLast(new long[] {version, now});
       while (stored.size() > THRESHOLD) {
         stored.removeFirst();
@@ -165,6 +178,8 @@ class ChordLifecyclePropertiesTest {
         states.clear();
         stored.clear();
         version = 0;
+        retiredEpochs.add(epoch);
+        epoch = null;
         return new CleanupReport(1, 0);
       }
       long dropped = 0;
@@ -175,8 +190,13 @@ class ChordLifecyclePropertiesTest {
       return new CleanupReport(0, dropped);
     }
 
-    void restore(long restoredVersion, Map<String, Object> data, long now) {
-      // Versions may be reused below or above the old ones: a new incarnation for clients.
+    void restore(long restoredVersion, Map<String, Object> data, long now, String restoredEpoch) {
+      // Versions may be reused below or above the old ones: a new incarnation, a new epoch.
+      if (epoch != null) {
+        retiredEpochs.add(epoch);
+      }
+      assertThat(restoredEpoch).isNotIn(retiredEpochs);
+      epoch = restoredEpoch;
       states.clear();
       stored.clear();
       version = restoredVersion;
@@ -193,11 +213,18 @@ class ChordLifecyclePropertiesTest {
       assertThat(context.version()).isEqualTo(version);
       assertThat(context.insertedAt()).isEqualTo(insertedAt);
       assertThat(context.data()).isEqualTo(current());
+      assertThat(context.epoch()).isEqualTo(epoch);
+      for (String retired : retiredEpochs) {
+        assertThat(chord.syncContext(ID, version, retired))
+            .as("a client of an ended incarnation at the same version")
+            .isEqualTo(new SyncResult.Full(context));
+      }
       long oldestPatchable = stored.isEmpty() ? version : stored.peekFirst()[0] - 1;
       for (long v = 0; v <= version + 1; v++) {
-        SyncResult sync = chord.syncContext(ID, v);
+        SyncResult sync = chord.syncContext(ID, v, epoch);
+        assertThat(sync.epoch()).isEqualTo(epoch);
         if (v == version) {
-          assertThat(sync).isEqualTo(new SyncResult.NoChange(version));
+          assertThat(sync).isEqualTo(new SyncResult.NoChange(version, epoch));
         } else if (v > version || v < oldestPatchable || version - v > THRESHOLD) {
           assertThat(sync)
               .as("sync from %d at %d", v, version)

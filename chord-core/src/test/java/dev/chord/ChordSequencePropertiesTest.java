@@ -144,8 +144,10 @@ class ChordSequencePropertiesTest {
     for (long v = 0; v <= current + 2; v++) {
       SyncResult sync = chord.syncContext(ID, v);
       assertThat(sync.version()).isEqualTo(current);
+      assertThat(sync.epoch()).isEqualTo(context.epoch());
+      assertThat(chord.syncContext(ID, v, context.epoch())).isEqualTo(sync);
       if (v == current) {
-        assertThat(sync).isEqualTo(new SyncResult.NoChange(current));
+        assertThat(sync).isEqualTo(new SyncResult.NoChange(current, context.epoch()));
       } else if (v > current || current - v > THRESHOLD) {
         // The only reasons for Full here: no deltas go missing without cleanup or restore.
         assertThat(sync)
