@@ -61,6 +61,8 @@ public final class TeamRoomWalkthrough {
       SyncResult first = chord.syncContext(ROOM, null);
       out.println("  " + describe(first));
       long clientVersion = first.version();
+      String clientEpoch = first.epoch();
+      out.println("  the client keeps (epoch, version) = (" + clientEpoch + ", " + clientVersion + ")");
 
       step("3. A subscriber starts listening for every change from now on");
       List<String> pushed = new ArrayList<>();
@@ -86,7 +88,7 @@ public final class TeamRoomWalkthrough {
           + ", version stays " + again.context().version());
 
       step("5. The client from step 2 syncs from version " + clientVersion + ": one merged patch");
-      SyncResult catchUp = chord.syncContext(ROOM, clientVersion);
+      SyncResult catchUp = chord.syncContext(ROOM, clientVersion, clientEpoch);
       out.println("  " + describe(catchUp));
       if (catchUp instanceof SyncResult.Patch patch) {
         show("merged delta", patch.delta().toMap());
@@ -95,7 +97,8 @@ public final class TeamRoomWalkthrough {
         out.println("  client state after applying it equals the server's: "
             + clientState.equals(chord.getContext(ROOM).orElseThrow().data()));
       }
-      out.println("  a client at the current version: " + describe(chord.syncContext(ROOM, catchUp.version())));
+      out.println("  a client at the current version: "
+          + describe(chord.syncContext(ROOM, catchUp.version(), catchUp.epoch())));
       out.println("  a client from before the room existed (version 0): "
           + describe(chord.syncContext(ROOM, 0L)));
       out.println("  a client claiming a future version gets the full context: "
@@ -120,8 +123,9 @@ public final class TeamRoomWalkthrough {
       Context restored = chord.restoreContext(ROOM);
       out.println("  restored at version " + restored.version() + ", data equal to the export: "
           + restored.data().equals(exported.data()));
-      out.println("  a client at an older version now gets: "
-          + describe(chord.syncContext(ROOM, restored.version() - 2)));
+      out.println("  restored with a new epoch: " + restored.epoch() + " (was " + clientEpoch + ")");
+      out.println("  a client at version " + restored.version() + " of the old incarnation gets: "
+          + describe(chord.syncContext(ROOM, restored.version(), clientEpoch)));
 
       step("9. Telemetry: operations observed by the listener");
       Map<String, Long> counts = new LinkedHashMap<>();

@@ -23,7 +23,9 @@ class TeamRoomWalkthroughTest {
         .contains("a client claiming a future version gets the full context: Full context at version 4")
         .contains("Patch from version 4 to 6 with 0 change(s)")
         .contains("data equal to the export: true")
-        .contains("a client at an older version now gets: Full context at version 6");
+        .contains("a client at version 6 of the old incarnation gets: Full context at version 6");
+    assertThat(last.epoch()).isNotNull();
+    assertThat(output).doesNotContain("restored with a new epoch: " + last.epoch() + " (was " + last.epoch());
     assertThat(output.lines().filter(l -> l.matches("  v\\d+ .*")).toList())
         .extracting(l -> l.substring(2, 4))
         .containsExactly("v2", "v3", "v4", "v5", "v6");
