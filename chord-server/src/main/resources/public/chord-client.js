@@ -15,7 +15,8 @@
 // reconnects from its (epoch, version), so its state is always exactly some state of the server's.
 // A full or absent message always replaces the state; one of another epoch is a reset (the context
 // was deleted, re-created or restored). After a dropped connection the client reconnects with
-// exponential back-off (with jitter) and asks for the changes since its (epoch, version).
+// exponential back-off (with jitter), or at once when the browser reports it is online again, and
+// asks for the changes since its (epoch, version).
 
 /**
  * @typedef {{type: string, version: number, fromVersion?: number, epoch: string|null,
@@ -59,6 +60,10 @@ export class ChordClient {
     this._socket = null;
     this._timer = null;
     this._stopped = true;
+    // When the browser reports the network back, waiting out the back-off would only add delay.
+    this._online = () => {
+      if (this.status === "waiting") this._open();
+    };
   }
 
   /**
@@ -84,6 +89,7 @@ export class ChordClient {
   /** Opens the live connection (and keeps it open until close()). */
   connect() {
     this._stopped = false;
+    globalThis.addEventListener?.("online", this._online);
     this._open();
     return this;
   }
@@ -91,6 +97,7 @@ export class ChordClient {
   /** Closes the connection for good. */
   close() {
     this._stopped = true;
+    globalThis.removeEventListener?.("online", this._online);
     clearTimeout(this._timer);
     this._detach(1000, "client closed");
     this._setStatus("closed");
