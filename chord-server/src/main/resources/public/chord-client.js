@@ -19,10 +19,11 @@
 // asks for the changes since its (epoch, version).
 
 /**
+ * What onChange listeners get with each applied message. `reset` is true when a full or absent
+ * message is of another epoch than the state the client held: the context was deleted, re-created
+ * or restored meanwhile, so the new state does not follow from the old one.
  * @typedef {{type: string, version: number, fromVersion?: number, epoch: string|null,
  *   reset: boolean, bytes: number, changes: number, delta?: any}} Change
- *   reset: the message replaced the state with one of another epoch (the context was deleted,
- *   re-created or restored since the state the client held), so it does not follow from it.
  */
 
 const FORMATS = ["chord", "json-patch", "nested"];
