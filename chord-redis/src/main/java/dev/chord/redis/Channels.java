@@ -2,6 +2,7 @@ package dev.chord.redis;
 
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
+import dev.chord.Epochs;
 import dev.chord.spi.Feed;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -15,54 +16,39 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Cross-node push: the script publishes every commit, delete and restore on its context's channel
- * ({@link #DELTA} and {@link #RESET} messages); this class holds one channel subscription per
- * subscribed context on the backend's pub/sub connection and hands each message to that context's
- * {@link Feed}s.
+ * ({@link #DELTA} and {@link #RESET} messages, each naming its epoch); this class holds one channel
+ * subscription per subscribed context on the backend's pub/sub connection and hands each message
+ * to that context's {@link Feed}s.
  *
  * <p>Threads: Lettuce reports messages on its event loop, which must never run user code or block;
  * every message is handed to one dispatcher thread, so feeds are called there, one at a time, in
  * the order Redis sent the messages. Redis runs each script atomically and delivers one channel's
  * messages in publishing order, so resets arrive in order with the deltas.
  *
- * <p>Epochs: when Redis confirms a channel's first subscription, the context's {@link Position} is
- * read (one script call) to learn its epoch; every message then carries the epoch after its change.
- *
  * <p>Gaps: pub/sub drops what is published while the connection is down. Lettuce resubscribes
- * after a reconnect; when a channel's subscription is confirmed for the second time or later, the
- * position is read again. If its epoch is not the one the channel last told of, a
- * delete or restore was missed: the feeds get a reset to the version the current incarnation's
- * stored deltas start from (so Chord takes them from the history). Then the newest stored delta is
- * fed: Chord drops it if it has seen it, or notices the gap and fills it from the history, so a
- * subscriber catches up even if nothing is committed after the outage. If that read fails, it is
- * tried again before the channel's next message is handled.
- *
- * <p>That read may be ahead of messages already queued behind it. A queued delta of an
- * incarnation the read has already passed (its epoch is not the current one, and it is not a
- * version 1, which starts an incarnation) is skipped, so it cannot reach a subscriber after the
- * reset. (Two resets within that moment can still show a subscriber the middle one's deltas briefly; the
- * last reset message, queued too, sets it right.)
+ * after a reconnect; when a channel's subscription is confirmed for the second time or later, its
+ * feeds get a reset without epoch ("messages may be missing"), queued before the channel's next
+ * message, and Chord reads what it missed. A message that cannot be read is logged and signalled
+ * the same way.
  */
 final class Channels extends RedisPubSubAdapter<String, String> implements AutoCloseable {
   /** A commit: {@code d <epoch> <delta message>}. */
   static final String DELTA = "d";
-  /** A delete or restore: {@code r <epoch> <version>}, epoch {@link #ABSENT} after a delete. */
+  /** A restore: {@code r <epoch> <version>}; a delete: {@code r <deleted epoch> 0}. */
   static final String RESET = "r";
-  /** The epoch of a context that does not exist. */
-  static final String ABSENT = "-";
+  /** The version of a reset without epoch, which tells of nothing but "re-read". */
+  static final long UNKNOWN_VERSION = -1;
 
   private static final Logger log = LoggerFactory.getLogger(Channels.class);
 
   private final StatefulRedisPubSubConnection<String, String> connection;
   private final Keys keys;
   private final Script script;
-  /** Where a context's versions stand now: read after each (re)subscription of its channel. */
-  private final Function<String, Position> position;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
   private final ExecutorService dispatcher =
       Executors.newSingleThreadExecutor(
@@ -75,22 +61,11 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   Channels(
       StatefulRedisPubSubConnection<String, String> connection,
       Keys keys,
-      Script script,
-      Function<String, Position> position) {
+      Script script) {
     this.connection = connection;
     this.keys = keys;
     this.script = script;
-    this.position = position;
     connection.addListener(this);
-  }
-
-  /**
-   * Where a context stands: its epoch ({@link #ABSENT} if it does not exist), the version its
-   * stored deltas start from (the first stored delta's version minus 1, else the current version,
-   * 0 if absent), and its newest stored delta or {@code null}.
-   */
-  record Position(String epoch, long base, DeltaRecord newest) {
-    static final Position GONE = new Position(ABSENT, 0, null);
   }
 
   /** Subscribes {@code feed}; returns once Redis has confirmed the channel subscription. */
@@ -134,52 +109,20 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   public void message(String channel, String message) {
     Topic topic = topics.get(channel);
     if (topic != null) {
-      dispatch(
-          () -> {
-            if (topic.lost) {
-              locate(topic, true);
-            }
-            topic.receive(message);
-          });
+      dispatch(() -> topic.receive(message));
     }
   }
 
   /**
    * Called on Lettuce's event loop when Redis confirms a subscription, before any message of the
-   * channel that follows it, so the task queued here runs before those messages are handled.
+   * channel that follows it: after a resubscription, the reset queued here comes first.
    */
   @Override
   public void subscribed(String channel, long count) {
     Topic topic = topics.get(channel);
-    if (topic != null) {
-      boolean again = topic.confirmed.getAndSet(true);
-      dispatch(() -> locate(topic, again));
+    if (topic != null && topic.confirmed.getAndSet(true)) {
+      dispatch(topic::unknown);
     }
-  }
-
-  /**
-   * Learns the context's epoch; after a resubscription ({@code again}) also makes up for what was
-   * published while disconnected (see the class comment).
-   */
-  private void locate(Topic topic, boolean again) {
-    Position now;
-    topic.lost = false;
-    try {
-      now = position.apply(topic.contextId);
-    } catch (BackendException | IllegalStateException e) {
-      log.warn("reading '{}' after (re)subscribing failed; trying again on its next message", topic.contextId, e);
-      topic.lost = again;
-      return;
-    }
-    if (again) {
-      if (topic.epoch != null && !topic.epoch.equals(now.epoch())) {
-        topic.reset(now.base());
-      }
-      if (now.newest() != null) {
-        topic.delta(now.newest());
-      }
-    }
-    topic.epoch = now.epoch();
   }
 
   private void dispatch(Runnable task) {
@@ -205,14 +148,6 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     final AtomicBoolean confirmed = new AtomicBoolean();
     /** Completes when Redis confirmed the first subscription; guarded by the topics' monitor. */
     CompletableFuture<?> ready;
-    /**
-     * The epoch of the context as of the last message or read handled, {@code null} until the
-     * first; only the dispatcher thread uses it.
-     */
-    String epoch;
-
-    /** Whether the read after a resubscription failed; only the dispatcher thread uses it. */
-    boolean lost;
 
     Topic(String contextId, String channel) {
       this.contextId = contextId;
@@ -228,29 +163,32 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
           throw new IllegalArgumentException("not <kind> <epoch> <body>");
         }
         String kind = message.substring(0, first);
+        String epoch = Epochs.check(message.substring(first + 1, second));
         String body = message.substring(second + 1);
-        String of = message.substring(first + 1, second);
         if (kind.equals(DELTA)) {
-          DeltaRecord record = JsonCodec.readDeltaMessage(contextId, body);
-          if (epoch != null && !epoch.equals(of) && record.version() != 1) {
-            log.debug("skipping version {} of '{}': its incarnation is gone", record.version(), contextId);
-            return;
-          }
-          epoch = of;
-          delta(record);
+          delta(JsonCodec.readDeltaMessage(contextId, body, epoch));
         } else if (kind.equals(RESET)) {
           long version = Long.parseLong(body);
-          epoch = of;
-          reset(version);
+          if (version < 0) {
+            throw new IllegalArgumentException("negative version");
+          }
+          reset(epoch, version);
         } else {
           throw new IllegalArgumentException("unknown kind '" + kind + "'");
         }
       } catch (RuntimeException e) {
+        // Something changed that this node cannot follow: let the subscribers read it.
         log.warn("unreadable message on {}: {}", channel, JsonCodec.abbreviate(message), e);
+        unknown();
       }
     }
 
-    void delta(DeltaRecord record) {
+    /** Tells the feeds that messages may be missing, so they read the context. */
+    void unknown() {
+      reset(null, UNKNOWN_VERSION);
+    }
+
+    private void delta(DeltaRecord record) {
       for (Feed feed : feeds) {
         try {
           feed.onDelta(record);
@@ -260,12 +198,12 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
       }
     }
 
-    void reset(long version) {
+    private void reset(String epoch, long version) {
       for (Feed feed : feeds) {
         try {
-          feed.onReset(version);
+          feed.onReset(epoch, version);
         } catch (RuntimeException e) {
-          log.warn("subscriber of '{}' failed on a reset to version {}", contextId, version, e);
+          log.warn("subscriber of '{}' failed on a reset to {} {}", contextId, epoch, version, e);
         }
       }
     }

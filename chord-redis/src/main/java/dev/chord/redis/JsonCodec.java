@@ -94,7 +94,9 @@ final class JsonCodec {
 
   /**
    * The message stored in the delta log and published: {@code {"version": 3, "insertedAt": …,
-   * "changes": [{"path": ["a", "b"], "action": "modified", "old": 1, "value": 2}, …]}}.
+   * "changes": [{"path": ["a", "b"], "action": "modified", "old": 1, "value": 2}, …]}}, {@code
+   * insertedAt} in milliseconds as Chord gave it. The epoch is not in it: the log belongs to the
+   * stored incarnation, and a published message names it in front (see {@link Channels}).
    */
   static String deltaMessage(DeltaRecord record) {
     return generate(
@@ -126,8 +128,11 @@ final class JsonCodec {
         });
   }
 
-  /** Reads a {@link #deltaMessage}; the delta is rebuilt with {@link Delta#fromChanges}. */
-  static DeltaRecord readDeltaMessage(String contextId, String json) {
+  /**
+   * Reads a {@link #deltaMessage} of incarnation {@code epoch}; the delta is rebuilt with {@link
+   * Delta#fromChanges}.
+   */
+  static DeltaRecord readDeltaMessage(String contextId, String json, String epoch) {
     if (!(read(json) instanceof Map<?, ?> message)) {
       throw new IllegalStateException("a delta message must be an object: " + abbreviate(json));
     }
@@ -145,7 +150,8 @@ final class JsonCodec {
         contextId,
         ((Number) message.get("version")).longValue(),
         Delta.fromChanges(changes),
-        ((Number) message.get("insertedAt")).longValue());
+        ((Number) message.get("insertedAt")).longValue(),
+        epoch);
   }
 
   private interface Body {

@@ -28,7 +28,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A {@link Backend} on Redis or Redis Cluster, so that many application nodes share contexts,
@@ -46,17 +45,21 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Every write, and every read of a context this backend has seen before, is one call of one
  * server-side Lua script on the context's keys, so it is atomic and one round trip; a commit checks
- * the version, writes only the changed fields, appends the delta to the log, trims the log, and
- * publishes the delta, all or nothing. The first read of a context on a node reads it whole with
- * plain commands (one round trip, checked for consistency). The layout is described in this
- * module's README.
+ * the stored (epoch, version) against the commit's expected ones, writes only the changed fields,
+ * appends the delta to the log, trims the log, and publishes the delta, all or nothing. The first
+ * read of a context on a node reads it whole with plain commands (one round trip, checked for
+ * consistency). The layout is described in this module's README.
  *
- * <p>Each backend keeps, per context it has seen, the newest (version, context) it knows. That
- * copy is never handed out unchecked by {@link #get}: a read sends the version it holds and gets
- * back "same", the deltas since, or the whole context, so a read is always current and usually
- * tiny. {@link #getForCommit} does hand it out unchecked, for writers: the commit's version check
- * catches a stale copy, and the conflict reply brings the missing deltas. So in steady state an
- * update through {@code Chord} is one round trip, a sync is one, and a read is one.
+ * <p>Epochs and times are Chord's: a create stores the epoch its commit brings, a restore the
+ * restored context's, and {@code insertedAt} is stored in milliseconds as given, never converted.
+ *
+ * <p>Each backend keeps, per context it has seen, the newest copy it knows. That copy is only an
+ * optimisation, never a judge: {@link #get} sends the (epoch, version) it holds and gets back
+ * "same", the deltas since, or the whole context, so a read is always current and usually tiny.
+ * {@link #getForCommit} hands it out unchecked, for writers: the script checks every commit against
+ * the stored epoch and version, whatever this node holds, and the conflict reply brings what the
+ * copy lacks. So in steady state an update through {@code Chord} is one round trip, a sync is one,
+ * and a read is one.
  *
  * <p>Failures: an unreachable or slow Redis makes every method throw {@link BackendException}
  * within the timeout; the backend reconnects by itself. A commit that times out may still have
@@ -88,8 +91,8 @@ public final class RedisBackend implements Backend {
   private final Script script;
   private final Channels channels;
   private final int cacheSize;
-  /** The newest (version, epoch, context) this backend knows of each context; a hint, see above. */
-  private final Map<String, Known> known = new ConcurrentHashMap<>();
+  /** The newest copy this backend knows of each context; a hint, see above. */
+  private final Map<String, Context> known = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private RedisBackend(RedisLink link, Builder b) {
@@ -97,7 +100,7 @@ public final class RedisBackend implements Backend {
     this.keys = new Keys(b.keyPrefix);
     this.script = new Script(b.timeout);
     this.cacheSize = b.cacheSize;
-    this.channels = new Channels(link.pubSub(), keys, script, this::position);
+    this.channels = new Channels(link.pubSub(), keys, script);
   }
 
   /**
@@ -157,26 +160,21 @@ public final class RedisBackend implements Backend {
 
   @Override
   public Optional<Context> get(String contextId) {
-    Known held = known.get(contextId);
-    Optional<Known> now;
+    Context held = known.get(contextId);
+    Optional<Context> now;
     if (held == null) {
       now = readFull(contextId);
     } else {
       List<Object> reply =
           call(
-              contextId,
-              "get",
-              Long.toString(held.context.version()),
-              held.epoch,
-              MAX_CATCH_UP,
-              "0");
+              contextId, "get", Long.toString(held.version()), held.epoch(), MAX_CATCH_UP, "0");
       now = reply.isEmpty() ? Optional.empty() : resolve(contextId, reply, held);
     }
     if (now.isEmpty()) {
       known.remove(contextId);
       return Optional.empty();
     }
-    return Optional.of(remember(now.get()).context);
+    return Optional.of(remember(now.get()));
   }
 
   /**
@@ -185,7 +183,7 @@ public final class RedisBackend implements Backend {
    * heads mean the data is the snapshot of that head. After a few unequal reads (writes keep
    * landing in between) the script reads it instead, atomically but at a higher cost to Redis.
    */
-  private Optional<Known> readFull(String contextId) {
+  private Optional<Context> readFull(String contextId) {
     checkOpen();
     String[] keys = this.keys.of(contextId);
     for (int attempt = 0; attempt < FULL_READ_ATTEMPTS; attempt++) {
@@ -209,16 +207,18 @@ public final class RedisBackend implements Backend {
         return Optional.empty();
       }
       return Optional.of(
-          new Known(
-              new Context(
-                  contextId, Long.parseLong(head.get(0)), LeafLayout.rebuild(data), Long.parseLong(head.get(1))),
+          new Context(
+              contextId,
+              Long.parseLong(head.get(0)),
+              LeafLayout.rebuild(data),
+              Long.parseLong(head.get(1)),
               head.get(2)));
     }
     return readAtomically(contextId);
   }
 
   /** Reads a whole context with the script, in one atomic step. */
-  Optional<Known> readAtomically(String contextId) {
+  Optional<Context> readAtomically(String contextId) {
     List<Object> reply = call(contextId, "get", "", "", MAX_CATCH_UP, "1");
     return reply.isEmpty() ? Optional.empty() : resolve(contextId, reply, null);
   }
@@ -233,14 +233,14 @@ public final class RedisBackend implements Backend {
 
   /**
    * The newest context this backend knows, without asking Redis if it knows one: the commit's
-   * version check catches a stale copy, and its conflict reply brings what is missing. In steady
-   * state this makes an update one round trip instead of two. The copy may be stale: {@code
+   * (epoch, version) check catches a stale copy, and its conflict reply brings what is missing. In
+   * steady state this makes an update one round trip instead of two. The copy may be stale: {@code
    * Chord} confirms with {@link #get} before it reports "not found" or "nothing changed".
    */
   @Override
   public Optional<Context> getForCommit(String contextId) {
-    Known held = known.get(contextId);
-    return held != null ? Optional.of(held.context) : get(contextId);
+    Context held = known.get(contextId);
+    return held != null ? Optional.of(held) : get(contextId);
   }
 
   @Override
@@ -250,54 +250,63 @@ public final class RedisBackend implements Backend {
     if (reply.isEmpty()) {
       return Optional.empty();
     }
+    String epoch = (String) reply.get(2);
     return Optional.of(
         new History(
-            parseLong(reply.get(0)), parseLong(reply.get(1)), records(contextId, reply.get(2))));
-  }
-
-  /** Where the context's versions stand, for a subscription that (re)subscribed its channel. */
-  private Channels.Position position(String contextId) {
-    List<Object> reply = call(contextId, "position", "", "");
-    if (reply.isEmpty()) {
-      return Channels.Position.GONE;
-    }
-    List<DeltaRecord> oldest = records(contextId, reply.get(2));
-    List<DeltaRecord> newest = records(contextId, reply.get(3));
-    return new Channels.Position(
-        (String) reply.get(1),
-        oldest.isEmpty() ? parseLong(reply.get(0)) : oldest.get(0).version() - 1,
-        newest.isEmpty() ? null : newest.get(0));
+            parseLong(reply.get(0)),
+            parseLong(reply.get(1)),
+            records(contextId, reply.get(3), epoch),
+            epoch));
   }
 
   // ---- writes ----
 
+  /**
+   * Stores the commit if Redis holds its base, ({@link Commit#expectedEpoch()}, {@link
+   * Commit#expectedVersion()}), whatever this node's copy is: the script compares with what is
+   * stored. The copy only shapes a conflict reply: the script sends "same" or the deltas since
+   * when the copy is of the stored epoch, and the whole context otherwise, so a copy of another
+   * incarnation is never built on.
+   */
   @Override
   public CommitResult commit(Commit commit) {
     String id = commit.contextId();
-    Known held = known.get(id);
-    if (commit.base() != null && held != null && held.context != commit.base()) {
-      // Computed from another copy than the newest this node holds (every copy handed out is
-      // remembered, the newest kept): at best an equal one, at worst one of an earlier incarnation
-      // at the same version, whose epoch is not known here. Retry from the newest; the script still
-      // checks that one.
-      return new CommitResult.Conflict(Optional.of(held.context));
+    Context held = known.get(id);
+    List<Object> reply = call(id, commitArguments(commit, held, commit.expectedEpoch()));
+    if ("ok".equals(reply.get(0))) {
+      remember(commit.context());
+      return CommitResult.COMMITTED;
     }
-    boolean create = commit.expectedVersion() == 0;
-    // The epoch makes "version n" mean one incarnation of the context: a copy held from before a
-    // delete and re-create (or a restore) must not pass the version check by coincidence.
-    String epoch =
-        create
-            ? newEpoch()
-            : held != null && held.context.version() == commit.expectedVersion() ? held.epoch : "";
+    if (reply.size() < 2) {
+      known.remove(id);
+      return new CommitResult.Conflict(Optional.empty());
+    }
+    @SuppressWarnings("unchecked")
+    List<Object> head = (List<Object>) reply.get(1);
+    Optional<Context> current = resolve(id, head, held);
+    if (current.isEmpty()) {
+      known.remove(id);
+    }
+    return new CommitResult.Conflict(current.map(this::remember));
+  }
+
+  /**
+   * The script's arguments for {@code commit}, sending {@code held}'s (version, epoch) for the
+   * conflict reply and {@code expectedEpoch} as the stored epoch the write requires ({@code null}:
+   * none, for a create). Separate from {@link #commit} so tests can send what Chord never does.
+   */
+  String[] commitArguments(Commit commit, Context held, String expectedEpoch) {
+    String id = commit.contextId();
     LeafLayout.Writes writes = LeafLayout.of(commit.delta().delta());
-    List<String> args = new ArrayList<>(13 + writes.deletes().size() + writes.sets().size());
+    List<String> args = new ArrayList<>(14 + writes.deletes().size() + writes.sets().size());
     args.addAll(
         Arrays.asList(
             "commit",
-            held == null ? "" : Long.toString(held.context.version()),
-            held == null ? "" : held.epoch,
+            held == null ? "" : Long.toString(held.version()),
+            held == null ? "" : held.epoch(),
             Long.toString(commit.expectedVersion()),
-            epoch,
+            expectedEpoch == null ? "" : expectedEpoch,
+            commit.context().epoch(),
             Long.toString(commit.context().version()),
             Long.toString(commit.context().insertedAt()),
             Integer.toString(commit.maxDeltas()),
@@ -308,27 +317,17 @@ public final class RedisBackend implements Backend {
             Integer.toString(writes.deletes().size())));
     args.addAll(writes.deletes());
     args.addAll(writes.sets());
-    List<Object> reply = call(id, args.toArray(new String[0]));
-    if ("ok".equals(reply.get(0))) {
-      remember(new Known(commit.context(), (String) reply.get(1)));
-      return CommitResult.COMMITTED;
-    }
-    if (reply.size() < 2) {
-      known.remove(id);
-      return new CommitResult.Conflict(Optional.empty());
-    }
-    @SuppressWarnings("unchecked")
-    List<Object> head = (List<Object>) reply.get(1);
-    Optional<Known> current = resolve(id, head, held);
-    if (current.isEmpty()) {
-      known.remove(id);
-    }
-    return new CommitResult.Conflict(current.map(k -> remember(k).context));
+    return args.toArray(new String[0]);
   }
 
+  /**
+   * Stores {@code context} with its own epoch and time; subscribers on every node get a reset to
+   * its (epoch, version).
+   */
   @Override
   public void restore(Context context) {
-    String epoch = newEpoch();
+    Objects.requireNonNull(context.epoch(), "a restored context needs its epoch");
+    String id = context.contextId();
     List<String> args =
         new ArrayList<>(
             Arrays.asList(
@@ -337,32 +336,39 @@ public final class RedisBackend implements Backend {
                 "",
                 Long.toString(context.version()),
                 Long.toString(context.insertedAt()),
-                epoch,
-                context.contextId(),
-                keys.channel(context.contextId())));
+                context.epoch(),
+                id,
+                keys.channel(id)));
     args.addAll(LeafLayout.fieldsOf(context.data()));
-    call(context.contextId(), args.toArray(new String[0]));
-    remember(new Known(context, epoch));
+    call(id, args.toArray(new String[0]));
+    // Replaces the copy even if it is of a higher version: a restore may go back.
+    known.remove(id);
+    remember(context);
   }
 
+  /** Deletes the context; subscribers on every node get a reset: the deleted epoch, version 0. */
   @Override
   public boolean delete(String contextId) {
-    return deleteAt(contextId, "");
+    return deleteAt(contextId, "", "");
   }
 
   @Override
-  public boolean deleteIfVersion(String contextId, long version) {
-    return deleteAt(contextId, Long.toString(version));
+  public boolean deleteIf(String contextId, String epoch, long version) {
+    Objects.requireNonNull(epoch, "epoch");
+    return deleteAt(contextId, Long.toString(version), epoch);
   }
 
-  private boolean deleteAt(String contextId, String version) {
-    boolean deleted = parseLong(call(contextId, "delete", "", "", version, keys.channel(contextId)).get(0)) == 1;
+  private boolean deleteAt(String contextId, String version, String epoch) {
+    List<Object> reply =
+        call(contextId, "delete", "", "", version, epoch, keys.channel(contextId));
+    boolean deleted = parseLong(reply.get(0)) == 1;
     if (deleted) {
       known.remove(contextId);
     }
     return deleted;
   }
 
+  /** Drops old deltas; {@code insertedBefore} is in milliseconds, as the times are stored. */
   @Override
   public long deleteDeltasBefore(String contextId, long insertedBefore) {
     return parseLong(call(contextId, "trim", "", "", Long.toString(insertedBefore)).get(0));
@@ -422,17 +428,18 @@ public final class RedisBackend implements Backend {
   private List<ContextInfo> heads(List<String> tags) {
     List<RedisFuture<List<KeyValue<String, String>>>> replies = new ArrayList<>(tags.size());
     for (String tag : tags) {
-      replies.add(link.commands().hmget(keys.meta(tag), "v", "at"));
+      replies.add(link.commands().hmget(keys.meta(tag), "v", "at", "e"));
     }
     List<ContextInfo> infos = new ArrayList<>(tags.size());
     for (int i = 0; i < tags.size(); i++) {
-      List<KeyValue<String, String>> head = script.await(replies.get(i), "HMGET");
-      if (head.get(0).hasValue() && head.get(1).hasValue()) {
+      List<String> head = values(script.await(replies.get(i), "HMGET"));
+      if (!head.contains(null)) {
         infos.add(
             new ContextInfo(
                 Keys.idOfTag(tags.get(i)),
-                Long.parseLong(head.get(0).getValue()),
-                Long.parseLong(head.get(1).getValue())));
+                Long.parseLong(head.get(0)),
+                Long.parseLong(head.get(1)),
+                head.get(2)));
       }
     }
     return infos;
@@ -477,8 +484,8 @@ public final class RedisBackend implements Backend {
   /**
    * Tells {@code feed} of the deltas committed to the context by any node, and of its deletes and
    * restores by any node (resets), through Redis pub/sub, in order, on this backend's dispatcher
-   * thread. Returns once Redis has confirmed the subscription. After a lost connection it catches
-   * up, including a reset that was missed (see the README).
+   * thread. Returns once Redis has confirmed the subscription. After a lost connection the feed
+   * gets a reset without epoch, so that Chord reads what it missed (see the README).
    *
    * @throws BackendException if Redis cannot be reached
    */
@@ -503,10 +510,8 @@ public final class RedisBackend implements Backend {
 
   // ---- helpers ----
 
-  /** The newest known copy of a context, tagged with its incarnation. */
-  record Known(Context context, String epoch) {}
-
-  private List<Object> call(String contextId, String... args) {
+  /** One call of the script on the context's keys. */
+  List<Object> call(String contextId, String... args) {
     checkOpen();
     return script.call(link.commands(), keys.of(contextId), args);
   }
@@ -519,34 +524,29 @@ public final class RedisBackend implements Backend {
 
   /**
    * The context a head reply ({@code same|deltas|full, version, insertedAt, epoch[, payload]})
-   * describes, given the copy the caller sent the version of: that copy, that copy with the
-   * deltas of the payload applied, or the whole context (from the payload, a JSON array of fields
-   * and values, or else read now, when it may also be gone).
+   * describes, given the copy the caller sent the version and epoch of (the script answers "same"
+   * or "deltas" only if that copy is of the stored epoch): that copy, that copy with the deltas of
+   * the payload applied, or the whole context (from the payload, a JSON array of fields and values,
+   * or else read now, when it may also be gone).
    */
-  private Optional<Known> resolve(String contextId, List<Object> reply, Known held) {
+  private Optional<Context> resolve(String contextId, List<Object> reply, Context held) {
     String kind = (String) reply.get(0);
+    long version = parseLong(reply.get(1));
+    long insertedAt = parseLong(reply.get(2));
+    String epoch = (String) reply.get(3);
     switch (kind) {
       case "same":
         return Optional.of(held);
       case "deltas":
-        Map<String, Object> data = held.context.data();
-        for (DeltaRecord record : records(contextId, reply.get(4))) {
+        Map<String, Object> data = held.data();
+        for (DeltaRecord record : records(contextId, reply.get(4), epoch)) {
           data = record.delta().applyTo(data);
         }
-        return Optional.of(
-            new Known(
-                new Context(contextId, parseLong(reply.get(1)), data, parseLong(reply.get(2))),
-                (String) reply.get(3)));
+        return Optional.of(new Context(contextId, version, data, insertedAt, epoch));
       case "full":
         if (reply.size() > 4) {
-          return Optional.of(
-              new Known(
-                  new Context(
-                      contextId,
-                      parseLong(reply.get(1)),
-                      LeafLayout.rebuild(JsonCodec.readHash((String) reply.get(4))),
-                      parseLong(reply.get(2))),
-                  (String) reply.get(3)));
+          Map<String, Object> full = LeafLayout.rebuild(JsonCodec.readHash((String) reply.get(4)));
+          return Optional.of(new Context(contextId, version, full, insertedAt, epoch));
         }
         return readFull(contextId);
       default:
@@ -554,46 +554,43 @@ public final class RedisBackend implements Backend {
     }
   }
 
-  /** Delta records from XRANGE entries: {@code [id, [at, <at>, d, <message>]]}. */
-  private static List<DeltaRecord> records(String contextId, Object entries) {
+  /**
+   * Delta records of incarnation {@code epoch} from XRANGE entries: {@code [id, [at, <at>, d,
+   * <message>]]}.
+   */
+  private static List<DeltaRecord> records(String contextId, Object entries, String epoch) {
     List<DeltaRecord> out = new ArrayList<>();
     for (Object entry : (List<?>) entries) {
       List<?> fields = (List<?>) ((List<?>) entry).get(1);
-      out.add(JsonCodec.readDeltaMessage(contextId, (String) fields.get(3)));
+      out.add(JsonCodec.readDeltaMessage(contextId, (String) fields.get(3), epoch));
     }
     return out;
   }
 
   /**
-   * Keeps {@code now} as the known copy unless a newer one of the same incarnation is held, and
-   * bounds the number of copies held.
+   * Keeps {@code now} as the known copy unless a newer one of the same epoch is held, and bounds
+   * the number of copies held.
    */
-  private Known remember(Known now) {
+  private Context remember(Context now) {
     if (cacheSize == 0) {
       return now;
     }
     known.merge(
-        now.context.contextId(),
+        now.contextId(),
         now,
         (old, fresh) ->
-            old.epoch.equals(fresh.epoch) && old.context.version() > fresh.context.version()
-                ? old
-                : fresh);
+            old.epoch().equals(fresh.epoch()) && old.version() > fresh.version() ? old : fresh);
     if (known.size() > cacheSize) {
       // Arbitrary eviction: the copies are hints, any one may go.
       var it = known.keySet().iterator();
       while (known.size() > cacheSize && it.hasNext()) {
         String victim = it.next();
-        if (!victim.equals(now.context.contextId())) {
+        if (!victim.equals(now.contextId())) {
           it.remove();
         }
       }
     }
     return now;
-  }
-
-  private static String newEpoch() {
-    return Long.toHexString(ThreadLocalRandom.current().nextLong());
   }
 
   private static long parseLong(Object value) {

@@ -1,18 +1,22 @@
 -- Chord's one server-side script: every write, sync and incremental read of one context runs
 -- here, atomically. (A node's first read of a context is plain HMGET/HGETALL/HMGET; see 'get'.)
 --
--- KEYS[1] meta  hash   v (version), at (insertedAt), e (epoch: changes on create and restore), id
+-- KEYS[1] meta  hash   v (version), at (insertedAt), e (epoch), id
 -- KEYS[2] data  hash   JSON Pointer of every node of the context -> typed JSON ('{}' marks a map)
 -- KEYS[3] log   stream one entry per stored delta, ID '<version>-0', fields at, d (the message)
 -- All three share the hash tag of the context, so one script call touches one cluster slot.
+-- Epochs and times are Chord's, stored as given: the epoch names the incarnation (Chord draws one
+-- on create and on restore), insertedAt is in milliseconds. The log always belongs to the stored
+-- incarnation (create, restore and delete drop it), so its entries carry no epoch of their own.
 -- The context's channel gets, in the same atomic step as the change:
 --   'd <epoch> <delta message>'  for a commit
---   'r <epoch> <version>'        for a restore, and 'r - 0' for a delete
--- (the epoch tells a subscriber that lost messages whether the context was reset meanwhile).
+--   'r <epoch> <version>'        for a restore (the new epoch and version)
+--   'r <epoch> 0'                for a delete (the deleted epoch)
 --
 -- Every reply is an array (empty: the context does not exist). ARGV[1] is the operation, ARGV[2]
 -- and ARGV[3] the version and epoch the caller already holds ('' if none): replies that carry the
--- context send only what the caller lacks.
+-- context send only what the caller lacks. That copy is an optimisation only: what a write may
+-- do is decided here, against what is stored.
 -- Versions are compared as strings, so they are exact at any size; arithmetic on them (how far
 -- behind a caller is) only decides how much to send, never what is stored.
 
@@ -70,42 +74,47 @@ if op == 'get' then
   return head(h[1], h[2], h[3], tonumber(ARGV[4]), ARGV[5] == '1')
 
 elseif op == 'commit' then
-  -- ARGV: 4 expected version ('0': create), 5 epoch the caller based its write on ('' to skip the
-  -- check; on create: the new epoch), 6 new version, 7 insertedAt, 8 max deltas, 9 message,
-  -- 10 channel, 11 context id, 12 max deltas in a conflict reply, 13 number of fields to delete,
-  -- then those fields, then field/value pairs to set.
+  -- ARGV: 4 expected version ('0': create, the context must be absent), 5 expected epoch (the
+  -- stored one it was computed from; '' only for a create), 6 epoch of the new version (a create's
+  -- new epoch; for an update the expected one), 7 new version, 8 insertedAt, 9 max deltas,
+  -- 10 message, 11 channel, 12 context id, 13 max deltas in a conflict reply, 14 number of fields
+  -- to delete, then those fields, then field/value pairs to set.
+  local expected, expectedEpoch, epoch = ARGV[4], ARGV[5], ARGV[6]
+  if epoch == '' or (expected ~= '0' and expectedEpoch ~= epoch) then
+    -- Never a write that does not name the incarnation it was computed from: version numbers
+    -- repeat across incarnations, so the version alone could match another one's.
+    return redis.error_reply('chord: an update must name its expected epoch, and keep it')
+  end
   local h = redis.call('HMGET', meta, 'v', 'at', 'e')
-  local expected, epoch = ARGV[4], ARGV[5]
   if expected == '0' then
     if h[1] then
-      return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]), false)}
+      return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[13]), false)}
     end
     -- Leftovers of an interrupted history must not leak into a new context.
     drop()
-    redis.call('HSET', meta, 'id', ARGV[11], 'e', epoch)
-  elseif h[1] ~= expected or (epoch ~= '' and h[3] ~= epoch) then
+    redis.call('HSET', meta, 'id', ARGV[12], 'e', epoch)
+  elseif h[1] ~= expected or h[3] ~= expectedEpoch then
     if not h[1] then
       return {'conflict'}
     end
-    return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[12]), false)}
-  else
-    epoch = h[3]
+    return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[13]), false)}
   end
-  local deletes = tonumber(ARGV[13])
+  local deletes = tonumber(ARGV[14])
   if deletes > 0 then
-    chunked('HDEL', data, 14, 13 + deletes, 1)
+    chunked('HDEL', data, 15, 14 + deletes, 1)
   end
-  if #ARGV > 13 + deletes then
-    chunked('HSET', data, 14 + deletes, #ARGV, 2)
+  if #ARGV > 14 + deletes then
+    chunked('HSET', data, 15 + deletes, #ARGV, 2)
   end
-  redis.call('HSET', meta, 'v', ARGV[6], 'at', ARGV[7])
-  redis.call('XADD', log, 'MAXLEN', ARGV[8], ARGV[6] .. '-0', 'at', ARGV[7], 'd', ARGV[9])
-  redis.call('PUBLISH', ARGV[10], 'd ' .. epoch .. ' ' .. ARGV[9])
-  return {'ok', epoch}
+  redis.call('HSET', meta, 'v', ARGV[7], 'at', ARGV[8])
+  redis.call('XADD', log, 'MAXLEN', ARGV[9], ARGV[7] .. '-0', 'at', ARGV[8], 'd', ARGV[10])
+  redis.call('PUBLISH', ARGV[11], 'd ' .. epoch .. ' ' .. ARGV[10])
+  return {'ok'}
 
 elseif op == 'history' then
-  -- ARGV: 4 after version, 5 max deltas. Reply: version, insertedAt, entries after that version.
-  local h = redis.call('HMGET', meta, 'v', 'at')
+  -- ARGV: 4 after version, 5 max deltas. Reply: version, insertedAt, epoch, entries after that
+  -- version.
+  local h = redis.call('HMGET', meta, 'v', 'at', 'e')
   if not h[1] then
     return {}
   end
@@ -114,20 +123,10 @@ elseif op == 'history' then
   if behind >= 1 and behind <= tonumber(ARGV[5]) then
     entries = redis.call('XRANGE', log, '(' .. ARGV[4] .. '-0', '+', 'COUNT', behind)
   end
-  return {h[1], h[2], entries}
-
-elseif op == 'position' then
-  -- What a subscription needs after (re)subscribing: version, epoch, the oldest and the newest
-  -- stored entry (each a list of at most one).
-  local h = redis.call('HMGET', meta, 'v', 'e')
-  if not h[1] then
-    return {}
-  end
-  return {h[1], h[2], redis.call('XRANGE', log, '-', '+', 'COUNT', 1),
-          redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)}
+  return {h[1], h[2], h[3], entries}
 
 elseif op == 'restore' then
-  -- ARGV: 4 version, 5 insertedAt, 6 new epoch, 7 context id, 8 channel, then field/value pairs.
+  -- ARGV: 4 version, 5 insertedAt, 6 epoch, 7 context id, 8 channel, then field/value pairs.
   drop()
   if #ARGV > 8 then
     chunked('HSET', data, 9, #ARGV, 2)
@@ -137,17 +136,18 @@ elseif op == 'restore' then
   return {1}
 
 elseif op == 'delete' then
-  -- ARGV: 4 the version it must be at, '' for any, 5 channel.
-  local v = redis.call('HGET', meta, 'v')
-  if not v or (ARGV[4] ~= '' and v ~= ARGV[4]) then
+  -- ARGV: 4 the version and 5 the epoch it must be at ('' '' for any), 6 channel.
+  local h = redis.call('HMGET', meta, 'v', 'e')
+  if not h[1] or (ARGV[4] ~= '' and (h[1] ~= ARGV[4] or h[2] ~= ARGV[5])) then
     return {0}
   end
   drop()
-  redis.call('PUBLISH', ARGV[5], 'r - 0')
+  redis.call('PUBLISH', ARGV[6], 'r ' .. h[2] .. ' 0')
   return {1}
 
 elseif op == 'trim' then
-  -- ARGV: 4 insertedBefore. Drops the oldest entries while they are older than that.
+  -- ARGV: 4 insertedBefore (milliseconds, as stored). Drops the oldest entries while they are
+  -- older than that.
   local cutoff = tonumber(ARGV[4])
   local dropped = 0
   while true do

@@ -105,12 +105,15 @@ class JsonCodecTest {
         Snapshots.freeze(Map.of("a", 1, "m", Map.of("x", new BigDecimal("1.0")), "gone", List.of(1)));
     Map<String, Object> after =
         Snapshots.freeze(Map.of("a", 2.0, "m", Map.of("x", new BigDecimal("1.00"), "y", Map.of()), "n", Map.of("k", (Object) BigInteger.TEN)));
-    DeltaRecord record = new DeltaRecord("ctx", 7, Delta.diff(before, after), 1234);
+    long at = 1_764_130_000_123L;
+    DeltaRecord record = new DeltaRecord("ctx", 7, Delta.diff(before, after), at, "epochOfCtx");
 
     String message = JsonCodec.deltaMessage(record);
-    DeltaRecord read = JsonCodec.readDeltaMessage("ctx", message);
+    DeltaRecord read = JsonCodec.readDeltaMessage("ctx", message, "epochOfCtx");
 
     assertThat(read).isEqualTo(record);
-    assertThat(message).startsWith("{\"version\":7,\"insertedAt\":1234,\"changes\":[");
+    // Milliseconds as given: the stored form never converts times.
+    assertThat(message).startsWith("{\"version\":7,\"insertedAt\":1764130000123,\"changes\":[");
+    assertThat(message).doesNotContain("epochOfCtx");
   }
 }

@@ -7,6 +7,7 @@ import dev.chord.BackendException;
 import dev.chord.Chord;
 import dev.chord.Context;
 import dev.chord.DeltaRecord;
+import dev.chord.Epochs;
 import dev.chord.SyncResult;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -152,9 +154,15 @@ class RedisBackendIT {
         Context current = direct.getForCommit(id).orElseThrow();
         Map<String, Object> data = new HashMap<>(current.data());
         data.put("direct", (long) i);
-        Context next = new Context(id, current.version() + 1, Snapshots.freeze(data), i);
+        Context next =
+            new Context(id, current.version() + 1, Snapshots.freeze(data), i, current.epoch());
         DeltaRecord delta =
-            new DeltaRecord(id, next.version(), dev.chord.Delta.diff(current.data(), next.data()), i);
+            new DeltaRecord(
+                id,
+                next.version(),
+                dev.chord.Delta.diff(current.data(), next.data()),
+                i,
+                next.epoch());
         assertThat(direct.commit(new Commit(next, delta, current.version(), 100)))
             .isEqualTo(CommitResult.COMMITTED);
       }
@@ -366,8 +374,9 @@ class RedisBackendIT {
 
   /**
    * Node B's subscriber follows node A's restore to a lower version and A's delete and re-create,
-   * on a server and on the cluster: it gets exactly the new incarnation's records, none dropped
-   * as an apparent repeat of the old versions.
+   * on a server and on the cluster: each reset names its epoch, so the subscriber gets a reset to
+   * the restored incarnation, "absent" after the delete and the new incarnation's version 1 as a
+   * delta, and its state is the stored one after each step, never an old version's.
    */
   @ParameterizedTest(name = "cluster={0}")
   @ValueSource(booleans = {false, true})
@@ -376,33 +385,42 @@ class RedisBackendIT {
     Supplier<RedisBackend> node = nodes(cluster);
     try (RedisBackend backendA = node.get();
         Chord a = Chord.builder().backend(backendA).build();
-        Chord b = Chord.builder().backend(node.get()).build()) {
-      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
-      try (AutoCloseable subscription = b.subscribe(id, received::add)) {
+        RedisBackend backendB = node.get();
+        Chord b = Chord.builder().backend(backendB).build()) {
+      Mirror mirror = new Mirror();
+      try (AutoCloseable subscription = b.subscribe(id, mirror)) {
         a.setContext(id, Map.of("n", 0));
         for (int i = 1; i <= 4; i++) {
           a.updateContext(id, Map.of("n", i));
         }
-        assertThat(versions(received, 5)).containsExactly(1L, 2L, 3L, 4L, 5L);
+        mirror.awaitState(backendB.get(id));
+        assertThat(mirror.events())
+            .containsExactly("delta 1", "delta 2", "delta 3", "delta 4", "delta 5");
 
-        backendA.restore(new Context(id, 2, Snapshots.freeze(Map.of("n", "restored")), 0));
-        DeltaRecord afterRestore = a.updateContext(id, Map.of("n", "after")).deltaRecord();
-        assertThat(records(received, 1)).containsExactly(afterRestore);
+        backendA.restore(
+            new Context(id, 2, Snapshots.freeze(Map.of("n", "restored")), 0, Epochs.next()));
+        a.updateContext(id, Map.of("n", "after"));
+        mirror.awaitState(backendB.get(id));
+        assertThat(mirror.events().get(5)).startsWith("reset ");
 
         a.deleteContext(id);
-        DeltaRecord created = a.setContext(id, Map.of("n", "new")).deltaRecord();
-        DeltaRecord next = a.updateContext(id, Map.of("n", "newer")).deltaRecord();
-        assertThat(records(received, 2)).containsExactly(created, next);
-        assertThat(received.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        mirror.awaitState(Optional.empty());
+        a.setContext(id, Map.of("n", "new"));
+        a.updateContext(id, Map.of("n", "newer"));
+        mirror.awaitState(backendB.get(id));
+        List<String> events = mirror.events();
+        assertThat(events.subList(events.indexOf("reset absent"), events.size()))
+            .containsExactly("reset absent", "delta 1", "delta 2");
       }
     }
   }
 
   /**
    * A restore to a lower version, and a delete and re-create, made while node B's pub/sub
-   * connection is down (so B never gets their reset messages): after B resubscribes it notices
-   * the changed epoch, and its subscriber gets the new incarnation's records instead of dropping
-   * them as repeats. Redis refuses new connections meanwhile (maxclients), so B surely misses them.
+   * connection is down (so B never gets their reset messages): after B resubscribes its feeds get
+   * a reset without epoch, Chord reads the context, and the subscriber gets a reset to the new
+   * incarnation instead of dropping its records as repeats. Redis refuses new connections meanwhile
+   * (maxclients), so B surely misses them.
    */
   @Test
   void subscriberOnOtherNode_followsResetsMissedWhileDisconnected() throws Exception {
@@ -411,37 +429,38 @@ class RedisBackendIT {
         Chord a = Chord.builder().backend(backendA).build();
         Chord b = Chord.builder().backend(RedisBackend.connect(server.uri())).build()) {
       RedisClient client = RedisClient.create(server.uri());
-      BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+      Mirror mirror = new Mirror();
       try (StatefulRedisConnection<String, String> admin = client.connect();
-          AutoCloseable subscription = b.subscribe("missed", received::add)) {
+          AutoCloseable subscription = b.subscribe("missed", mirror)) {
         a.setContext("missed", Map.of("n", 0));
         for (int i = 1; i <= 4; i++) {
           a.updateContext("missed", Map.of("n", i));
         }
-        assertThat(versions(received, 5)).containsExactly(1L, 2L, 3L, 4L, 5L);
+        mirror.awaitState(backendA.get("missed"));
 
-        DeltaRecord afterRestore =
-            whileSubscribersDisconnected(
-                admin.sync(),
-                () -> {
-                  backendA.restore(new Context("missed", 2, Snapshots.freeze(Map.of("n", "restored")), 0));
-                  return a.updateContext("missed", Map.of("n", "after")).deltaRecord();
-                });
-        assertThat(records(received, 1)).containsExactly(afterRestore);
+        whileSubscribersDisconnected(
+            admin.sync(),
+            () -> {
+              backendA.restore(
+                  new Context(
+                      "missed", 2, Snapshots.freeze(Map.of("n", "restored")), 0, Epochs.next()));
+              return a.updateContext("missed", Map.of("n", "after"));
+            });
+        mirror.awaitState(backendA.get("missed"));
+        assertThat(mirror.events()).endsWith("reset 3");
 
-        List<DeltaRecord> recreated =
-            whileSubscribersDisconnected(
-                admin.sync(),
-                () -> {
-                  a.deleteContext("missed");
-                  return List.of(
-                      a.setContext("missed", Map.of("n", "new")).deltaRecord(),
-                      a.updateContext("missed", Map.of("n", "newer")).deltaRecord());
-                });
-        assertThat(records(received, 2)).containsExactlyElementsOf(recreated);
-        DeltaRecord later = a.updateContext("missed", Map.of("n", "later")).deltaRecord();
-        assertThat(records(received, 1)).containsExactly(later);
-        assertThat(received.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        whileSubscribersDisconnected(
+            admin.sync(),
+            () -> {
+              a.deleteContext("missed");
+              a.setContext("missed", Map.of("n", "new"));
+              return a.updateContext("missed", Map.of("n", "newer"));
+            });
+        mirror.awaitState(backendA.get("missed"));
+        assertThat(mirror.events()).endsWith("reset 2");
+        a.updateContext("missed", Map.of("n", "later"));
+        mirror.awaitState(backendA.get("missed"));
+        assertThat(mirror.events()).endsWith("reset 2", "delta 3");
       } finally {
         client.shutdown();
       }
@@ -449,12 +468,12 @@ class RedisBackendIT {
   }
 
   /**
-   * What a feed gets from the channel's messages, published here by hand: a delta or reset whose
-   * kind, epoch or body cannot be read is skipped with a warning, a delta of an incarnation a reset
-   * has replaced is skipped, and the rest arrive in order.
+   * What a feed gets from the channel's messages, published here by hand: deltas and resets with
+   * the epoch each names (the backend leaves judging them to Chord), and for a message whose kind,
+   * epoch or body cannot be read a reset without epoch, so that Chord reads what it could not.
    */
   @Test
-  void channelMessages_unreadableOrOfAReplacedIncarnation_areSkipped() throws Exception {
+  void channelMessages_carryTheirEpochs_unreadableOnesBecomeUnknownResets() throws Exception {
     String id = "messages " + UUID.randomUUID();
     RedisClient client = RedisClient.create(RedisServers.standalone());
     RecordingFeed feed = new RecordingFeed();
@@ -465,22 +484,34 @@ class RedisBackendIT {
       DeltaRecord first = chord.setContext(id, Map.of("n", 0)).deltaRecord();
       RedisCommands<String, String> redis = connection.sync();
       String epoch = redis.hget(new Keys(PREFIX).of(id)[0], "e");
+      assertThat(epoch).isEqualTo(first.epoch());
+      String other = "otherEpoch99";
       String channel = new Keys(PREFIX).channel(id);
       try (AutoCloseable subscription = backend.subscribe(id, feed)) {
         for (String message :
             List.of(
-                "d other " + message(first, 2),
+                "d " + other + " " + message(first, 2),
                 "not a message",
                 "x " + epoch + " 3",
                 "r " + epoch + " three",
+                "r " + epoch + " -2",
                 "d " + epoch + " {\"version\":",
+                "d short " + message(first, 2),
                 "d " + epoch + " " + message(first, 2),
-                "r other 9",
-                "d " + epoch + " " + message(first, 10),
-                "d other " + message(first, 10))) {
+                "r " + other + " 9",
+                "r " + epoch + " 0",
+                "d " + epoch + " " + message(first, 10))) {
           redis.publish(channel, message);
         }
-        assertThat(feed.awaitEvent("delta 10", 20)).containsExactly("delta 2", "reset 9");
+        assertThat(feed.awaitEvent("delta 10", 20))
+            .containsExactly(
+                "delta 2", "reset -1", "reset -1", "reset -1", "reset -1", "reset -1",
+                "reset -1", "delta 2", "reset 9", "reset 0");
+        List<String> nulls = java.util.Collections.nCopies(6, null);
+        List<String> expectedEpochs = new ArrayList<>(List.of(other));
+        expectedEpochs.addAll(nulls);
+        expectedEpochs.addAll(List.of(epoch, other, epoch, epoch));
+        assertThat(feed.epochs()).isEqualTo(expectedEpochs);
       }
     } finally {
       client.shutdown();
@@ -489,7 +520,8 @@ class RedisBackendIT {
 
   private static String message(DeltaRecord record, long version) {
     return JsonCodec.deltaMessage(
-        new DeltaRecord(record.contextId(), version, record.delta(), record.insertedAt()));
+        new DeltaRecord(
+            record.contextId(), version, record.delta(), record.insertedAt(), record.epoch()));
   }
 
   /**
@@ -531,14 +563,18 @@ class RedisBackendIT {
   }
 
   /**
-   * The stored form is readable with redis-cli and every key of a context shares one slot, even
-   * for ids with braces.
+   * The stored form is readable with redis-cli, keeps Chord's epoch and its time in milliseconds,
+   * and every key of a context shares one slot, even for ids with braces.
    */
   @Test
   void layout_isReadableAndOneSlotPerContext() {
     String id = "room {1}:ü";
     try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
-        Chord chord = Chord.builder().backend(backend).build()) {
+        Chord chord =
+            Chord.builder()
+                .backend(backend)
+                .timeUnit(java.time.temporal.ChronoUnit.MILLIS)
+                .build()) {
       chord.setContext(id, Map.of("participants", Map.of("ann", Map.of("status", "active")), "n", 1.0));
       chord.updateContext(id, Map.of("participants", Map.of("ann", Map.of("status", "away"))));
 
@@ -547,10 +583,13 @@ class RedisBackendIT {
         RedisCommands<String, String> redis = connection.sync();
         String[] keys = new Keys(PREFIX).of(id);
         assertThat(keys[0]).isEqualTo(PREFIX + ":{" + Keys.tag(id) + "}:meta");
+        Context stored = chord.getContext(id).orElseThrow();
         assertThat(redis.hgetall(keys[0]))
-            .containsEntry("v", "2")
-            .containsEntry("id", id)
-            .containsKeys("at", "e");
+            .containsOnly(
+                Map.entry("v", "2"),
+                Map.entry("id", id),
+                Map.entry("at", Long.toString(stored.insertedAt())),
+                Map.entry("e", stored.epoch()));
         assertThat(redis.hgetall(keys[1]))
             .containsEntry("/participants", "{}")
             .containsEntry("/participants/ann", "{}")
@@ -583,7 +622,9 @@ class RedisBackendIT {
   void conflict_bringsTheCurrentContext(int behind) {
     String id = "conflict-" + behind + "-" + UUID.randomUUID();
     try (RedisBackend stale = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
-        Chord other = Chord.builder().backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build()).build()) {
+        RedisBackend otherBackend =
+            RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+        Chord other = Chord.builder().backend(otherBackend).build()) {
       other.setContext(id, Map.of("n", 0, "m", Map.of("k", List.of(1))));
       Context held = stale.getForCommit(id).orElseThrow();
       for (int i = 1; i <= behind; i++) {
@@ -591,16 +632,17 @@ class RedisBackendIT {
       }
       Map<String, Object> data = new HashMap<>(held.data());
       data.put("n", -1L);
-      Context next = new Context(id, 2, Snapshots.freeze(data), 9);
+      Context next = new Context(id, 2, Snapshots.freeze(data), 9, held.epoch());
       CommitResult result =
           stale.commit(
               new Commit(
                   next,
-                  new DeltaRecord(id, 2, dev.chord.Delta.diff(held.data(), next.data()), 9),
+                  new DeltaRecord(
+                      id, 2, dev.chord.Delta.diff(held.data(), next.data()), 9, held.epoch()),
                   1,
                   100));
 
-      Context current = other.getContext(id).orElseThrow();
+      Context current = otherBackend.get(id).orElseThrow();
       assertThat(current.version()).isEqualTo(1 + behind);
       assertThat(result).isEqualTo(new CommitResult.Conflict(java.util.Optional.of(current)));
       assertThat(stale.getForCommit(id)).contains(current);
@@ -677,9 +719,9 @@ class RedisBackendIT {
     try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         Chord chord = Chord.builder().backend(backend).build()) {
       chord.setContext(id, Map.of("a", Map.of("b", List.of(1, "x"), "empty", Map.of()), "d", new java.math.BigDecimal("2.50")));
-      assertThat(backend.readAtomically(id).map(RedisBackend.Known::context)).isEqualTo(chord.getContext(id));
+      assertThat(backend.readAtomically(id)).isEqualTo(backend.get(id)).isPresent();
       chord.setContext(id + "-empty", Map.of());
-      assertThat(backend.readAtomically(id + "-empty").orElseThrow().context().data()).isEmpty();
+      assertThat(backend.readAtomically(id + "-empty").orElseThrow().data()).isEmpty();
       assertThat(backend.readAtomically(id + "-absent")).isEmpty();
       chord.deleteContext(id);
       chord.deleteContext(id + "-empty");
