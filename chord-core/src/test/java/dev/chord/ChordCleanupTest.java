@@ -10,6 +10,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** cleanup(): delta TTL, context TTL with auto-delete, limited round-robin passes, time units. */
@@ -93,6 +94,54 @@ class ChordCleanupTest {
       CleanupReport report = chord.cleanup();
       assertThat(report.contextsDeleted()).isZero();
       assertThat(chord.getContext("idle").orElseThrow().version()).isEqualTo(2);
+    }
+  }
+
+  /**
+   * Lists "idle" as expired at version 1, then runs {@code replace} (which puts another
+   * incarnation at version 1 there) before cleanup acts on the listing.
+   */
+  private void assertReplacedAfterListingIsKept(Runnable replaceOnce) {
+    HookedBackend racy = new HookedBackend(backend);
+    try (Chord chord =
+        builder().backend(racy).contextTtl(Duration.ofHours(1)).contextAutoDelete(true).build()) {
+      Context old = chord.setContext("idle", Map.of("n", 1)).context();
+      clock.advance(Duration.ofHours(2));
+      racy.afterList =
+          () -> {
+            racy.afterList = () -> {};
+            replaceOnce.run();
+          };
+
+      CleanupReport report = chord.cleanup();
+
+      Context now = chord.getContext("idle").orElseThrow();
+      assertThat(now.version()).isEqualTo(old.version());
+      assertThat(now.epoch()).isNotEqualTo(old.epoch());
+      assertThat(report.contextsDeleted()).isZero();
+      assertThat(chord.cleanup()).isEqualTo(new CleanupReport(0, 0));
+      assertThat(chord.getContext("idle")).contains(now);
+    }
+  }
+
+  @Test
+  void cleanup_contextDeletedAndCreatedAgainAfterListing_newOneNotDeleted() {
+    try (Chord other = builder().build()) {
+      assertReplacedAfterListingIsKept(
+          () -> {
+            other.deleteContext("idle");
+            other.setContext("idle", Map.of("n", "new"));
+          });
+    }
+  }
+
+  @Test
+  void cleanup_contextRestoredAtTheSameVersionAfterListing_restoredOneNotDeleted() {
+    try (Chord other =
+        builder()
+            .externalProvider(id -> Optional.of(new Context(id, 1, Map.of("r", 1), 0)))
+            .build()) {
+      assertReplacedAfterListingIsKept(() -> other.restoreContext("idle"));
     }
   }
 

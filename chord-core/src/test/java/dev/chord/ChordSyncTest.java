@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The rules of syncContext: NoChange, Patch or Full, and never a Patch that misses a change. */
+/**
+ * The rules of syncContext: NoChange, Patch or Full, never a Patch that misses a change, and with
+ * the client's epoch never a Patch or NoChange across incarnations.
+ */
 class ChordSyncTest {
   private static final int THRESHOLD = 4;
   private final MutableClock clock = MutableClock.start();
@@ -26,6 +29,7 @@ class ChordSyncTest {
           .deltaThreshold(THRESHOLD)
           .deltaTtl(Duration.ofMinutes(10))
           .externalProvider(id -> Optional.ofNullable(providerAnswer.get()))
+          .exporter(providerAnswer::set)
           .build();
 
   @AfterEach
@@ -177,5 +181,105 @@ class ChordSyncTest {
     assertThat(chord.syncContext("room", 3L)).isEqualTo(new SyncResult.Full(fresh));
     assertThat(chord.syncContext("room", 2L)).isEqualTo(new SyncResult.Full(fresh));
     assertThat(chord.syncContext("room", 0L)).isInstanceOf(SyncResult.Patch.class);
+  }
+
+  // ---- with the client's epoch ----
+
+  @Test
+  void syncContextWithEpoch_otherEpoch_fullWhateverTheVersion() {
+    history(3);
+    Context current = current();
+    String other = Epochs.next();
+    for (long v = 0; v <= 5; v++) {
+      assertThat(chord.syncContext("room", v, other)).isEqualTo(new SyncResult.Full(current));
+    }
+  }
+
+  @Test
+  void syncContextWithEpoch_sameEpoch_noChangeOrPatchCarryingTheEpoch() {
+    List<Map<String, Object>> states = history(3);
+    String epoch = current().epoch();
+    assertThat(chord.syncContext("room", 3, epoch)).isEqualTo(new SyncResult.NoChange(3, epoch));
+    SyncResult.Patch patch = (SyncResult.Patch) chord.syncContext("room", 1, epoch);
+    assertThat(patch.epoch()).isEqualTo(epoch);
+    assertThat(patch.fromVersion()).isEqualTo(1);
+    assertThat(patch.version()).isEqualTo(3);
+    assertThat(patch.delta().applyTo(states.get(1))).isEqualTo(current().data());
+    SyncResult ahead = chord.syncContext("room", 4, epoch);
+    assertThat(ahead).isEqualTo(new SyncResult.Full(current()));
+    assertThat(ahead.epoch()).isEqualTo(epoch);
+  }
+
+  @Test
+  void syncContextWithEpoch_null_answersAsTheVersionAlone() {
+    history(THRESHOLD + 2);
+    for (long v = 0; v <= THRESHOLD + 3; v++) {
+      assertThat(chord.syncContext("room", v, null)).isEqualTo(chord.syncContext("room", v));
+    }
+  }
+
+  @Test
+  void syncContextWithEpoch_malformed_rejectedBeforeAnyRead() {
+    history(1);
+    for (String bad : List.of("short", "has spaces in", "0123456789abcdefghijklm", "")) {
+      assertThatThrownBy(() -> chord.syncContext("room", 1, bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("epoch");
+      assertThatThrownBy(() -> chord.syncContext("ghost", 1, bad))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> chord.syncContext("room", -1, current().epoch()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void syncContextWithEpoch_absent_notFound() {
+    assertThatThrownBy(() -> chord.syncContext("ghost", 1, Epochs.next()))
+        .isInstanceOf(ContextNotFoundException.class);
+  }
+
+  /** The scenario (a): delete and create again, the client holds the old version 1. */
+  @Test
+  void syncContextWithEpoch_afterDeleteAndRecreateAtTheSameVersion_full() {
+    chord.setContext("room", Map.of("a", 1));
+    SyncResult held = chord.syncContext("room", (Long) null);
+    assertThat(held.version()).isEqualTo(1);
+    chord.deleteContext("room");
+    Context recreated = chord.setContext("room", Map.of("b", 2)).context();
+    assertThat(recreated.version()).isEqualTo(1);
+
+    SyncResult sync = chord.syncContext("room", 1, held.epoch());
+
+    assertThat(sync).isEqualTo(new SyncResult.Full(recreated));
+    assertThat(((SyncResult.Full) sync).context().data()).isEqualTo(Map.of("b", 2L));
+    assertThat(sync.epoch()).isNotEqualTo(held.epoch());
+    // Without the epoch the same client is told it is current: the reason epochs exist.
+    assertThat(chord.syncContext("room", 1L)).isInstanceOf(SyncResult.NoChange.class);
+  }
+
+  /**
+   * The issue's scenario (b): exported at version 1, updated to 2 (the client syncs there),
+   * restored to version 1 and updated to 2 again with other data.
+   */
+  @Test
+  void syncContextWithEpoch_afterRestoreAndUpdateToTheClientsVersion_full() {
+    chord.setContext("room", Map.of("a", 1));
+    chord.exportContext("room");
+    chord.updateContext("room", Map.of("a", 2));
+    SyncResult client = chord.syncContext("room", 1, current().epoch());
+    assertThat(client.version()).isEqualTo(2);
+    String epochBefore = client.epoch();
+    Context restored = chord.restoreContext("room");
+    assertThat(restored.version()).isEqualTo(1);
+    Context now = chord.updateContext("room", Map.of("other", true)).context();
+    assertThat(now.version()).isEqualTo(2);
+
+    SyncResult sync = chord.syncContext("room", 2, epochBefore);
+
+    assertThat(sync).isEqualTo(new SyncResult.Full(now));
+    assertThat(sync.epoch()).isEqualTo(restored.epoch()).isNotEqualTo(epochBefore);
+    assertThat(((SyncResult.Full) sync).context().data())
+        .isEqualTo(Map.of("a", 1L, "other", true));
+    assertThat(chord.syncContext("room", 2L)).isInstanceOf(SyncResult.NoChange.class);
   }
 }
