@@ -7,12 +7,18 @@ import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextPage;
 import dev.chord.spi.Feed;
 import dev.chord.spi.ForwardingBackend;
+import dev.chord.spi.History;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * An in-memory backend with hooks, to force interleavings that real concurrency produces only
  * sometimes: {@code afterDelete}, {@code afterRestore} and {@code afterList} run inside the backend
- * call, after it took effect and before Chord sees it return.
+ * call, after it took effect and before Chord sees it return. Its feed can lose records and resets
+ * as a remote one may, and reads of the history can fail.
  */
 class HookedBackend extends ForwardingBackend {
   volatile Runnable afterDelete = () -> {};
@@ -28,6 +34,21 @@ class HookedBackend extends ForwardingBackend {
   /** Makes the feed misbehave as a remote one may: late, repeated and out-of-order records. */
   volatile boolean unreliableFeed;
 
+  /** Records it accepts never reach subscribers, as if their message was lost. */
+  volatile Predicate<DeltaRecord> lostRecords = record -> false;
+
+  /** When set, resets never reach subscribers. */
+  volatile boolean lostResets;
+
+  /** How many of the next {@link #history} calls fail before reaching storage. */
+  final AtomicInteger historyFailures = new AtomicInteger();
+
+  /** Every feed subscribed through this backend, so a test can resend to it as a backend may. */
+  final List<Feed> subscribers = new CopyOnWriteArrayList<>();
+
+  /** How many {@link #get} and {@link #history} calls were made. */
+  final AtomicInteger reads = new AtomicInteger();
+
   HookedBackend() {
     this(InMemoryBackend.create());
   }
@@ -35,6 +56,12 @@ class HookedBackend extends ForwardingBackend {
   /** Forwards to {@code delegate}; closing this one leaves the delegate open. */
   HookedBackend(Backend delegate) {
     super(delegate);
+  }
+
+  @Override
+  public Optional<Context> get(String contextId) {
+    reads.incrementAndGet();
+    return super.get(contextId);
   }
 
   @Override
@@ -50,6 +77,15 @@ class HookedBackend extends ForwardingBackend {
       throw failure;
     }
     return super.commit(commit);
+  }
+
+  @Override
+  public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
+    reads.incrementAndGet();
+    if (historyFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new BackendException("history unavailable (test)");
+    }
+    return super.history(contextId, afterVersion, maxDeltas);
   }
 
   @Override
@@ -74,11 +110,35 @@ class HookedBackend extends ForwardingBackend {
 
   @Override
   public AutoCloseable subscribe(String contextId, Feed feed) {
-    return super.subscribe(contextId, unreliableFeed ? new Unreliable(feed) : feed);
+    subscribers.add(feed);
+    return super.subscribe(contextId, new Lossy(unreliableFeed ? new Unreliable(feed) : feed));
   }
 
   @Override
   public void close() {}
+
+  /** Drops what {@link #lostRecords} and {@link #lostResets} say. */
+  private final class Lossy implements Feed {
+    private final Feed feed;
+
+    Lossy(Feed feed) {
+      this.feed = feed;
+    }
+
+    @Override
+    public void onDelta(DeltaRecord record) {
+      if (!lostRecords.test(record)) {
+        feed.onDelta(record);
+      }
+    }
+
+    @Override
+    public void onReset(String epoch, long version) {
+      if (!lostResets) {
+        feed.onReset(epoch, version);
+      }
+    }
+  }
 
   /**
    * Holds back every version divisible by 3 until the next record, then sends it late; sends every
