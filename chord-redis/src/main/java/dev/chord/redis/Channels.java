@@ -7,6 +7,7 @@ import dev.chord.spi.Feed;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,16 +27,24 @@ import org.slf4j.LoggerFactory;
  * subscription per subscribed context on the backend's pub/sub connection and hands each message
  * to that context's {@link Feed}s.
  *
- * <p>Threads: Lettuce reports messages on its event loop, which must never run user code or block;
- * every message is handed to one dispatcher thread, so feeds are called there, one at a time, in
- * the order Redis sent the messages. Redis runs each script atomically and delivers one channel's
- * messages in publishing order, so resets arrive in order with the deltas.
+ * <p>Threads: Lettuce reports messages on its event loop, which must never run user code or block
+ * (Chord's subscriptions read the backend from their feeds: to fill holes, after resets). So the
+ * event loop only appends each message to its context's queue; a fixed pool of delivery threads
+ * calls the feeds. Each context is an actor: at most one task drains its queue at a time, in
+ * order, so its feeds get its messages one at a time in the order Redis sent them (Redis runs
+ * each script atomically and delivers one channel's messages in publishing order, so resets
+ * arrive in order with the deltas). A task hands over its thread after {@link #BATCH} messages, so
+ * a busy context takes turns with the others; a context whose feed blocks holds one thread, and
+ * the others go on with the rest of the pool.
+ *
+ * <p>Memory: a context queues at most {@link #MAX_QUEUED} messages. One more, and what is queued
+ * is dropped for a single reset without epoch ("messages may be missing"): Chord reads the
+ * context then, so nothing is lost but the steps in between.
  *
  * <p>Gaps: pub/sub drops what is published while the connection is down. Lettuce resubscribes
  * after a reconnect; when a channel's subscription is confirmed for the second time or later, its
- * feeds get a reset without epoch ("messages may be missing"), queued before the channel's next
- * message, and Chord reads what it missed. A message that cannot be read is logged and signalled
- * the same way.
+ * feeds get a reset without epoch, queued before the channel's next message, and Chord reads what
+ * it missed. A message that cannot be read is logged and signalled the same way.
  */
 final class Channels extends RedisPubSubAdapter<String, String> implements AutoCloseable {
   /** A commit: {@code d <epoch> <delta message>}. */
@@ -43,6 +53,13 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   static final String RESET = "r";
   /** The version of a reset without epoch, which tells of nothing but "re-read". */
   static final long UNKNOWN_VERSION = -1;
+  /** The most messages one context may have waiting for its feeds. */
+  static final int MAX_QUEUED = 1024;
+  /** The most messages one task delivers before its thread goes to the next context in line. */
+  static final int BATCH = 64;
+
+  /** In a queue: "messages may be missing", delivered as a reset without epoch. */
+  private static final Object UNKNOWN = new Object();
 
   private static final Logger log = LoggerFactory.getLogger(Channels.class);
 
@@ -50,21 +67,29 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   private final Keys keys;
   private final Script script;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
-  private final ExecutorService dispatcher =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "chord-redis-feed");
-            t.setDaemon(true);
-            return t;
-          });
+  /**
+   * The delivery threads. Its queue holds at most one task per context (see {@link Topic}), so it
+   * is bounded by the number of subscribed contexts.
+   */
+  private final ExecutorService delivery;
 
   Channels(
       StatefulRedisPubSubConnection<String, String> connection,
       Keys keys,
-      Script script) {
+      Script script,
+      int deliveryThreads) {
     this.connection = connection;
     this.keys = keys;
     this.script = script;
+    AtomicInteger threads = new AtomicInteger();
+    this.delivery =
+        Executors.newFixedThreadPool(
+            deliveryThreads,
+            r -> {
+              Thread t = new Thread(r, "chord-redis-feed-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     connection.addListener(this);
   }
 
@@ -105,11 +130,12 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     }
   }
 
+  /** Called on Lettuce's event loop: only queues the message. */
   @Override
   public void message(String channel, String message) {
     Topic topic = topics.get(channel);
     if (topic != null) {
-      dispatch(() -> topic.receive(message));
+      topic.offer(message);
     }
   }
 
@@ -121,26 +147,21 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   public void subscribed(String channel, long count) {
     Topic topic = topics.get(channel);
     if (topic != null && topic.confirmed.getAndSet(true)) {
-      dispatch(topic::unknown);
-    }
-  }
-
-  private void dispatch(Runnable task) {
-    try {
-      dispatcher.execute(task);
-    } catch (RejectedExecutionException closed) {
-      // The backend is closing: nobody is listening any more.
+      topic.offer(UNKNOWN);
     }
   }
 
   @Override
   public void close() {
     connection.removeListener(this);
-    dispatcher.shutdownNow();
+    delivery.shutdownNow();
   }
 
-  /** The feeds of one context's channel. */
-  private static final class Topic {
+  /**
+   * The feeds of one context's channel and the messages waiting for them; run by a delivery
+   * thread, it delivers some of them (see the class comment).
+   */
+  private final class Topic implements Runnable {
     final String contextId;
     final String channel;
     final List<Feed> feeds = new CopyOnWriteArrayList<>();
@@ -149,13 +170,94 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     /** Completes when Redis confirmed the first subscription; guarded by the topics' monitor. */
     CompletableFuture<?> ready;
 
+    /** Raw messages and {@link #UNKNOWN}, oldest first; guarded by this. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    /** Whether a task of this topic is queued or running; guarded by this. */
+    private boolean scheduled;
+
     Topic(String contextId, String channel) {
       this.contextId = contextId;
       this.channel = channel;
     }
 
+    /** Queues {@code item} for the feeds, and a task to deliver it unless one is on its way. */
+    void offer(Object item) {
+      boolean overflow;
+      boolean schedule;
+      synchronized (this) {
+        overflow = queue.size() >= MAX_QUEUED;
+        if (overflow) {
+          queue.clear();
+          queue.addLast(UNKNOWN);
+        } else {
+          queue.addLast(item);
+        }
+        schedule = !scheduled;
+        scheduled = true;
+      }
+      if (overflow) {
+        log.warn(
+            "subscribers of '{}' fell {} messages behind: dropped them for a reset (a re-read)",
+            contextId,
+            MAX_QUEUED);
+      }
+      if (schedule) {
+        schedule();
+      }
+    }
+
+    @Override
+    public void run() {
+      boolean drained = false;
+      try {
+        for (int i = 0; i < BATCH; i++) {
+          Object item;
+          synchronized (this) {
+            item = queue.pollFirst();
+            if (item == null) {
+              scheduled = false;
+              drained = true;
+              return;
+            }
+          }
+          deliver(item);
+        }
+      } finally {
+        if (!drained) {
+          continueLater();
+        }
+      }
+    }
+
+    /** After a batch (or a feed's Error): goes to the back of the line if more is queued. */
+    private void continueLater() {
+      synchronized (this) {
+        if (queue.isEmpty()) {
+          scheduled = false;
+          return;
+        }
+      }
+      schedule();
+    }
+
+    private void schedule() {
+      try {
+        delivery.execute(this);
+      } catch (RejectedExecutionException closed) {
+        // The backend is closing: nobody is listening any more.
+      }
+    }
+
+    private void deliver(Object item) {
+      if (item == UNKNOWN) {
+        unknown();
+      } else {
+        receive((String) item);
+      }
+    }
+
     /** Handles a message: {@code <kind> <epoch> <body>}. */
-    void receive(String message) {
+    private void receive(String message) {
       int first = message.indexOf(' ');
       int second = first < 0 ? -1 : message.indexOf(' ', first + 1);
       try {
@@ -184,7 +286,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     }
 
     /** Tells the feeds that messages may be missing, so they read the context. */
-    void unknown() {
+    private void unknown() {
       reset(null, UNKNOWN_VERSION);
     }
 

@@ -75,6 +75,8 @@ public final class RedisBackend implements Backend {
   public static final String DEFAULT_KEY_PREFIX = "chord";
   /** Default of {@link Builder#cacheSize}. */
   public static final int DEFAULT_CACHE_SIZE = 10_000;
+  /** Default of {@link Builder#deliveryThreads}. */
+  public static final int DEFAULT_DELIVERY_THREADS = 4;
 
   /**
    * A reader this many versions behind or less gets the deltas since its version instead of the
@@ -100,7 +102,7 @@ public final class RedisBackend implements Backend {
     this.keys = new Keys(b.keyPrefix);
     this.script = new Script(b.timeout);
     this.cacheSize = b.cacheSize;
-    this.channels = new Channels(link.pubSub(), keys, script);
+    this.channels = new Channels(link.pubSub(), keys, script, b.deliveryThreads);
   }
 
   /**
@@ -483,9 +485,11 @@ public final class RedisBackend implements Backend {
 
   /**
    * Tells {@code feed} of the deltas committed to the context by any node, and of its deletes and
-   * restores by any node (resets), through Redis pub/sub, in order, on this backend's dispatcher
-   * thread. Returns once Redis has confirmed the subscription. After a lost connection the feed
-   * gets a reset without epoch, so that Chord reads what it missed (see the README).
+   * restores by any node (resets), through Redis pub/sub, in order, on one of this backend's
+   * delivery threads (see {@link Builder#deliveryThreads}). Returns once Redis has confirmed the
+   * subscription. After a lost connection, or when more messages wait for the feed than {@code
+   * Channels.MAX_QUEUED}, the feed gets a reset without epoch, so that Chord reads what it missed
+   * (see the README).
    *
    * @throws BackendException if Redis cannot be reached
    */
@@ -496,7 +500,7 @@ public final class RedisBackend implements Backend {
     return channels.subscribe(contextId, feed);
   }
 
-  /** Closes the connections and stops the dispatcher thread. Idempotent. */
+  /** Closes the connections and stops the delivery threads. Idempotent. */
   @Override
   public void close() {
     if (closed) {
@@ -607,6 +611,7 @@ public final class RedisBackend implements Backend {
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Duration timeout = DEFAULT_TIMEOUT;
     private int cacheSize = DEFAULT_CACHE_SIZE;
+    private int deliveryThreads = DEFAULT_DELIVERY_THREADS;
 
     private Builder(List<RedisURI> uris, boolean cluster) {
       this.uris = uris;
@@ -651,6 +656,21 @@ public final class RedisBackend implements Backend {
         throw new IllegalArgumentException("cacheSize must be at least 0, was " + contexts);
       }
       this.cacheSize = contexts;
+      return this;
+    }
+
+    /**
+     * How many threads deliver pushes to subscribers (default 4). Each context's messages are
+     * delivered in order, one at a time, by one of them; a context whose subscriber is slow or
+     * blocks holds up one thread, and the other contexts go on on the others.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder deliveryThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("deliveryThreads must be at least 1, was " + threads);
+      }
+      this.deliveryThreads = threads;
       return this;
     }
 
