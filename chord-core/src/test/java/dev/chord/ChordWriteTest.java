@@ -237,7 +237,8 @@ class ChordWriteTest {
       failing.commitFailure = null;
       assertThat(flaky.getContext("room")).contains(before);
       assertThat(flaky.getContext("other")).isEmpty();
-      assertThat(flaky.syncContext("room", 1L)).isEqualTo(new SyncResult.NoChange(1, before.epoch()));
+      assertThat(flaky.syncContext("room", 1L))
+          .isEqualTo(new SyncResult.NoChange(1, before.epoch()));
       assertThat(flaky.updateContext("room", Map.of("a", 2)).context().version()).isEqualTo(2);
     }
   }
