@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chord.Chord;
 import dev.chord.Context;
+import dev.chord.ContextListener;
 import dev.chord.ContextUpdate;
 import dev.chord.Delta;
 import dev.chord.DeltaRecord;
+import dev.chord.Subscription;
 import dev.chord.SyncResult;
+import dev.chord.VersionConflictException;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
@@ -29,11 +32,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,10 +56,15 @@ import org.junit.jupiter.api.Test;
  * }
  * }</pre>
  *
- * <p>Each test gets a new backend and closes it afterwards. Tests use context ids unique to the test
- * run, so a backend on shared storage (one Redis for many test classes) may keep earlier data; a
- * backend whose storage is not shared may be empty. The tests talk to the backend both directly
+ * <p>Each test gets a new backend and closes it afterwards. Tests use context ids unique to the
+ * test run, so a backend on shared storage (one Redis for many test classes) may keep earlier data;
+ * a backend whose storage is not shared may be empty. The tests talk to the backend both directly
  * (the SPI) and through {@link Chord}, which is how applications use it.
+ *
+ * <p>Epochs: the kit commits with fixed epochs of its own and checks that a backend stores and
+ * returns them as given, refuses every commit whose expected (epoch, version) is not the stored one
+ * (an earlier incarnation at the same version included), deletes conditionally on both, and names
+ * the epoch in every reset; times are milliseconds and must come back unchanged.
  */
 public abstract class BackendContractTest {
   /** How long asynchronous deliveries (subscriptions) may take before a test fails. */
@@ -97,6 +107,15 @@ public abstract class BackendContractTest {
   /** The epoch the kit's directly committed contexts carry (one incarnation per test id). */
   protected static final String EPOCH = "tckEpoch0001";
 
+  /** The epoch of an id's next incarnation, created after a delete. */
+  private static final String NEXT_EPOCH = "tckEpoch0002";
+
+  /** The epoch of a restored context (a restore always brings a new one). */
+  private static final String RESTORED_EPOCH = "tckRestored01";
+
+  /** A time with a millisecond part, as Chord hands times to a backend. */
+  private static final long MILLIS = 1_764_140_000_123L;
+
   private static Context context(String id, long version, Map<String, ?> data, long insertedAt) {
     return context(id, version, data, insertedAt, EPOCH);
   }
@@ -111,16 +130,31 @@ public abstract class BackendContractTest {
         context.contextId(), context.version(), delta, context.insertedAt(), context.epoch());
   }
 
-  /** Commits {@code data} as the next version after {@code previous} (null: create). */
+  /** The commit of {@code next} computed from {@code previous} ({@code null}: a create). */
+  private static Commit commitOf(Context previous, Context next, int max) {
+    Delta delta = Delta.diff(previous == null ? Map.of() : previous.data(), next.data());
+    return new Commit(next, record(next, delta), next.version() - 1, max);
+  }
+
+  /**
+   * Commits {@code data} as the next version after {@code previous}, in its epoch ({@code null}:
+   * creates the context in {@link #EPOCH}).
+   */
   private Context commitNext(String id, Context previous, Map<String, ?> data, long at, int max) {
     long version = previous == null ? 1 : previous.version() + 1;
-    Context next = context(id, version, data, at);
-    Delta delta =
-        Delta.diff(previous == null ? Map.of() : previous.data(), next.data());
-    CommitResult result =
-        backend.commit(new Commit(next, record(next, delta), version - 1, max));
-    assertThat(result).isInstanceOf(CommitResult.Committed.class);
+    String epoch = previous == null ? EPOCH : previous.epoch();
+    Context next = context(id, version, data, at, epoch);
+    assertThat(backend.commit(commitOf(previous, next, max)))
+        .isInstanceOf(CommitResult.Committed.class);
     return next;
+  }
+
+  /** Creates {@code id} at version 1 as the incarnation {@code epoch}. */
+  private Context create(String id, String epoch, Map<String, ?> data, long at) {
+    Context created = context(id, 1, data, at, epoch);
+    assertThat(backend.commit(commitOf(null, created, 10)))
+        .isInstanceOf(CommitResult.Committed.class);
+    return created;
   }
 
   private List<Context> commitChain(String id, int count, int max) {
@@ -190,7 +224,7 @@ public abstract class BackendContractTest {
   void commit_createWhenPresent_conflicts() {
     String id = id("exists");
     Context first = commitNext(id, null, Map.of("a", 1), 1, 10);
-    Context again = context(id, 1, Map.of("a", 2), 2);
+    Context again = context(id, 1, Map.of("a", 2), 2, NEXT_EPOCH);
     CommitResult result =
         backend.commit(
             new Commit(again, record(again, Delta.diff(Map.of(), again.data())), 0, 10));
@@ -321,25 +355,29 @@ public abstract class BackendContractTest {
   void restore_replacesContextAndDropsDeltas() {
     String id = id("restore");
     commitChain(id, 4, 10);
-    Context restored = context(id, 2, Map.of("restored", true), 9000);
+    Context restored = context(id, 2, Map.of("restored", true), 9000, RESTORED_EPOCH);
 
     backend.restore(restored);
 
     assertThat(backend.get(id)).contains(restored);
     History history = backend.history(id, 1, 10).orElseThrow();
     assertThat(history.version()).isEqualTo(2);
+    assertThat(history.epoch()).isEqualTo(RESTORED_EPOCH);
     assertThat(history.deltas()).isEmpty();
     Context next = commitNext(id, restored, Map.of("restored", false), 9001, 10);
-    assertThat(versions(backend.history(id, 2, 10).orElseThrow().deltas())).containsExactly(3L);
+    History after = backend.history(id, 2, 10).orElseThrow();
+    assertThat(versions(after.deltas())).containsExactly(3L);
+    assertThat(after.deltas().get(0).epoch()).isEqualTo(RESTORED_EPOCH);
     assertThat(backend.get(id)).contains(next);
   }
 
   @Test
   void restore_ofAbsentContext_createsIt() {
     String id = id("restore-new");
-    Context restored = context(id, 7, Map.of("x", 1), 1);
+    Context restored = context(id, 7, Map.of("x", 1), 1, RESTORED_EPOCH);
     backend.restore(restored);
     assertThat(backend.get(id)).contains(restored);
+    assertThat(backend.history(id, 0, 10).orElseThrow().epoch()).isEqualTo(RESTORED_EPOCH);
   }
 
   @Test
@@ -352,13 +390,13 @@ public abstract class BackendContractTest {
 
     assertThat(backend.get(id)).isEmpty();
     assertThat(backend.history(id, 0, 10)).isEmpty();
-    Context recreated = commitNext(id, null, Map.of("again", 1), 5, 10);
+    Context recreated = create(id, NEXT_EPOCH, Map.of("again", 1), 5);
     assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas())).containsExactly(1L);
     assertThat(backend.get(id)).contains(recreated);
   }
 
   @Test
-  void deleteIfVersion_deletesOnlyAtThatVersion() {
+  void deleteIf_deletesOnlyAtThatVersion() {
     String id = id("delete-if");
     commitChain(id, 3, 10);
     assertThat(backend.deleteIf(id, EPOCH, 2)).isFalse();
@@ -411,6 +449,7 @@ public abstract class BackendContractTest {
     ContextInfo third = seen.get(id("list-2"));
     assertThat(third.version()).isEqualTo(3);
     assertThat(third.insertedAt()).isEqualTo(1003);
+    assertThat(third.epoch()).isEqualTo(EPOCH);
   }
 
   // ---- subscriptions ----
@@ -446,22 +485,212 @@ public abstract class BackendContractTest {
   }
 
   @Test
-  void subscribe_signalsDeleteAndRestoreAsResets() throws Exception {
-    String id = id("resets");
+  void subscribe_signalsDeleteAndRestoreAsResetsWithTheirEpochs() throws Exception {
+    assertFeedSignalsResetsWithEpochs(id("resets"), backend);
+  }
+
+  @Test
+  void subscribeOnAPeer_signalsDeleteAndRestoreOnThisNodeAsResetsWithTheirEpochs()
+      throws Exception {
+    try (Backend peer = createPeer()) {
+      assertFeedSignalsResetsWithEpochs(id("peer-resets"), peer);
+    }
+  }
+
+  /**
+   * Subscribes on {@code subscribedOn}, then commits, deletes, creates again and restores through
+   * {@link #backend}: the feed gets every delta with its epoch, the delete as a reset to version 0
+   * naming the deleted epoch, the restore as a reset to the restored (epoch, version).
+   */
+  private void assertFeedSignalsResetsWithEpochs(String id, Backend subscribedOn)
+      throws Exception {
     RecordingFeed feed = new RecordingFeed();
-    try (AutoCloseable subscription = backend.subscribe(id, feed)) {
-      commitChain(id, 2, 10);
+    try (AutoCloseable subscription = subscribedOn.subscribe(id, feed)) {
+      List<Context> first = commitChain(id, 2, 10);
       feed.awaitEvent("delta 2", DELIVERY_TIMEOUT_SECONDS);
       backend.delete(id);
       feed.awaitEvent("reset 0", DELIVERY_TIMEOUT_SECONDS);
-      Context created = commitNext(id, null, Map.of("again", 1), 5, 10);
+      Context created = create(id, NEXT_EPOCH, Map.of("again", 1), 5);
       feed.awaitEvent("delta 1", DELIVERY_TIMEOUT_SECONDS);
-      backend.restore(context(id, 7, Map.of("restored", true), 6));
+      Context restored = context(id, 7, Map.of("restored", true), 6, RESTORED_EPOCH);
+      backend.restore(restored);
       feed.awaitEvent("reset 7", DELIVERY_TIMEOUT_SECONDS);
-      commitNext(id, backend.get(id).orElseThrow(), Map.of("restored", false), 8, 10);
+      commitNext(id, restored, Map.of("restored", false), 8, 10);
       feed.awaitEvent("delta 8", DELIVERY_TIMEOUT_SECONDS);
-      assertThat(created.version()).isEqualTo(1);
+
+      assertThat(first.get(1).epoch()).isEqualTo(EPOCH);
+      assertThat(feed.epochsOf("delta 2")).as("epoch of delta 2").isNotEmpty().containsOnly(EPOCH);
+      assertThat(feed.epochsOf("reset 0"))
+          .as("epoch of the delete")
+          .isNotEmpty()
+          .containsOnly(EPOCH);
+      assertThat(feed.epochsOf("delta 1").stream().distinct())
+          .as("epochs of each version 1")
+          .containsExactly(EPOCH, created.epoch());
+      assertThat(feed.epochsOf("reset 7"))
+          .as("epoch of the restore")
+          .isNotEmpty()
+          .containsOnly(RESTORED_EPOCH);
+      assertThat(feed.epochsOf("delta 8"))
+          .as("epoch of delta 8")
+          .isNotEmpty()
+          .containsOnly(RESTORED_EPOCH);
     }
+  }
+
+  @Test
+  void subscribe_deltasCarryTheirInsertedAtUnchanged() throws Exception {
+    String id = id("feed-time");
+    BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
+    try (AutoCloseable subscription = backend.subscribe(id, received::add)) {
+      Context created = create(id, EPOCH, Map.of("a", 1), MILLIS);
+      DeltaRecord record = received.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(record).as("delivery of version 1").isNotNull();
+      assertThat(record.insertedAt()).isEqualTo(MILLIS);
+      assertThat(record.epoch()).isEqualTo(created.epoch());
+    }
+  }
+
+  // ---- epochs and times ----
+
+  @Test
+  void commit_computedFromAnEarlierIncarnationAtTheSameVersion_conflictsAndStoresNothing() {
+    String id = id("epoch-recreated");
+    Context old = create(id, EPOCH, Map.of("a", 1), 1000);
+    assertThat(backend.delete(id)).isTrue();
+    Context fresh = create(id, NEXT_EPOCH, Map.of("b", 2), 2000);
+    Context stale = context(id, 2, Map.of("a", 2), 3000, EPOCH);
+
+    CommitResult result = backend.commit(commitOf(old, stale, 10));
+
+    assertThat(result).isEqualTo(new CommitResult.Conflict(Optional.of(fresh)));
+    assertOnlyStored(id, fresh, 1);
+  }
+
+  @Test
+  void commit_computedFromTheStateBeforeARestoreAtTheSameVersion_conflictsAndStoresNothing() {
+    String id = id("epoch-restored");
+    List<Context> chain = commitChain(id, 3, 10);
+    Context restored = context(id, 3, Map.of("restored", true), 9000, RESTORED_EPOCH);
+    backend.restore(restored);
+    Context stale = context(id, 4, Map.of("n", 4), 9001, EPOCH);
+
+    CommitResult result = backend.commit(commitOf(chain.get(2), stale, 10));
+
+    assertThat(result).isEqualTo(new CommitResult.Conflict(Optional.of(restored)));
+    assertOnlyStored(id, restored);
+  }
+
+  @Test
+  void commit_inAnotherEpochThanStored_conflicts() {
+    String id = id("epoch-other");
+    Context stored = create(id, EPOCH, Map.of("a", 1), 1000);
+    Context other = context(id, 2, Map.of("a", 2), 2000, NEXT_EPOCH);
+    Context otherBase = context(id, 1, Map.of("a", 1), 1000, NEXT_EPOCH);
+
+    CommitResult result = backend.commit(commitOf(otherBase, other, 10));
+
+    assertThat(result).isEqualTo(new CommitResult.Conflict(Optional.of(stored)));
+    assertOnlyStored(id, stored, 1);
+  }
+
+  /**
+   * {@code id} holds exactly {@code expected}, its history has exactly {@code versions}, all of
+   * its epoch, and a listing shows its epoch and version.
+   */
+  private void assertOnlyStored(String id, Context expected, long... versions) {
+    assertThat(backend.get(id)).contains(expected);
+    History history = backend.history(id, 0, 100).orElseThrow();
+    assertThat(history.epoch()).isEqualTo(expected.epoch());
+    assertThat(history.version()).isEqualTo(expected.version());
+    assertThat(history.insertedAt()).isEqualTo(expected.insertedAt());
+    assertThat(versions(history.deltas()))
+        .containsExactlyElementsOf(Arrays.stream(versions).boxed().toList());
+    assertThat(history.deltas())
+        .allSatisfy(delta -> assertThat(delta.epoch()).isEqualTo(expected.epoch()));
+    ContextInfo info =
+        new ContextInfo(id, expected.version(), expected.insertedAt(), expected.epoch());
+    assertThat(listed(id)).isEqualTo(info);
+  }
+
+  /** How a full listing shows {@code id}; fails if it is not listed once. */
+  private ContextInfo listed(String id) {
+    List<ContextInfo> found = new ArrayList<>();
+    String cursor = null;
+    do {
+      ContextPage page = backend.listContexts(cursor, 100);
+      for (ContextInfo info : page.contexts()) {
+        if (info.contextId().equals(id)) {
+          found.add(info);
+        }
+      }
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    assertThat(found).as("listings of %s", id).hasSize(1);
+    return found.get(0);
+  }
+
+  @Test
+  void reads_returnTheStoredEpochOfEachIncarnation() {
+    String one = id("epoch-one");
+    String two = id("epoch-two");
+    List<Context> chain = commitChain(one, 3, 10);
+    Context other = create(two, NEXT_EPOCH, Map.of("x", 1), 50);
+    assertOnlyStored(one, chain.get(2), 1, 2, 3);
+    assertOnlyStored(two, other, 1);
+
+    Context restored = context(one, 2, Map.of("restored", true), 60, RESTORED_EPOCH);
+    backend.restore(restored);
+    assertOnlyStored(one, restored);
+    Context afterRestore = commitNext(one, restored, Map.of("restored", 2), 70, 10);
+    assertOnlyStored(one, afterRestore, 3);
+
+    backend.delete(two);
+    Context recreated = create(two, "tckEpoch0003", Map.of("y", 1), 80);
+    assertOnlyStored(two, recreated, 1);
+  }
+
+  @Test
+  void deleteIf_wrongEpochAtTheRightVersion_deletesNothing() {
+    String id = id("delete-if-epoch");
+    List<Context> chain = commitChain(id, 2, 10);
+    assertThat(backend.deleteIf(id, NEXT_EPOCH, 2)).isFalse();
+    assertOnlyStored(id, chain.get(1), 1, 2);
+
+    backend.delete(id);
+    Context recreated = create(id, NEXT_EPOCH, Map.of("again", 1), 5);
+    assertThat(backend.deleteIf(id, EPOCH, 1)).as("the deleted incarnation's epoch").isFalse();
+    assertOnlyStored(id, recreated, 1);
+
+    Context restored = context(id, 1, Map.of("restored", true), 6, RESTORED_EPOCH);
+    backend.restore(restored);
+    assertThat(backend.deleteIf(id, NEXT_EPOCH, 1)).as("the epoch before the restore").isFalse();
+    assertOnlyStored(id, restored);
+
+    assertThat(backend.deleteIf(id, RESTORED_EPOCH, 1)).isTrue();
+    assertThat(backend.get(id)).isEmpty();
+  }
+
+  @Test
+  void insertedAt_roundTripsUnchangedInMilliseconds() {
+    String id = id("millis");
+    Context created = create(id, EPOCH, Map.of("a", 1), MILLIS);
+    assertOnlyStored(id, created, 1);
+    assertThat(backend.history(id, 0, 10).orElseThrow().deltas().get(0).insertedAt())
+        .isEqualTo(MILLIS);
+    Context next = commitNext(id, created, Map.of("a", 2), MILLIS + 1_001, 10);
+    assertOnlyStored(id, next, 1, 2);
+    assertThat(backend.history(id, 1, 10).orElseThrow().deltas().get(0).insertedAt())
+        .isEqualTo(MILLIS + 1_001);
+
+    Context restored = context(id, 5, Map.of("r", 1), MILLIS + 2_999, RESTORED_EPOCH);
+    backend.restore(restored);
+    assertOnlyStored(id, restored);
+    // Cleanup compares milliseconds: a cutoff one millisecond past a delta drops only that one.
+    Context after = commitNext(id, restored, Map.of("r", 2), MILLIS + 3_000, 10);
+    commitNext(id, after, Map.of("r", 3), MILLIS + 3_001, 10);
+    assertThat(backend.deleteDeltasBefore(id, MILLIS + 3_001)).isEqualTo(1);
+    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas())).containsExactly(7L);
   }
 
   // ---- through Chord ----
@@ -536,7 +765,7 @@ public abstract class BackendContractTest {
         SyncResult result = chord.syncContext(id, (long) v);
         long behind = current.version() - v;
         if (behind == 0) {
-          assertThat(result).isEqualTo(new SyncResult.NoChange(current.version()));
+          assertThat(result).isEqualTo(new SyncResult.NoChange(current.version(), current.epoch()));
         } else if (behind > threshold) {
           assertThat(result).isEqualTo(new SyncResult.Full(current));
         } else {
@@ -618,6 +847,190 @@ public abstract class BackendContractTest {
         assertThat(tail).containsExactlyElementsOf(expectedTail);
         assertThat(received.poll(200, TimeUnit.MILLISECONDS)).isNull();
       }
+    }
+  }
+
+  /** A Chord on the test's backend that exports to and restores from {@code saved}. */
+  private Chord savingChordOn(AtomicReference<Context> saved) {
+    return Chord.builder()
+        .backend(new Unclosed(backend))
+        .exporter(saved::set)
+        .externalProvider(ctxId -> Optional.ofNullable(saved.get()))
+        .build();
+  }
+
+  @Test
+  void chord_syncWithTheEpochAcrossDeleteAndCreateAgain_isFull() {
+    String id = id("sync-recreated");
+    try (Chord nodeA = chordOn(100);
+        Chord nodeB = peerChord(100)) {
+      nodeA.setContext(id, Map.of("a", 1));
+      SyncResult held = nodeA.syncContext(id, (Long) null);
+      nodeB.deleteContext(id);
+      Context fresh = nodeB.setContext(id, Map.of("b", 2)).context();
+      assertThat(fresh.version()).isEqualTo(held.version());
+
+      SyncResult sync = nodeA.syncContext(id, held.version(), held.epoch());
+
+      assertThat(sync).isInstanceOf(SyncResult.Full.class);
+      assertThat(((SyncResult.Full) sync).context().data()).isEqualTo(Map.of("b", 2L));
+      assertThat(sync.epoch()).isEqualTo(fresh.epoch()).isNotEqualTo(held.epoch());
+      assertThat(nodeA.syncContext(id, 1, fresh.epoch()))
+          .isEqualTo(new SyncResult.NoChange(1, fresh.epoch()));
+    }
+  }
+
+  @Test
+  void chord_syncWithTheEpochAcrossARestoreToTheSameVersion_isFull() {
+    String id = id("sync-restored");
+    AtomicReference<Context> saved = new AtomicReference<>();
+    try (Chord nodeA = savingChordOn(saved);
+        Chord nodeB = peerChord(100)) {
+      nodeA.setContext(id, Map.of("a", 1));
+      nodeA.exportContext(id);
+      nodeB.updateContext(id, Map.of("a", 2));
+      SyncResult held = nodeB.syncContext(id, (Long) null);
+      assertThat(held.version()).isEqualTo(2);
+      nodeA.restoreContext(id);
+      Context now = nodeB.updateContext(id, Map.of("other", true)).context();
+      assertThat(now.version()).isEqualTo(2);
+
+      SyncResult sync = nodeB.syncContext(id, 2, held.epoch());
+
+      assertThat(sync).isEqualTo(new SyncResult.Full(now));
+      assertThat(now.epoch()).isNotEqualTo(held.epoch());
+    }
+  }
+
+  @Test
+  void chord_conditionalWriteWithTheOldIncarnationsEpoch_conflicts() {
+    String id = id("if-match");
+    try (Chord nodeA = chordOn(100);
+        Chord nodeB = peerChord(100)) {
+      Context read = nodeA.setContext(id, Map.of("a", 1)).context();
+      nodeB.deleteContext(id);
+      Context fresh = nodeB.setContext(id, Map.of("b", 2)).context();
+
+      for (Runnable write :
+          List.<Runnable>of(
+              () -> nodeA.setContext(id, Map.of("a", 9), 1, read.epoch()),
+              () -> nodeA.updateContext(id, Map.of("a", 9), 1, read.epoch()))) {
+        assertThatThrownBy(write::run)
+            .isInstanceOfSatisfying(
+                VersionConflictException.class,
+                e -> {
+                  assertThat(e.expectedEpoch()).isEqualTo(read.epoch());
+                  assertThat(e.currentEpoch()).isEqualTo(fresh.epoch());
+                  assertThat(e.currentVersion()).isEqualTo(1);
+                });
+      }
+      assertThat(nodeA.getContext(id)).contains(fresh);
+      assertThat(nodeB.updateContext(id, Map.of("c", 3), 1, fresh.epoch()).context().version())
+          .isEqualTo(2);
+    }
+  }
+
+  @Test
+  void chord_writeFromANodeThatLastSawTheOldIncarnation_landsOnTheNewOne() {
+    String id = id("stale-node");
+    try (Chord nodeA = chordOn(100);
+        Chord nodeB = peerChord(100)) {
+      nodeA.setContext(id, Map.of("a", 1));
+      nodeB.deleteContext(id);
+      Context fresh = nodeB.setContext(id, Map.of("b", 2)).context();
+
+      Context written = nodeA.updateContext(id, Map.of("c", 3)).context();
+
+      assertThat(written.epoch()).isEqualTo(fresh.epoch());
+      assertThat(written.version()).isEqualTo(2);
+      assertThat(written.data()).isEqualTo(Map.of("b", 2L, "c", 3L));
+      assertThat(nodeB.getContext(id)).contains(written);
+    }
+  }
+
+  @Test
+  void chord_listenerOnASecondNode_seesDeletesAndRestoresAsResets() throws Exception {
+    String id = id("listener");
+    AtomicReference<Context> saved = new AtomicReference<>();
+    try (Chord writer = savingChordOn(saved);
+        Chord reader = peerChord(100)) {
+      Follower follower = new Follower();
+      try (Subscription subscription = reader.subscribe(id, follower)) {
+        String first = writer.setContext(id, Map.of("n", 1)).context().epoch();
+        follower.expect("delta " + first + " v1");
+        writer.exportContext(id);
+        writer.updateContext(id, Map.of("n", 2));
+        follower.expect("delta " + first + " v2");
+        writer.deleteContext(id);
+        follower.expect("reset absent");
+        String second = writer.setContext(id, Map.of("n", "new")).context().epoch();
+        follower.expect("delta " + second + " v1");
+        writer.updateContext(id, Map.of("n", "newer"));
+        follower.expect("delta " + second + " v2");
+        Context restored = writer.restoreContext(id);
+        follower.expect("reset " + restored.epoch() + " v1");
+        writer.updateContext(id, Map.of("n", "after restore"));
+        follower.expect("delta " + restored.epoch() + " v2");
+
+        assertThat(Set.of(first, second, restored.epoch())).hasSize(3);
+        follower.assertAt(backend.get(id).orElseThrow());
+      }
+    }
+  }
+
+  /**
+   * A {@link ContextListener} that applies what it gets by the listener rule (a reset replaces its
+   * state, a delta applies to the same epoch one version below, or as version 1 while absent),
+   * records anything the rule cannot apply, and queues a line per event.
+   */
+  private static final class Follower implements ContextListener {
+    private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+    private volatile Context state;
+
+    @Override
+    public void onDelta(DeltaRecord record) {
+      Context held = state;
+      boolean applies =
+          held == null
+              ? record.version() == 1
+              : record.epoch().equals(held.epoch()) && record.version() == held.version() + 1;
+      if (applies) {
+        Map<String, Object> base = held == null ? Map.of() : held.data();
+        state =
+            new Context(
+                record.contextId(),
+                record.version(),
+                record.delta().applyTo(base),
+                record.insertedAt(),
+                record.epoch());
+      } else {
+        violations.add("v" + record.version() + " of " + record.epoch() + " on " + held);
+      }
+      events.add("delta " + record.epoch() + " v" + record.version());
+    }
+
+    @Override
+    public void onReset(Optional<Context> current) {
+      state = current.orElse(null);
+      events.add(
+          current.map(c -> "reset " + c.epoch() + " v" + c.version()).orElse("reset absent"));
+    }
+
+    /** Waits for the next event and checks that it is {@code expected}. */
+    void expect(String expected) throws InterruptedException {
+      String event = events.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(event).as("the event after %s", expected).isEqualTo(expected);
+    }
+
+    void assertAt(Context stored) {
+      assertThat(violations).isEmpty();
+      assertThat(events).as("events nobody expected").isEmpty();
+      Context held = state;
+      assertThat(held).isNotNull();
+      assertThat(held.epoch()).isEqualTo(stored.epoch());
+      assertThat(held.version()).isEqualTo(stored.version());
+      assertThat(held.data()).isEqualTo(stored.data());
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * A {@link Feed} that records what a backend tells it as {@code "delta <version>"} and {@code
@@ -19,23 +20,48 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RecordingFeed implements Feed {
   private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
-  private final List<String> epochs = new CopyOnWriteArrayList<>();
+  private final List<Seen> log = new CopyOnWriteArrayList<>();
+
+  /** One event and the epoch it carried. */
+  private record Seen(String event, String epoch) {}
 
   @Override
   public void onDelta(DeltaRecord record) {
-    epochs.add(record.epoch());
-    events.add("delta " + record.version());
+    record("delta " + record.version(), record.epoch());
   }
 
   @Override
   public void onReset(String epoch, long version) {
-    epochs.add(epoch);
-    events.add("reset " + version);
+    record("reset " + version, epoch);
+  }
+
+  /** Logged before it is queued: once {@link #awaitEvent} saw an event, its epoch is known. */
+  private void record(String event, String epoch) {
+    log.add(new Seen(event, epoch));
+    events.add(event);
   }
 
   /** The epoch of every event seen so far, in order ({@code null} for a reset without one). */
   public List<String> epochs() {
-    return Collections.unmodifiableList(new ArrayList<>(epochs));
+    return epochsWhere(event -> true);
+  }
+
+  /**
+   * The epochs that {@code event} (such as {@code "reset 0"}) carried each time it was seen so far,
+   * in order; a backend that repeats a message shows its epoch more than once.
+   */
+  public List<String> epochsOf(String event) {
+    return epochsWhere(event::equals);
+  }
+
+  private List<String> epochsWhere(Predicate<String> event) {
+    List<String> out = new ArrayList<>();
+    for (Seen s : log) {
+      if (event.test(s.event())) {
+        out.add(s.epoch());
+      }
+    }
+    return Collections.unmodifiableList(out);
   }
 
   /**
