@@ -160,7 +160,7 @@ class ChordContextListenerTest {
       String epoch = epoch();
       // Version 5 shows the hole; versions 2 to 4 are trimmed (2 deltas kept), so it is a reset.
       assertThat(model.events())
-          .containsExactly(delta(epoch, 1), new Event(true, epoch, 5), delta(epoch, 6));
+          .containsExactly(delta(epoch, 1), reset(epoch, 5), delta(epoch, 6));
       assertFollowed(model, shared.get(ID));
     }
   }
@@ -177,7 +177,7 @@ class ChordContextListenerTest {
 
     List<Event> events = model.events();
     assertThat(events.subList(2, events.size()))
-        .containsExactly(new Event(true, recreated.epoch(), 1), delta(recreated.epoch(), 2));
+        .containsExactly(reset(recreated.epoch(), 1), delta(recreated.epoch(), 2));
     assertFollowed(model, shared.get(ID));
   }
 
@@ -193,7 +193,7 @@ class ChordContextListenerTest {
     chord.updateContext(ID, Map.of("after", 2));
 
     assertThat(model.events().subList(1, 3))
-        .containsExactly(new Event(true, restored.epoch(), 2), delta(restored.epoch(), 3));
+        .containsExactly(reset(restored.epoch(), 2), delta(restored.epoch(), 3));
     assertFollowed(model, shared.get(ID));
   }
 

@@ -21,8 +21,12 @@ final class ModelListener implements ContextListener {
       return new Event(false, epoch, version);
     }
 
+    static Event reset(String epoch, long version) {
+      return new Event(true, epoch, version);
+    }
+
     static Event reset(Context context) {
-      return new Event(true, context.epoch(), context.version());
+      return reset(context.epoch(), context.version());
     }
 
     static Event absent() {
