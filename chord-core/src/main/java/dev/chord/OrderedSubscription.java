@@ -173,6 +173,9 @@ final class OrderedSubscription implements Feed, Subscription {
   private void onBackendReset(Reset reset) {
     if (reset.epoch() == null) {
       resync();
+    } else if (retired.containsKey(reset.epoch())) {
+      // The listener has left that incarnation already (a re-read ran ahead of this message).
+      return;
     } else if (reset.version() == 0) {
       if (reset.epoch().equals(epoch)) {
         leave(null, 0);
@@ -184,7 +187,7 @@ final class OrderedSubscription implements Feed, Subscription {
       } else {
         retire(reset.epoch());
       }
-    } else if (!reset.epoch().equals(epoch) && !retired.containsKey(reset.epoch())) {
+    } else if (!reset.epoch().equals(epoch)) {
       resync();
     }
   }
