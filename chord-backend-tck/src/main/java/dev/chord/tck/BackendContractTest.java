@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chord.Chord;
 import dev.chord.Context;
-import dev.chord.ContextListener;
 import dev.chord.ContextUpdate;
 import dev.chord.Delta;
 import dev.chord.DeltaRecord;
@@ -22,6 +21,7 @@ import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -32,7 +32,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -85,6 +84,15 @@ public abstract class BackendContractTest {
    */
   protected Backend createPeer() {
     return new Unclosed(backend);
+  }
+
+  /**
+   * How many random histories the epoch sync property ({@link EpochSyncProperty}) runs. A history
+   * is about 60 operations of one to three backend calls each: a backend whose calls take around
+   * 100 µs (Redis over loopback) may run fewer than the default 200 to keep the kit fast.
+   */
+  protected int propertyRuns() {
+    return 200;
   }
 
   @BeforeEach
@@ -850,6 +858,19 @@ public abstract class BackendContractTest {
     }
   }
 
+  /**
+   * Random histories of writes, deletes, re-creates, restores and TTL cleanup through a node on
+   * {@link #backend} and one on {@link #createPeer()}: a client syncing by (version, epoch) at
+   * random points ends every sync at the stored state and is never sent a Patch or NoChange across
+   * incarnations; a listener on the peer ends at the stored state. See {@link EpochSyncProperty}.
+   */
+  @Test
+  void chord_randomHistoriesOnTwoNodes_syncByEpochEndsAtTheStoredState() {
+    new EpochSyncProperty(
+            backend, this::createPeer, this::id, Duration.ofSeconds(DELIVERY_TIMEOUT_SECONDS))
+        .check(propertyRuns());
+  }
+
   /** A Chord on the test's backend that exports to and restores from {@code saved}. */
   private Chord savingChordOn(AtomicReference<Context> saved) {
     return Chord.builder()
@@ -957,80 +978,25 @@ public abstract class BackendContractTest {
       Follower follower = new Follower();
       try (Subscription subscription = reader.subscribe(id, follower)) {
         String first = writer.setContext(id, Map.of("n", 1)).context().epoch();
-        follower.expect("delta " + first + " v1");
+        follower.expect("delta " + first + " v1", DELIVERY_TIMEOUT_SECONDS);
         writer.exportContext(id);
         writer.updateContext(id, Map.of("n", 2));
-        follower.expect("delta " + first + " v2");
+        follower.expect("delta " + first + " v2", DELIVERY_TIMEOUT_SECONDS);
         writer.deleteContext(id);
-        follower.expect("reset absent");
+        follower.expect("reset absent", DELIVERY_TIMEOUT_SECONDS);
         String second = writer.setContext(id, Map.of("n", "new")).context().epoch();
-        follower.expect("delta " + second + " v1");
+        follower.expect("delta " + second + " v1", DELIVERY_TIMEOUT_SECONDS);
         writer.updateContext(id, Map.of("n", "newer"));
-        follower.expect("delta " + second + " v2");
+        follower.expect("delta " + second + " v2", DELIVERY_TIMEOUT_SECONDS);
         Context restored = writer.restoreContext(id);
-        follower.expect("reset " + restored.epoch() + " v1");
+        follower.expect("reset " + restored.epoch() + " v1", DELIVERY_TIMEOUT_SECONDS);
         writer.updateContext(id, Map.of("n", "after restore"));
-        follower.expect("delta " + restored.epoch() + " v2");
+        follower.expect("delta " + restored.epoch() + " v2", DELIVERY_TIMEOUT_SECONDS);
 
         assertThat(Set.of(first, second, restored.epoch())).hasSize(3);
-        follower.assertAt(backend.get(id).orElseThrow());
+        follower.assertNoOtherEvents();
+        follower.assertAt(backend.get(id));
       }
-    }
-  }
-
-  /**
-   * A {@link ContextListener} that applies what it gets by the listener rule (a reset replaces its
-   * state, a delta applies to the same epoch one version below, or as version 1 while absent),
-   * records anything the rule cannot apply, and queues a line per event.
-   */
-  private static final class Follower implements ContextListener {
-    private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    private final List<String> violations = new CopyOnWriteArrayList<>();
-    private volatile Context state;
-
-    @Override
-    public void onDelta(DeltaRecord record) {
-      Context held = state;
-      boolean applies =
-          held == null
-              ? record.version() == 1
-              : record.epoch().equals(held.epoch()) && record.version() == held.version() + 1;
-      if (applies) {
-        Map<String, Object> base = held == null ? Map.of() : held.data();
-        state =
-            new Context(
-                record.contextId(),
-                record.version(),
-                record.delta().applyTo(base),
-                record.insertedAt(),
-                record.epoch());
-      } else {
-        violations.add("v" + record.version() + " of " + record.epoch() + " on " + held);
-      }
-      events.add("delta " + record.epoch() + " v" + record.version());
-    }
-
-    @Override
-    public void onReset(Optional<Context> current) {
-      state = current.orElse(null);
-      events.add(
-          current.map(c -> "reset " + c.epoch() + " v" + c.version()).orElse("reset absent"));
-    }
-
-    /** Waits for the next event and checks that it is {@code expected}. */
-    void expect(String expected) throws InterruptedException {
-      String event = events.poll(DELIVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      assertThat(event).as("the event after %s", expected).isEqualTo(expected);
-    }
-
-    void assertAt(Context stored) {
-      assertThat(violations).isEmpty();
-      assertThat(events).as("events nobody expected").isEmpty();
-      Context held = state;
-      assertThat(held).isNotNull();
-      assertThat(held.epoch()).isEqualTo(stored.epoch());
-      assertThat(held.version()).isEqualTo(stored.version());
-      assertThat(held.data()).isEqualTo(stored.data());
     }
   }
 
