@@ -68,7 +68,7 @@ public final class ChordServer implements AutoCloseable {
       }
     }
     this.chord = chordBuilder.build();
-    this.hub = new LiveHub(chord, b.backend, b.wsQueueLimit, b.maxMergedChanges);
+    this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
     Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     HttpApi api =
         new HttpApi(
@@ -134,7 +134,7 @@ public final class ChordServer implements AutoCloseable {
           String id = api.contextId(ctx.pathParam("id"));
           String token = Access.bearer(ctx.header("Authorization"));
           access.require(token != null ? token : ctx.queryParam("token"), id, Right.READ);
-          HttpApi.clientVersion(ctx.queryParam("version"));
+          ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch"));
           WireFormat.parse(ctx.queryParam("format"));
           if (!limiter.hasRoom(ctx.ip())) {
             throw new ApiException(
@@ -192,7 +192,7 @@ public final class ChordServer implements AutoCloseable {
           hub.open(
               ctx.pathParam("id"),
               WireFormat.parse(ctx.queryParam("format")),
-              HttpApi.clientVersion(ctx.queryParam("version")),
+              ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch")),
               sink);
       ctx.attribute("chord.connection", connection);
       ctx.enableAutomaticPings(15, TimeUnit.SECONDS);

@@ -7,15 +7,20 @@ import dev.chord.ChordException;
 import dev.chord.CleanupReport;
 import dev.chord.ContextNotFoundException;
 import dev.chord.ContextUpdate;
-import dev.chord.VersionConflictException;
 import dev.chord.DeltaRecord;
+import dev.chord.VersionConflictException;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +35,11 @@ final class HttpApi {
   /** Context ids: letters, digits and {@code . _ : ~ -}; no slash, space or control character. */
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:~-]+");
 
-  private static final Pattern VERSION_TAG = Pattern.compile("(?:W/)?\"?(\\d{1,18})\"?");
+  /**
+   * How often an {@code If-Match: *} write is retried after conflicts with concurrent writes before
+   * it gives up with the last conflict; far above any real contention.
+   */
+  private static final int MAX_EXISTS_ATTEMPTS = 1000;
 
   private final Chord chord;
   private final LiveHub hub;
@@ -62,10 +71,14 @@ final class HttpApi {
   void put(Context ctx) {
     String id = authorized(ctx, Right.WRITE);
     WireFormat format = WireFormat.parse(ctx.queryParam("format"));
-    Long ifMatch = ifMatch(ctx);
+    Precondition condition = precondition(ctx);
     Map<String, Object> body = body(ctx);
     ContextUpdate update =
-        ifMatch == null ? chord.setContext(id, body) : chord.setContext(id, body, ifMatch);
+        write(
+            id,
+            condition,
+            () -> chord.setContext(id, body),
+            (version, epoch) -> chord.setContext(id, body, version, epoch));
     boolean created = update.changed() && update.context().version() == 1;
     respondUpdate(ctx.status(created ? 201 : 200), update, format);
   }
@@ -73,10 +86,14 @@ final class HttpApi {
   void patch(Context ctx) {
     String id = authorized(ctx, Right.WRITE);
     WireFormat format = WireFormat.parse(ctx.queryParam("format"));
-    Long ifMatch = ifMatch(ctx);
+    Precondition condition = precondition(ctx);
     Map<String, Object> body = body(ctx);
     ContextUpdate update =
-        ifMatch == null ? chord.updateContext(id, body) : chord.updateContext(id, body, ifMatch);
+        write(
+            id,
+            condition,
+            () -> chord.updateContext(id, body),
+            (version, epoch) -> chord.updateContext(id, body, version, epoch));
     respondUpdate(ctx, update, format);
   }
 
@@ -84,15 +101,15 @@ final class HttpApi {
     String id = authorized(ctx, Right.READ);
     dev.chord.Context context =
         chord.getContext(id).orElseThrow(() -> new ContextNotFoundException(id));
-    ctx.header("ETag", etag(context.version()));
+    ctx.header("ETag", Messages.etag(context));
     send(ctx, Messages.context(context));
   }
 
   void sync(Context ctx) {
     String id = authorized(ctx, Right.READ);
     WireFormat format = WireFormat.parse(ctx.queryParam("format"));
-    Long version = clientVersion(ctx.queryParam("version"));
-    send(ctx, Messages.sync(chord.syncContext(id, version), format));
+    ClientState client = ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch"));
+    send(ctx, Messages.sync(client.sync(chord, id), format));
   }
 
   void delete(Context ctx) {
@@ -113,7 +130,7 @@ final class HttpApi {
   void restore(Context ctx) {
     String id = authorized(ctx, Right.ADMIN);
     dev.chord.Context restored = chord.restoreContext(id);
-    ctx.header("ETag", etag(restored.version()));
+    ctx.header("ETag", Messages.etag(restored));
     send(ctx, Messages.context(restored));
   }
 
@@ -179,38 +196,18 @@ final class HttpApi {
   }
 
   /**
-   * The {@code version} query parameter: {@code null} when absent.
+   * The precondition of a write, from all its {@code If-Match} and {@code If-None-Match} lines.
    *
-   * @throws ApiException 400 unless it is a whole number of at least 0
+   * @throws ApiException 400 if malformed
    */
-  static Long clientVersion(String raw) {
-    if (raw == null || raw.isEmpty()) {
-      return null;
-    }
-    try {
-      long version = Long.parseLong(raw);
-      if (version >= 0) {
-        return version;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw ApiException.badRequest("version must be a whole number ≥ 0, was '" + raw + "'");
+  private static Precondition precondition(Context ctx) {
+    return Precondition.parse(headerList(ctx, "If-Match"), headerList(ctx, "If-None-Match"));
   }
 
-  private static Long ifMatch(Context ctx) {
-    String raw = ctx.header("If-Match");
-    if (raw == null) {
-      return null;
-    }
-    var matcher = VERSION_TAG.matcher(raw.trim());
-    if (!matcher.matches()) {
-      throw ApiException.badRequest(
-          "If-Match must be a version such as 7 or \"7\" (0: the context must not exist), was '"
-              + raw
-              + "'");
-    }
-    return Long.parseLong(matcher.group(1));
+  /** Every line of a list-valued header joined by commas (RFC 9110 §5.3); {@code null} if none. */
+  private static String headerList(Context ctx, String name) {
+    List<String> lines = Collections.list(ctx.req().getHeaders(name));
+    return lines.isEmpty() ? null : String.join(", ", lines);
   }
 
   private Map<String, Object> body(Context ctx) {
@@ -264,6 +261,86 @@ final class HttpApi {
 
   // ---- writes and responses ----
 
+  /**
+   * A conditional write: commits only on top of ({@code expectedEpoch}, {@code expectedVersion}).
+   */
+  @FunctionalInterface
+  private interface ConditionalWrite {
+    /** As {@link Chord#setContext(String, Map, long, String)}: 0 = only if absent. */
+    ContextUpdate at(long expectedVersion, String expectedEpoch);
+  }
+
+  /**
+   * Writes under {@code condition} ({@code null}: none).
+   *
+   * @throws VersionConflictException if the condition does not hold; nothing is stored
+   */
+  private ContextUpdate write(
+      String id,
+      Precondition condition,
+      Supplier<ContextUpdate> unconditional,
+      ConditionalWrite conditional) {
+    if (condition == null) {
+      return unconditional.get();
+    }
+    if (condition instanceof Precondition.Absent) {
+      return conditional.at(0, null);
+    }
+    if (condition instanceof Precondition.AnyOf anyOf) {
+      return onAnyOf(anyOf.tags(), conditional);
+    }
+    return whileExists(id, conditional);
+  }
+
+  /**
+   * Writes on top of whichever listed state the context is at. Each tag is tried at most once: a
+   * conflict names the state the context is at, and a context never returns to a state it left
+   * (versions only grow within an epoch, and every incarnation has a new epoch).
+   */
+  private static ContextUpdate onAnyOf(List<Precondition.Tag> tags, ConditionalWrite write) {
+    Set<Precondition.Tag> tried = new HashSet<>();
+    Precondition.Tag tag = tags.get(0);
+    while (true) {
+      tried.add(tag);
+      try {
+        return write.at(tag.version(), tag.epoch());
+      } catch (VersionConflictException e) {
+        Precondition.Tag current = new Precondition.Tag(e.currentEpoch(), e.currentVersion());
+        if (!tags.contains(current) || tried.contains(current)) {
+          throw e;
+        }
+        tag = current;
+      }
+    }
+  }
+
+  /**
+   * {@code If-Match: *}: writes on top of whatever state the context is at when the write commits,
+   * but never creates it. A conflict with a concurrent write is not a failed precondition (the
+   * context still exists), so the write is retried on the state the conflict names; only the
+   * context's absence fails it.
+   */
+  private ContextUpdate whileExists(String id, ConditionalWrite write) {
+    dev.chord.Context current = chord.getContext(id).orElse(null);
+    if (current == null) {
+      throw conflict(
+          0, null, "no context '" + id + "' (If-Match: * needs one); nothing was stored");
+    }
+    long version = current.version();
+    String epoch = current.epoch();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return write.at(version, epoch);
+      } catch (VersionConflictException e) {
+        if (e.currentVersion() == 0 || attempt == MAX_EXISTS_ATTEMPTS) {
+          throw e;
+        }
+        version = e.currentVersion();
+        epoch = e.currentEpoch();
+      }
+    }
+  }
+
   private static void respondUpdate(Context ctx, ContextUpdate update, WireFormat format) {
     DeltaRecord record = update.deltaRecord();
     Map<String, Object> context = Messages.context(update.context());
@@ -278,12 +355,8 @@ final class HttpApi {
     out.put("context", context);
     out.put("delta", record == null ? null : format.format(record));
     out.put("changed", update.changed());
-    ctx.header("ETag", etag(update.context().version()));
+    ctx.header("ETag", Messages.etag(update.context()));
     send(ctx, out);
-  }
-
-  private static String etag(long version) {
-    return "\"" + version + "\"";
   }
 
   private static void send(Context ctx, Object body) {
@@ -310,12 +383,12 @@ final class HttpApi {
     if (e instanceof ApiException api) {
       return api;
     }
-    if (e instanceof VersionConflictException conflict) {
-      return new ApiException(
-          409,
-          "version_conflict",
-          "the context is at version " + conflict.currentVersion() + "; nothing was stored",
-          Map.of("currentVersion", conflict.currentVersion()));
+    if (e instanceof VersionConflictException c) {
+      String at =
+          c.currentVersion() == 0
+              ? "the context does not exist"
+              : "the context is at ETag \"" + c.currentEpoch() + "." + c.currentVersion() + "\"";
+      return conflict(c.currentVersion(), c.currentEpoch(), at + "; nothing was stored");
     }
     if (e instanceof ContextNotFoundException notFound) {
       return new ApiException(404, "not_found", "no context '" + notFound.contextId() + "'");
@@ -341,6 +414,17 @@ final class HttpApi {
     }
     log.error("unexpected failure", e);
     return new ApiException(500, "internal_error", "unexpected server error");
+  }
+
+  /**
+   * The 412 of a failed precondition (RFC 9110 requires 412; the code stays {@code
+   * version_conflict}), naming the state the context is at ({@code 0, null}: absent).
+   */
+  private static ApiException conflict(long currentVersion, String currentEpoch, String message) {
+    Map<String, Object> extra = new LinkedHashMap<>();
+    extra.put("currentVersion", currentVersion);
+    extra.put("currentEpoch", currentEpoch);
+    return new ApiException(412, "version_conflict", message, extra);
   }
 
   private static String httpCode(int status) {

@@ -7,26 +7,37 @@ import dev.chord.DeltaRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One WebSocket client following one context: turns the context's delta feed into messages the
- * client can apply one after the other, at the pace the client reads.
+ * One WebSocket client following one context: turns the context's events into messages the client
+ * can apply one after the other, at the pace the client reads.
  *
  * <p>Concurrency and the no-hole rule: all state is guarded by {@code this}. At most one message is
- * in flight ({@code sending}); the next one is chosen when the previous one is written. {@code
- * lastSent} is the version the client has once everything handed to the socket arrives, and a patch
- * is only ever sent if its {@code fromVersion} equals it; anything else (a reset after a delete or
- * restore, a merge that straddles a full resync) becomes a full context instead. So the client's
- * versions always chain, whatever happens to the queue.
+ * in flight ({@code sending}); the next one is chosen when the previous one is written. ({@code
+ * epoch}, {@code lastSent}) is the state the client holds once everything handed to the socket
+ * arrives, and a patch is only ever sent if it applies to exactly that state: its epoch and its
+ * {@code fromVersion} (or, while the client holds "absent", it creates the context from version 0).
+ * A patch of another epoch belongs to an incarnation the client has left (or never held) and is
+ * dropped; a patch that does not chain within the client's epoch becomes a full context, read when
+ * it is sent. A reset ({@code full} or {@code absent}) replaces the client's state whatever it was,
+ * so it also replaces whatever was queued before it; one naming a state the client already holds or
+ * has passed in the same epoch is skipped. So the client's (epoch, version) always names a state
+ * the server had, and ends at the server's.
  *
  * <p>Memory bound: the queue holds at most {@code queueLimit} items. When a new delta would exceed
  * that, every queued delta is merged into one ({@link Delta#merge}, which yields exactly the diff
- * of the whole span); if the merge has more than {@code maxMergedChanges} changes the queue is
- * dropped and one full context (read when it is sent) takes its place.
+ * of the whole span); if they do not form one chain, or the merge has more than {@code
+ * maxMergedChanges} changes, the queue is dropped and one full context (read when it is sent) takes
+ * its place.
  */
 final class LiveConnection {
+  private static final Logger log = LoggerFactory.getLogger(LiveConnection.class);
+
   /** Where messages go: a WebSocket session, or a test double. */
   interface Sink {
     /** Sends {@code text}; calls exactly one of {@code done} or {@code failed} when written. */
@@ -36,8 +47,15 @@ final class LiveConnection {
     void close(int code, String reason);
   }
 
-  /** A queued patch: one committed delta, or several merged. */
-  private record Pending(long from, long to, Delta delta, long insertedAt, SharedStep step) {}
+  /** A queued item: a patch or a reset. */
+  private sealed interface Pending {}
+
+  /** One committed delta ({@code step} set), or several merged ({@code step} null). */
+  private record Patch(
+      String epoch, long from, long to, Delta delta, long insertedAt, SharedStep step)
+      implements Pending {}
+
+  private record Reset(SharedReset reset) implements Pending {}
 
   private final Chord chord;
   private final String contextId;
@@ -53,6 +71,7 @@ final class LiveConnection {
   private boolean pumping;
   private boolean fullPending;
   private boolean closed;
+  private String epoch;
   private long lastSent = -1;
   private long merges;
   private long fullResyncs;
@@ -79,18 +98,20 @@ final class LiveConnection {
   /**
    * Sends the initial sync message, then everything queued since the connection joined its topic.
    *
-   * @param version the version the client has after {@code message}
+   * @param epoch the epoch the client holds after {@code message}, {@code null} for "absent"
+   * @param version the version the client holds after {@code message}, 0 for "absent"
    */
-  void start(String message, long version) {
+  void start(String message, String epoch, long version) {
     synchronized (this) {
       initialMessage = message;
+      this.epoch = epoch;
       lastSent = version;
       started = true;
     }
     pump();
   }
 
-  /** Queues one committed delta (in version order, as the subscription delivers them). */
+  /** Queues one committed delta (in the subscription's order). */
   void offer(SharedStep step) {
     synchronized (this) {
       if (closed || fullPending) {
@@ -99,8 +120,13 @@ final class LiveConnection {
       }
       DeltaRecord record = step.record();
       queue.add(
-          new Pending(
-              record.version() - 1, record.version(), record.delta(), record.insertedAt(), step));
+          new Patch(
+              record.epoch(),
+              record.version() - 1,
+              record.version(),
+              record.delta(),
+              record.insertedAt(),
+              step));
       if (queue.size() > queueLimit) {
         collapse();
       }
@@ -108,14 +134,19 @@ final class LiveConnection {
     pump();
   }
 
-  /** Replaces whatever is queued by one full context: after a delete or restore. */
-  void resync() {
+  /**
+   * Queues a reset (in the subscription's order). It replaces the client's state whatever that is,
+   * so it replaces everything queued before it, and a pending full read too: what follows the reset
+   * is queued after it.
+   */
+  void reset(SharedReset reset) {
     synchronized (this) {
       if (closed) {
         return;
       }
       queue.clear();
-      fullPending = true;
+      fullPending = false;
+      queue.add(new Reset(reset));
     }
     pump();
   }
@@ -132,24 +163,25 @@ final class LiveConnection {
     return merges;
   }
 
-  /** How often the queue was replaced by a full context (overflow, reset or resync). */
+  /** How often the queue was replaced by a full context read (overflow or a hole). */
   synchronized long fullResyncs() {
     return fullResyncs;
   }
 
   private void collapse() {
     List<Delta> deltas = new ArrayList<>(queue.size());
-    Pending first = queue.peekFirst();
-    long expected = first.from();
-    Pending last = first;
+    Patch first = null;
+    Patch last = null;
     for (Pending pending : queue) {
-      if (pending.from() != expected) {
+      if (!(pending instanceof Patch patch)
+          || (last != null
+              && (patch.from() != last.to() || !Objects.equals(patch.epoch(), last.epoch())))) {
         becomeFull();
         return;
       }
-      deltas.add(pending.delta());
-      expected = pending.to();
-      last = pending;
+      first = first == null ? patch : first;
+      deltas.add(patch.delta());
+      last = patch;
     }
     Delta merged = Delta.merge(deltas);
     if (merged.changeCount() > maxMergedChanges) {
@@ -157,7 +189,7 @@ final class LiveConnection {
       return;
     }
     queue.clear();
-    queue.add(new Pending(first.from(), last.to(), merged, last.insertedAt(), null));
+    queue.add(new Patch(last.epoch(), first.from(), last.to(), merged, last.insertedAt(), null));
     merges++;
   }
 
@@ -169,7 +201,9 @@ final class LiveConnection {
 
   /**
    * Sends messages while the socket takes them. A sink that completes synchronously re-enters
-   * through {@link #sent}; the {@code pumping} flag turns that recursion into this loop.
+   * through {@link #sent}; the {@code pumping} flag turns that recursion into this loop. The pump
+   * decides to stop and releases the flag in one synchronized block: an offer or a completion that
+   * comes later finds the flag free and pumps itself, so none is lost.
    */
   private void pump() {
     synchronized (this) {
@@ -181,37 +215,42 @@ final class LiveConnection {
     try {
       while (true) {
         String text;
-        boolean needsFull;
+        boolean read;
         synchronized (this) {
-          if (sending || closed || !started) {
+          boolean ready = started && !sending && !closed;
+          text = ready ? nextText() : null;
+          read = ready && text == null && fullPending;
+          if (text == null && !read) {
+            pumping = false;
             return;
           }
-          text = nextText();
-          needsFull = text == null && fullPending;
-          if (text == null && !needsFull) {
-            return;
-          }
-          if (needsFull) {
+          if (read) {
             fullPending = false;
           }
           sending = true;
         }
-        if (needsFull) {
+        if (read) {
           text = readFull();
           if (text == null) {
-            return;
+            continue;
           }
         }
-        sink.send(text, this::sent, this::failed);
+        try {
+          sink.send(text, this::sent, this::failed);
+        } catch (RuntimeException e) {
+          log.warn("sending to a live client of '{}' failed", contextId, e);
+          abort("cannot send; reconnect");
+        }
       }
-    } finally {
+    } catch (RuntimeException | Error e) {
       synchronized (this) {
         pumping = false;
       }
+      throw e;
     }
   }
 
-  /** The next patch message to send, or {@code null} if none (or a full context is needed). */
+  /** The next message to send, or {@code null} if none (or a full context is needed). */
   private String nextText() {
     if (initialMessage != null) {
       String text = initialMessage;
@@ -223,34 +262,54 @@ final class LiveConnection {
     }
     Pending next;
     while ((next = queue.poll()) != null) {
-      if (next.to() <= lastSent) {
+      if (next instanceof Reset reset) {
+        SharedReset to = reset.reset();
+        boolean holds =
+            to.epoch() == null
+                ? epoch == null
+                : (to.epoch().equals(epoch) && to.version() <= lastSent);
+        if (holds) {
+          continue; // the client is at that state, or past it in the same epoch
+        }
+        epoch = to.epoch();
+        lastSent = to.version();
+        return to.message();
+      }
+      Patch patch = (Patch) next;
+      boolean creates = epoch == null && patch.from() == 0;
+      if (!creates && !Objects.equals(patch.epoch(), epoch)) {
+        continue; // an incarnation the client has left, or never held
+      }
+      if (patch.to() <= lastSent) {
         continue;
       }
-      if (next.from() != lastSent) {
+      if (patch.from() != lastSent) {
         becomeFull();
         return null;
       }
-      lastSent = next.to();
-      if (next.step() != null) {
-        return next.step().message(format);
+      epoch = patch.epoch();
+      lastSent = patch.to();
+      if (patch.step() != null) {
+        return patch.step().message(format);
       }
-      DeltaRecord merged = new DeltaRecord(contextId, next.to(), next.delta(), next.insertedAt());
-      return Json.write(Messages.patch(merged, next.from(), format));
+      DeltaRecord merged =
+          new DeltaRecord(contextId, patch.to(), patch.delta(), patch.insertedAt(), patch.epoch());
+      return Json.write(Messages.patch(merged, patch.from(), format));
     }
     return null;
   }
 
-  /** Reads the current context for a full resync; {@code null} if the connection was closed. */
+  /** Reads the current context for a full resync; {@code null} if that failed (and closed). */
   private String readFull() {
     Optional<Context> current;
     try {
       current = chord.getContext(contextId);
     } catch (RuntimeException e) {
-      failed(e);
-      sink.close(1011, "backend unavailable; reconnect later");
+      abort("backend unavailable; reconnect later");
       return null;
     }
     synchronized (this) {
+      epoch = current.map(Context::epoch).orElse(null);
       lastSent = current.map(Context::version).orElse(0L);
     }
     return Json.write(current.map(Messages::full).orElseGet(Messages::absent));
@@ -264,6 +323,12 @@ final class LiveConnection {
   }
 
   private void failed(Throwable error) {
+    abort("cannot send; reconnect");
+  }
+
+  /** Stops this connection and closes its socket: the client reconnects from its state. */
+  private void abort(String reason) {
     close();
+    sink.close(1011, reason);
   }
 }

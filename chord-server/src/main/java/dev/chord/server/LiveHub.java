@@ -1,81 +1,94 @@
 package dev.chord.server;
 
 import dev.chord.Chord;
+import dev.chord.Context;
+import dev.chord.ContextListener;
 import dev.chord.ContextNotFoundException;
 import dev.chord.DeltaRecord;
+import dev.chord.Subscription;
 import dev.chord.SyncResult;
-import dev.chord.spi.Backend;
-import dev.chord.spi.Feed;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live side of the server: one {@link Chord#subscribe subscription} per context that has
- * connections on this node, fanned out to its {@link LiveConnection}s.
+ * The live side of the server: one {@link Chord#subscribe(String, ContextListener) subscription}
+ * per context that has connections on this node, fanned out to its {@link LiveConnection}s.
  *
- * <p>The subscription delivers every commit exactly once and in version order (from any node
- * sharing the backend); fan-out runs on the hub's own threads so that a commit never waits for
- * clients, and each connection is fed by one thread at a time, so its order is kept. A connection
- * joins its topic before it reads its initial sync, so no commit falls between the two: anything at
- * or below the synced version is dropped by the connection, anything above is queued.
+ * <p>The subscription reports every commit and every reset (delete, restore, from any node sharing
+ * the backend) exactly once and in one order; both travel the same queues to the connections, so a
+ * delta of an incarnation can never overtake the reset that ended it. Each event is tagged with its
+ * epoch, and a connection drops a patch of an epoch it does not hold. Fan-out runs on the hub's own
+ * threads so that a commit never waits for clients, and each connection is fed by one thread at a
+ * time, so its order is kept. A connection joins its topic before it reads its initial sync, so no
+ * event falls between the two: whatever the initial sync already covers is dropped by the
+ * connection, anything later is queued.
  */
 final class LiveHub implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveHub.class);
+  private static final int THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
   private final Chord chord;
-  private final Backend backend;
   private final int queueLimit;
   private final int maxMergedChanges;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
   private final ExecutorService fanout;
-  private final int fanoutThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+  private final int shardCount;
 
-  LiveHub(Chord chord, Backend backend, int queueLimit, int maxMergedChanges) {
-    this.chord = chord;
-    this.backend = backend;
-    this.queueLimit = queueLimit;
-    this.maxMergedChanges = maxMergedChanges;
-    AtomicInteger n = new AtomicInteger();
-    this.fanout =
-        Executors.newFixedThreadPool(
-            fanoutThreads,
-            r -> {
-              Thread t = new Thread(r, "chord-live-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+  /** A hub with one fan-out thread, and so one shard per topic, per core (at least two). */
+  LiveHub(Chord chord, int queueLimit, int maxMergedChanges) {
+    this(chord, queueLimit, maxMergedChanges, fanoutPool(THREADS), THREADS);
   }
 
   /**
-   * Connects a client at {@code clientVersion} ({@code null}: it has nothing) and sends it the
-   * initial sync message.
+   * A hub whose fan-out runs on {@code fanout} (shut down with the hub), with {@code shards} shards
+   * per topic: at most that many threads feed one topic's connections at once.
+   */
+  LiveHub(Chord chord, int queueLimit, int maxMergedChanges, ExecutorService fanout, int shards) {
+    this.chord = chord;
+    this.queueLimit = queueLimit;
+    this.maxMergedChanges = maxMergedChanges;
+    this.fanout = fanout;
+    this.shardCount = shards;
+  }
+
+  private static ExecutorService fanoutPool(int threads) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, "chord-live-" + n.incrementAndGet());
+          t.setDaemon(true);
+          t.setUncaughtExceptionHandler(
+              (thread, e) -> log.error("live fan-out thread {} failed", thread.getName(), e));
+          return t;
+        });
+  }
+
+  /**
+   * Connects a client holding {@code client} and sends it the initial sync message.
    *
-   * @throws IllegalArgumentException for a negative version
+   * @throws RuntimeException what subscribing or the initial sync threw; nothing stays registered
    */
   LiveConnection open(
-      String contextId, WireFormat format, Long clientVersion, LiveConnection.Sink sink) {
+      String contextId, WireFormat format, ClientState client, LiveConnection.Sink sink) {
     LiveConnection connection =
         new LiveConnection(chord, contextId, format, sink, queueLimit, maxMergedChanges);
-    topics.compute(
-        contextId,
-        (id, topic) -> {
-          Topic joined = topic != null ? topic : new Topic(id);
-          joined.add(connection);
-          return joined;
-        });
+    join(connection);
     try {
-      SyncResult sync = chord.syncContext(contextId, clientVersion);
-      connection.start(Json.write(Messages.sync(sync, format)), sync.version());
+      SyncResult sync = client.sync(chord, contextId);
+      connection.start(Json.write(Messages.sync(sync, format)), sync.epoch(), sync.version());
     } catch (ContextNotFoundException e) {
-      connection.start(Json.write(Messages.absent()), 0);
+      connection.start(Json.write(Messages.absent()), null, 0);
     } catch (RuntimeException e) {
       close(connection);
       throw e;
@@ -83,19 +96,24 @@ final class LiveHub implements AutoCloseable {
     return connection;
   }
 
+  /** Adds {@code connection} to the topic of its context, subscribing if it is the first. */
+  private void join(LiveConnection connection) {
+    // The map only ever holds topics; subscribing (a backend round trip) happens in Topic#add,
+    // outside the map's locks. A topic found closed has already left the map: take a new one.
+    while (true) {
+      if (topics.computeIfAbsent(connection.contextId(), Topic::new).add(connection)) {
+        return;
+      }
+    }
+  }
+
   /** Disconnects {@code connection} from its topic; the last one out ends the subscription. */
   void close(LiveConnection connection) {
     connection.close();
-    topics.computeIfPresent(
-        connection.contextId(),
-        (id, topic) -> {
-          topic.remove(connection);
-          if (!topic.connections.isEmpty()) {
-            return topic;
-          }
-          topic.close();
-          return null;
-        });
+    Topic topic = topics.get(connection.contextId());
+    if (topic != null) {
+      topic.remove(connection);
+    }
   }
 
   /** How often a queue on this node overflowed (merged, or replaced by a full context). */
@@ -111,49 +129,59 @@ final class LiveHub implements AutoCloseable {
     return topics.values().stream().mapToInt(t -> t.connections.size()).sum();
   }
 
+  /** Contexts this node holds a subscription for; for tests. */
+  int topicCount() {
+    return topics.size();
+  }
+
   @Override
   public void close() {
     fanout.shutdownNow();
-    topics.values().forEach(Topic::close);
+    topics.values().forEach(Topic::end);
     topics.clear();
   }
 
   /**
    * The connections following one context, and the subscription that feeds them. Connections are
    * spread over shards, one per fan-out thread, so that one busy context is written out by every
-   * core; each connection stays in one shard, which keeps its deltas in order.
+   * core; each connection stays in one shard, which keeps its events in order.
+   *
+   * <p>Membership and the subscription are guarded by {@code this}; a topic is closed exactly when
+   * it loses its last connection (or fails to subscribe), and it leaves the map in the same step.
    */
-  private final class Topic {
+  private final class Topic implements ContextListener {
     final String contextId;
     final Set<LiveConnection> connections = ConcurrentHashMap.newKeySet();
-    private final Shard[] shards = new Shard[fanoutThreads];
-    private final AutoCloseable subscription;
-    private final AutoCloseable resets;
+    private final Shard[] shards = new Shard[shardCount];
+    private Subscription subscription;
+    private boolean closed;
 
     Topic(String contextId) {
       this.contextId = contextId;
       for (int i = 0; i < shards.length; i++) {
         shards[i] = new Shard();
       }
-      this.subscription = chord.subscribe(contextId, this::accept);
-      // Chord's subscription follows deletes and restores but does not report them. A restore on
-      // another node can bring back a version number a client already has, with other data, and
-      // the deltas after it would then chain onto the wrong state: resync on every reset instead.
-      this.resets =
-          backend.subscribe(
-              contextId,
-              new Feed() {
-                @Override
-                public void onDelta(DeltaRecord record) {}
-
-                @Override
-                public void onReset(long version) {
-                  connections.forEach(LiveConnection::resync);
-                }
-              });
     }
 
-    void add(LiveConnection connection) {
+    /**
+     * Adds {@code connection}, subscribing first if this is the first one.
+     *
+     * @return {@code false} if this topic is closed (nothing done)
+     * @throws RuntimeException what subscribing threw; the topic is closed then
+     */
+    synchronized boolean add(LiveConnection connection) {
+      if (closed) {
+        return false;
+      }
+      if (subscription == null) {
+        try {
+          subscription = chord.subscribe(contextId, this);
+        } catch (RuntimeException e) {
+          closed = true;
+          topics.remove(contextId, this);
+          throw e;
+        }
+      }
       connections.add(connection);
       Shard smallest = shards[0];
       for (Shard shard : shards) {
@@ -162,30 +190,58 @@ final class LiveHub implements AutoCloseable {
         }
       }
       smallest.connections.add(connection);
+      return true;
     }
 
+    /** Removes {@code connection}; the last one out closes the topic and its subscription. */
     void remove(LiveConnection connection) {
-      connections.remove(connection);
-      for (Shard shard : shards) {
-        shard.connections.remove(connection);
+      synchronized (this) {
+        if (!connections.remove(connection)) {
+          return;
+        }
+        for (Shard shard : shards) {
+          shard.connections.remove(connection);
+        }
+        if (!connections.isEmpty()) {
+          return;
+        }
+        closed = true;
+        topics.remove(contextId, this);
+      }
+      end();
+    }
+
+    /** Ends the subscription. */
+    void end() {
+      Subscription ending;
+      synchronized (this) {
+        ending = subscription;
+        subscription = null;
+      }
+      if (ending == null) {
+        return;
+      }
+      try {
+        ending.close();
+      } catch (RuntimeException e) {
+        log.warn("closing the subscription to '{}' failed", contextId, e);
       }
     }
 
-    private void accept(DeltaRecord record) {
-      SharedStep step = new SharedStep(record);
+    @Override
+    public void onDelta(DeltaRecord record) {
+      dispatch(new SharedStep(record));
+    }
+
+    @Override
+    public void onReset(Optional<Context> current) {
+      dispatch(SharedReset.of(current));
+    }
+
+    private void dispatch(LiveEvent event) {
       for (Shard shard : shards) {
         if (!shard.connections.isEmpty()) {
-          shard.enqueue(step);
-        }
-      }
-    }
-
-    void close() {
-      for (AutoCloseable feed : new AutoCloseable[] {subscription, resets}) {
-        try {
-          feed.close();
-        } catch (Exception e) {
-          log.warn("closing a subscription to '{}' failed", contextId, e);
+          shard.enqueue(event);
         }
       }
     }
@@ -194,29 +250,46 @@ final class LiveHub implements AutoCloseable {
   /** Some connections of a topic, fed in order by one fan-out thread at a time. */
   private final class Shard {
     final Set<LiveConnection> connections = ConcurrentHashMap.newKeySet();
-    private final ConcurrentLinkedQueue<SharedStep> inbox = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<LiveEvent> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
 
-    void enqueue(SharedStep step) {
-      inbox.add(step);
+    void enqueue(LiveEvent event) {
+      inbox.add(event);
+      schedule();
+    }
+
+    private void schedule() {
       if (draining.compareAndSet(false, true)) {
-        fanout.execute(this::drain);
+        try {
+          fanout.execute(this::drain);
+        } catch (RejectedExecutionException e) {
+          draining.set(false); // the hub is closed
+        }
       }
     }
 
+    /**
+     * Hands every queued event to every connection. A connection that throws is logged and skipped
+     * (the others still get the event); whatever happens, the flag is released and the inbox
+     * checked again, so an event queued meanwhile by a thread that found the flag taken is not
+     * stranded.
+     */
     private void drain() {
-      while (true) {
-        SharedStep step;
-        while ((step = inbox.poll()) != null) {
+      try {
+        LiveEvent event;
+        while ((event = inbox.poll()) != null) {
           for (LiveConnection connection : connections) {
-            connection.offer(step);
+            try {
+              event.deliverTo(connection);
+            } catch (RuntimeException e) {
+              log.warn("a live connection to '{}' failed on an event", connection.contextId(), e);
+            }
           }
         }
+      } finally {
         draining.set(false);
-        // A step added after the poll saw an empty inbox but before the flag dropped would be
-        // stranded: take the flag back and go round again if so.
-        if (inbox.isEmpty() || !draining.compareAndSet(false, true)) {
-          return;
+        if (!inbox.isEmpty()) {
+          schedule();
         }
       }
     }

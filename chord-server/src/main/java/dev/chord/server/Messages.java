@@ -7,14 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The JSON shapes shared by {@code GET /contexts/{id}/sync} and the live WebSocket:
+ * The JSON shapes shared by {@code GET /contexts/{id}/sync} and the live WebSocket. Every one that
+ * carries a {@code version} carries the {@code epoch} of that version's incarnation too:
  *
  * <ul>
- *   <li>{@code {"type": "full", "contextId", "version", "insertedAt", "context": {…}}}
- *   <li>{@code {"type": "patch", "contextId", "fromVersion", "version", "insertedAt", "delta": …}}
- *       where {@code delta} is in the requested {@link WireFormat}
- *   <li>{@code {"type": "no_change", "version"}}
- *   <li>{@code {"type": "absent", "version": 0}}: the context does not exist (live only)
+ *   <li>{@code {"type": "full", "contextId", "version", "epoch", "insertedAt", "context": {…}}}
+ *   <li>{@code {"type": "patch", "contextId", "fromVersion", "version", "epoch", "insertedAt",
+ *       "delta": …}} where {@code delta} is in the requested {@link WireFormat}
+ *   <li>{@code {"type": "no_change", "version", "epoch"}}
+ *   <li>{@code {"type": "absent", "version": 0, "epoch": null}}: the context does not exist (live
+ *       only)
  * </ul>
  */
 final class Messages {
@@ -26,12 +28,14 @@ final class Messages {
     }
     if (result instanceof SyncResult.Patch patch) {
       DeltaRecord merged =
-          new DeltaRecord(patch.contextId(), patch.version(), patch.delta(), patch.insertedAt());
+          new DeltaRecord(
+              patch.contextId(), patch.version(), patch.delta(), patch.insertedAt(), patch.epoch());
       return patch(merged, patch.fromVersion(), format);
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("type", "no_change");
     out.put("version", result.version());
+    out.put("epoch", result.epoch());
     return out;
   }
 
@@ -40,18 +44,20 @@ final class Messages {
     out.put("type", "full");
     out.put("contextId", context.contextId());
     out.put("version", context.version());
+    out.put("epoch", context.epoch());
     out.put("insertedAt", context.insertedAt());
     out.put("context", context.data());
     return out;
   }
 
-  /** A patch from {@code fromVersion} to {@code record.version()}. */
+  /** A patch from {@code fromVersion} to {@code record.version()}, in the record's epoch. */
   static Map<String, Object> patch(DeltaRecord record, long fromVersion, WireFormat format) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("type", "patch");
     out.put("contextId", record.contextId());
     out.put("fromVersion", fromVersion);
     out.put("version", record.version());
+    out.put("epoch", record.epoch());
     out.put("insertedAt", record.insertedAt());
     out.put("delta", format.format(record));
     return out;
@@ -61,6 +67,7 @@ final class Messages {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("type", "absent");
     out.put("version", 0L);
+    out.put("epoch", null);
     return out;
   }
 
@@ -69,8 +76,14 @@ final class Messages {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("contextId", context.contextId());
     out.put("version", context.version());
+    out.put("epoch", context.epoch());
     out.put("insertedAt", context.insertedAt());
     out.put("data", context.data());
     return out;
+  }
+
+  /** The strong entity tag of a context's state: {@code "<epoch>.<version>"}, quotes included. */
+  static String etag(Context context) {
+    return "\"" + context.epoch() + "." + context.version() + "\"";
   }
 }

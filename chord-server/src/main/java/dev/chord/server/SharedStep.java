@@ -6,7 +6,7 @@ import dev.chord.DeltaRecord;
  * One committed delta on its way to every connection of a context: rendered at most once per {@link
  * WireFormat}, however many clients receive it.
  */
-final class SharedStep {
+final class SharedStep implements LiveEvent {
   private final DeltaRecord record;
   // Racy but benign: Strings are immutable, so a reader sees null (and renders again) or a whole
   // one.
@@ -27,5 +27,10 @@ final class SharedStep {
       rendered[format.ordinal()] = text;
     }
     return text;
+  }
+
+  @Override
+  public void deliverTo(LiveConnection connection) {
+    connection.offer(this);
   }
 }

@@ -22,6 +22,7 @@ final class Live implements WebSocket.Listener, AutoCloseable {
 
   final LinkedBlockingQueue<Map<String, Object>> messages = new LinkedBlockingQueue<>();
   final CompletableFuture<Integer> closed = new CompletableFuture<>();
+  volatile String closeReason;
   private final boolean autoRequest;
   private final StringBuilder partial = new StringBuilder();
   private WebSocket socket;
@@ -35,11 +36,19 @@ final class Live implements WebSocket.Listener, AutoCloseable {
   }
 
   static Live connect(String httpBase, String path, boolean autoRequest, String bearer) {
+    return open(httpBase, path, autoRequest, bearer == null ? Map.of() : bearerHeader(bearer));
+  }
+
+  /** Connects sending {@code headers} with the upgrade request (such as {@code Origin}). */
+  static Live connect(String httpBase, String path, Map<String, String> headers) {
+    return open(httpBase, path, true, headers);
+  }
+
+  private static Live open(
+      String httpBase, String path, boolean autoRequest, Map<String, String> headers) {
     Live live = new Live(autoRequest);
     WebSocket.Builder b = CLIENT.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
-    if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer);
-    }
+    headers.forEach(b::header);
     try {
       live.socket =
           b.buildAsync(URI.create(httpBase.replaceFirst("^http", "ws") + path), live)
@@ -54,8 +63,13 @@ final class Live implements WebSocket.Listener, AutoCloseable {
 
   /** The status of a refused upgrade, from the exception the client raised. */
   static int refusedStatus(String httpBase, String path, String bearer) {
+    return upgradeStatus(httpBase, path, bearer == null ? Map.of() : bearerHeader(bearer));
+  }
+
+  /** The status of an upgrade with {@code headers}: 101 if it was accepted. */
+  static int upgradeStatus(String httpBase, String path, Map<String, String> headers) {
     try {
-      connect(httpBase, path, true, bearer).close();
+      open(httpBase, path, true, headers).close();
       return 101;
     } catch (IllegalStateException e) {
       if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
@@ -63,6 +77,10 @@ final class Live implements WebSocket.Listener, AutoCloseable {
       }
       throw e;
     }
+  }
+
+  private static Map<String, String> bearerHeader(String token) {
+    return Map.of("Authorization", "Bearer " + token);
   }
 
   @Override
@@ -91,6 +109,7 @@ final class Live implements WebSocket.Listener, AutoCloseable {
 
   @Override
   public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+    closeReason = reason;
     closed.complete(statusCode);
     return null;
   }

@@ -3,19 +3,41 @@ package dev.chord.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chord.Chord;
+import dev.chord.ChordEvent;
+import dev.chord.Context;
+import dev.chord.DeltaRecord;
 import dev.chord.SyncResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The per-connection queue: order, merging when full, full-context fallback, never a hole. */
+/**
+ * The per-connection queue: order, merging when full, full-context fallback, resets, epochs, never
+ * a hole.
+ */
 class LiveConnectionTest {
-  final Chord chord = Chord.inMemory();
+  /** Context reads, of the connection's and the test's own. */
+  final AtomicInteger reads = new AtomicInteger();
+
+  /** What the store directory would hand back on restore: the room at version 1. */
+  final Chord chord =
+      Chord.builder()
+          .externalProvider(id -> Optional.of(new Context(id, 1, Map.of("a", "restored"), 0)))
+          .listener(
+              event -> {
+                if (event.operation() == ChordEvent.Operation.GET) {
+                  reads.incrementAndGet();
+                }
+              })
+          .build();
+
   final ManualSink sink = new ManualSink();
 
   @AfterEach
@@ -59,30 +81,47 @@ class LiveConnectionTest {
     LiveConnection connection =
         new LiveConnection(chord, "room", WireFormat.CHORD, sink, queueLimit, maxMergedChanges);
     SyncResult sync = chord.syncContext("room", null);
-    connection.start(Json.write(Messages.sync(sync, WireFormat.CHORD)), sync.version());
+    connection.start(
+        Json.write(Messages.sync(sync, WireFormat.CHORD)), sync.epoch(), sync.version());
     return connection;
   }
 
+  DeltaRecord update(Map<String, Object> changes) {
+    return chord.updateContext("room", changes).deltaRecord();
+  }
+
   void update(LiveConnection connection, Map<String, Object> changes) {
-    connection.offer(new SharedStep(chord.updateContext("room", changes).deltaRecord()));
+    connection.offer(new SharedStep(update(changes)));
+  }
+
+  static Map<String, Object> parse(String json) throws Exception {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> message = Http.JSON.readValue(json, LinkedHashMap.class);
+    return message;
   }
 
   Replica replay() throws Exception {
     Replica replica = new Replica();
     for (String text : sink.sent) {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> message = Http.JSON.readValue(text, LinkedHashMap.class);
-      replica.apply(message);
+      replica.apply(parse(text));
     }
     return replica;
   }
 
+  List<String> types() throws Exception {
+    List<String> types = new ArrayList<>();
+    for (String text : sink.sent) {
+      types.add((String) parse(text).get("type"));
+    }
+    return types;
+  }
+
+  Context current() {
+    return chord.getContext("room").orElseThrow();
+  }
+
   Map<String, Object> server() throws Exception {
-    @SuppressWarnings("unchecked")
-    Map<String, Object> data =
-        Http.JSON.readValue(
-            Json.write(chord.getContext("room").orElseThrow().data()), LinkedHashMap.class);
-    return data;
+    return parse(Json.write(current().data()));
   }
 
   @Test
@@ -98,6 +137,7 @@ class LiveConnectionTest {
     assertThat(replica.patches).isEqualTo(20);
     assertThat(replica.merged).isZero();
     assertThat(replica.version).isEqualTo(21);
+    assertThat(replica.epoch).isEqualTo(current().epoch());
     assertThat(replica.state).isEqualTo(server());
   }
 
@@ -142,7 +182,7 @@ class LiveConnectionTest {
     chord.setContext("room", Map.of("a", 1));
     sink.autoComplete = true;
     LiveConnection connection = connect(8, 1000);
-    chord.updateContext("room", Map.of("a", 2)); // version 2: never offered (lost)
+    update(Map.of("a", 2)); // version 2: never offered (lost)
     update(connection, Map.of("a", 3)); // version 3 does not follow 1
     Replica replica = replay();
     assertThat(replica.fulls).isEqualTo(2);
@@ -151,32 +191,91 @@ class LiveConnectionTest {
   }
 
   @Test
-  void resync_afterDelete_sendsAbsent_thenTheRecreatedContext() throws Exception {
+  void resetAfterDelete_sendsAbsent_thenTheRecreatedContextsCreation() throws Exception {
     chord.setContext("room", Map.of("a", 1));
     sink.autoComplete = true;
     LiveConnection connection = connect(8, 1000);
     chord.deleteContext("room");
-    connection.resync();
+    connection.reset(SharedReset.of(Optional.empty()));
     connection.offer(new SharedStep(chord.setContext("room", Map.of("b", 2)).deltaRecord()));
-    List<String> types = new ArrayList<>();
-    for (String text : sink.sent) {
-      types.add((String) Http.JSON.readValue(text, Map.class).get("type"));
+    assertThat(types()).containsExactly("full", "absent", "patch");
+    Replica replica = replay();
+    assertThat(replica.state).isEqualTo(Map.of("b", 2));
+    assertThat(replica.epoch).isEqualTo(current().epoch());
+  }
+
+  /**
+   * The defect of the raw reset feed: a delta of the old incarnation, still on its way when the
+   * restore's full context was sent, chained onto the restored version number and was sent on top
+   * of the restored state. Its epoch gives it away now.
+   */
+  @Test
+  void afterARestore_aLateDeltaOfTheOldIncarnation_isDropped() throws Exception {
+    chord.setContext("room", Map.of("a", 0));
+    sink.autoComplete = true;
+    LiveConnection connection = connect(8, 1000);
+    DeltaRecord late = update(Map.of("a", "old")); // version 2 of the old epoch, not yet offered
+    Context restored = chord.restoreContext("room"); // version 1 of a new epoch
+    connection.reset(SharedReset.of(Optional.of(restored)));
+    DeltaRecord next = update(Map.of("b", 1)); // version 2 of the new epoch
+    connection.offer(new SharedStep(late)); // fromVersion 1: it "chains" by number alone
+    connection.offer(new SharedStep(next));
+
+    assertThat(types()).containsExactly("full", "full", "patch");
+    assertThat(parse(sink.sent.get(2))).containsEntry("epoch", restored.epoch());
+    Replica replica = replay();
+    assertThat(replica.epoch).isEqualTo(restored.epoch());
+    assertThat(replica.version).isEqualTo(2);
+    assertThat(replica.state).isEqualTo(Map.of("a", "restored", "b", 1));
+  }
+
+  @Test
+  void reset_replacesWhatIsQueued_andAPendingRead_withoutAReadOfItsOwn() throws Exception {
+    chord.setContext("room", Map.of());
+    LiveConnection connection = connect(2, 1);
+    for (int i = 0; i < 6; i++) {
+      update(connection, Map.of("k" + i, i)); // overflows: a full read is pending
     }
-    assertThat(types).containsExactly("full", "absent", "patch");
-    assertThat(replay().state).isEqualTo(Map.of("b", 2));
+    assertThat(connection.fullResyncs()).isEqualTo(1);
+    Context restored = chord.restoreContext("room");
+    connection.reset(SharedReset.of(Optional.of(restored)));
+    update(connection, Map.of("after", true));
+    int before = reads.get();
+    sink.drain();
+    assertThat(reads.get()).as("the reset carries its context: no read").isEqualTo(before);
+    assertThat(types()).containsExactly("full", "full", "patch");
+    Replica replica = replay();
+    assertThat(replica.state).isEqualTo(server());
+    assertThat(replica.epoch).isEqualTo(current().epoch());
+  }
+
+  @Test
+  void resetToAStateTheClientHasPassed_isSkipped() throws Exception {
+    chord.setContext("room", Map.of("a", 1));
+    Context first = current();
+    update(Map.of("a", 2));
+    sink.autoComplete = true;
+    LiveConnection connection = connect(8, 1000); // the client holds version 2
+    connection.reset(SharedReset.of(Optional.of(first))); // a reset older than the initial sync
+    connection.reset(SharedReset.of(Optional.of(current())));
+    assertThat(types()).containsExactly("full");
+    chord.deleteContext("room");
+    connection.reset(SharedReset.of(Optional.empty()));
+    connection.reset(SharedReset.of(Optional.empty()));
+    assertThat(types()).containsExactly("full", "absent");
   }
 
   @Test
   void overflowBeforeTheInitialMessage_stillEndsOnTheCurrentState() throws Exception {
     chord.setContext("room", Map.of("a", 0));
-    String initial = Json.write(Messages.sync(chord.syncContext("room", null), WireFormat.CHORD));
+    SyncResult sync = chord.syncContext("room", null);
+    String initial = Json.write(Messages.sync(sync, WireFormat.CHORD));
     sink.autoComplete = true;
     LiveConnection connection = new LiveConnection(chord, "room", WireFormat.CHORD, sink, 2, 1);
     for (int i = 1; i <= 9; i++) {
-      connection.offer(
-          new SharedStep(chord.updateContext("room", Map.of("k" + i, i)).deltaRecord()));
+      connection.offer(new SharedStep(update(Map.of("k" + i, i))));
     }
-    connection.start(initial, 1);
+    connection.start(initial, sync.epoch(), 1);
     Replica replica = replay();
     assertThat(replica.version).isEqualTo(10);
     assertThat(replica.state).isEqualTo(server());
@@ -189,6 +288,29 @@ class LiveConnectionTest {
     LiveConnection connection = connect(8, 1000);
     connection.close();
     update(connection, Map.of("a", 2));
+    connection.reset(SharedReset.of(Optional.empty()));
     assertThat(sink.sent).hasSize(1);
+  }
+
+  @Test
+  void sinkThatThrows_closesTheConnection_withoutThrowingAtTheCaller() {
+    chord.setContext("room", Map.of("a", 1));
+    LiveConnection.Sink throwing =
+        new LiveConnection.Sink() {
+          @Override
+          public void send(String text, Runnable done, Consumer<Throwable> failed) {
+            throw new IllegalStateException("the socket is gone");
+          }
+
+          @Override
+          public void close(int code, String reason) {
+            sink.close(code, reason);
+          }
+        };
+    LiveConnection connection =
+        new LiveConnection(chord, "room", WireFormat.CHORD, throwing, 8, 1000);
+    connection.start("{}", current().epoch(), 1);
+    update(connection, Map.of("a", 2));
+    assertThat(sink.closedWith).isEqualTo(1011);
   }
 }

@@ -52,28 +52,53 @@ class LiveIT {
     return http.get("/contexts/" + id).map("data");
   }
 
+  String epoch(String id) {
+    return (String) http.get("/contexts/" + id).json().get("epoch");
+  }
+
   @Test
   void initialMessage_isTheSyncResultForTheClientsVersion() {
     try (Live absent = Live.connect(server.url(), "/contexts/none/live")) {
-      assertThat(absent.next()).containsEntry("type", "absent").containsEntry("version", 0);
+      assertThat(absent.next())
+          .containsEntry("type", "absent")
+          .containsEntry("version", 0)
+          .containsEntry("epoch", null);
     }
     http.put("/contexts/r", Map.of("a", 1));
     http.patch("/contexts/r", Map.of("b", 2));
+    String epoch = epoch("r");
     try (Live full = Live.connect(server.url(), "/contexts/r/live")) {
       assertThat(full.next())
           .containsEntry("type", "full")
           .containsEntry("version", 2)
+          .containsEntry("epoch", epoch)
           .containsEntry("context", Map.of("a", 1, "b", 2));
     }
-    try (Live patch = Live.connect(server.url(), "/contexts/r/live?version=1&format=json-patch")) {
+    try (Live patch =
+        Live.connect(
+            server.url(), "/contexts/r/live?version=1&epoch=" + epoch + "&format=json-patch")) {
       assertThat(patch.next())
           .containsEntry("type", "patch")
           .containsEntry("fromVersion", 1)
           .containsEntry("version", 2)
+          .containsEntry("epoch", epoch)
           .containsEntry("delta", List.of(Map.of("op", "add", "path", "/b", "value", 2)));
     }
-    try (Live current = Live.connect(server.url(), "/contexts/r/live?version=2")) {
-      assertThat(current.next()).containsEntry("type", "no_change").containsEntry("version", 2);
+    try (Live current = Live.connect(server.url(), "/contexts/r/live?version=2&epoch=" + epoch)) {
+      assertThat(current.next())
+          .containsEntry("type", "no_change")
+          .containsEntry("version", 2)
+          .containsEntry("epoch", epoch);
+    }
+    try (Live versionOnly = Live.connect(server.url(), "/contexts/r/live?version=2")) {
+      assertThat(versionOnly.next())
+          .as("version without epoch: as before (unsafe across re-creation)")
+          .containsEntry("type", "no_change")
+          .containsEntry("epoch", epoch);
+    }
+    try (Live otherEpoch =
+        Live.connect(server.url(), "/contexts/r/live?version=2&epoch=AAAAAAAAAAAAAAAA")) {
+      assertThat(otherEpoch.next()).containsEntry("type", "full").containsEntry("epoch", epoch);
     }
   }
 
@@ -81,7 +106,8 @@ class LiveIT {
   void everyLaterDelta_arrivesInVersionOrder_fromConcurrentWriters() throws Exception {
     http.put("/contexts/busy", Map.of("n", Map.of()));
     try (Live a = Live.connect(server.url(), "/contexts/busy/live");
-        Live b = Live.connect(server.url(), "/contexts/busy/live?version=1")) {
+        Live b =
+            Live.connect(server.url(), "/contexts/busy/live?version=1&epoch=" + epoch("busy"))) {
       ExecutorService writers = Executors.newFixedThreadPool(4);
       List<Future<?>> done = new ArrayList<>();
       for (int w = 0; w < 4; w++) {
@@ -101,7 +127,7 @@ class LiveIT {
       long version = ((Number) http.get("/contexts/busy").json().get("version")).longValue();
       assertThat(version).isEqualTo(201);
       Replica ra = follow(a, new Replica(), version);
-      Replica rb = follow(b, new Replica(Map.of("n", Map.of()), 1), version);
+      Replica rb = follow(b, new Replica(Map.of("n", Map.of()), epoch("busy"), 1), version);
       assertThat(ra.state).isEqualTo(data("busy"));
       assertThat(rb.state).isEqualTo(data("busy"));
       assertThat(ra.patches).isEqualTo(200);
@@ -117,12 +143,13 @@ class LiveIT {
     }
     http.patch("/contexts/re", Map.of("b", 2));
     http.patch("/contexts/re", Map.of("a", 3));
-    try (Live again = Live.connect(server.url(), "/contexts/re/live?version=" + replica.version)) {
+    try (Live again = Live.connect(server.url(), resume("re", replica))) {
       Map<String, Object> message = again.next();
       assertThat(message)
           .containsEntry("type", "patch")
           .containsEntry("fromVersion", 1)
-          .containsEntry("version", 3);
+          .containsEntry("version", 3)
+          .containsEntry("epoch", replica.epoch);
       replica.apply(message);
       assertThat(replica.state).isEqualTo(data("re"));
     }
@@ -174,24 +201,89 @@ class LiveIT {
       assertThat(live.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1012);
     }
     http.patch("/contexts/drop", Map.of("b", 2));
-    try (Live live = Live.connect(server.url(), "/contexts/drop/live?version=1")) {
+    try (Live live = Live.connect(server.url(), resume("drop", replica))) {
       follow(live, replica, 2);
     }
     assertThat(replica.state).isEqualTo(Map.of("a", 1, "b", 2));
   }
 
+  /** The live path of a client that reconnects from what {@code replica} holds. */
+  static String resume(String id, Replica replica) {
+    return "/contexts/" + id + "/live?version=" + replica.version + "&epoch=" + replica.epoch;
+  }
+
   @Test
-  void deleteAndRestoreThroughThisNode_resyncLiveClients() {
+  void deleteThroughThisNode_sendsAbsent_thenTheNewIncarnationsCreation() {
     http.put("/contexts/del", Map.of("a", 1));
+    String old = epoch("del");
     try (Live live = Live.connect(server.url(), "/contexts/del/live")) {
-      assertThat(live.next()).containsEntry("type", "full");
+      assertThat(live.next()).containsEntry("type", "full").containsEntry("epoch", old);
       http.delete("/contexts/del");
-      assertThat(live.next()).containsEntry("type", "absent");
+      assertThat(live.next()).containsEntry("type", "absent").containsEntry("epoch", null);
       http.put("/contexts/del", Map.of("b", 1));
+      String fresh = epoch("del");
+      assertThat(fresh).isNotEqualTo(old);
       assertThat(live.next())
           .containsEntry("type", "patch")
           .containsEntry("fromVersion", 0)
-          .containsEntry("version", 1);
+          .containsEntry("version", 1)
+          .containsEntry("epoch", fresh);
+    }
+  }
+
+  /**
+   * A client that synced the room at version 1 reconnects after the room was deleted and created
+   * again, at version 1 too: its (epoch, version) names no current state, so it gets the new room
+   * whole, not "no change".
+   */
+  @Test
+  void reconnectAfterTheRoomWasRecreated_getsTheNewRoomWhole() {
+    http.put("/contexts/again", Map.of("old", true));
+    Replica replica = new Replica();
+    try (Live first = Live.connect(server.url(), "/contexts/again/live")) {
+      follow(first, replica, 1);
+    }
+    http.delete("/contexts/again");
+    http.put("/contexts/again", Map.of("new", true));
+    try (Live again = Live.connect(server.url(), resume("again", replica))) {
+      Map<String, Object> message = again.next();
+      assertThat(message)
+          .containsEntry("type", "full")
+          .containsEntry("version", 1)
+          .containsEntry("epoch", epoch("again"))
+          .containsEntry("context", Map.of("new", true));
+      replica.apply(message);
+    }
+  }
+
+  /**
+   * A restore while a client follows: the client gets the restored context whole (new epoch), and
+   * then only patches of the new incarnation, even though the old one had versions above the
+   * restored one that were still on their way.
+   */
+  @Test
+  void restoreWhileConnected_sendsTheRestoredContextWhole_thenOnlyNewPatches(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path store) {
+    server.close();
+    server = start(b -> b.storeDir(store).maxConnectionsPerIp(1000));
+    http = new Http(server.url());
+    http.put("/contexts/rs", Map.of("n", 0));
+    http.post("/contexts/rs/export"); // the store holds version 1
+    String old = epoch("rs");
+    try (Live live = Live.connect(server.url(), "/contexts/rs/live")) {
+      Replica replica = follow(live, new Replica(), 1);
+      for (int i = 1; i <= 20; i++) {
+        http.patch("/contexts/rs", Map.of("n", i));
+      }
+      assertThat(http.post("/contexts/rs/restore").status()).isEqualTo(200);
+      String restored = epoch("rs");
+      assertThat(restored).isNotEqualTo(old);
+      http.patch("/contexts/rs", Map.of("after", true));
+      while (!restored.equals(replica.epoch) || replica.version < 2) {
+        replica.apply(live.next()); // Replica refuses any patch not of its own epoch
+      }
+      assertThat(replica.state).isEqualTo(Map.of("n", 0, "after", true));
+      assertThat(replica.state).isEqualTo(data("rs"));
     }
   }
 
@@ -240,6 +332,12 @@ class LiveIT {
   @Test
   void badLiveParameters_areRefusedBeforeTheUpgrade() {
     assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?version=-1", null))
+        .isEqualTo(400);
+    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?epoch=AAAAAAAAAAAA", null))
+        .as("an epoch without a version")
+        .isEqualTo(400);
+    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?version=1&epoch=short", null))
+        .as("a malformed epoch")
         .isEqualTo(400);
     assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?format=xml", null))
         .isEqualTo(400);

@@ -3,6 +3,8 @@ package dev.chord.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -151,6 +153,55 @@ class MalformedRequestIT {
             null,
             400,
             "bad_request"),
+        row(
+            "sync with an epoch but no version",
+            "GET",
+            "/contexts/room:m/sync?epoch=AAAAAAAAAAAA",
+            null,
+            null,
+            400,
+            "bad_request"),
+        row(
+            "sync with a malformed epoch",
+            "GET",
+            "/contexts/room:m/sync?version=1&epoch=no.dots.here",
+            null,
+            null,
+            400,
+            "bad_request"),
+        ifMatch("a bare version", "7"),
+        ifMatch("a quoted bare version", "\"7\""),
+        ifMatch("the old create-only 0", "0"),
+        ifMatch("a weak tag", "W/\"AAAAAAAAAAAA.1\""),
+        ifMatch("an unquoted tag", "AAAAAAAAAAAA.1"),
+        ifMatch("a tag without a version", "\"AAAAAAAAAAAA\""),
+        ifMatch("a tag at version 0", "\"AAAAAAAAAAAA.0\""),
+        ifMatch("a tag with a short epoch", "\"short.1\""),
+        ifMatch("a tag followed by junk", "\"AAAAAAAAAAAA.1\" junk"),
+        ifMatch("an unterminated tag", "\"AAAAAAAAAAAA.1"),
+        ifMatch("an empty list", " , "),
+        row(
+            "If-None-Match with a tag on a write",
+            "PUT",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            json,
+            400,
+            "bad_request",
+            "If-None-Match",
+            "\"AAAAAAAAAAAA.1\""),
+        row(
+            "If-Match and If-None-Match at once",
+            "PUT",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            json,
+            400,
+            "bad_request",
+            "If-Match",
+            "*",
+            "If-None-Match",
+            "*"),
         row("unknown route", "GET", "/contexts/room:m/nothing", null, null, 404, "not_found"),
         row(
             "unsupported method",
@@ -171,26 +222,60 @@ class MalformedRequestIT {
             null));
   }
 
+  /** A row: {@code headers} are extra request headers as name/value pairs. */
   static Arguments row(
-      String name, String method, String path, Object body, String type, int status, String error) {
+      String name,
+      String method,
+      String path,
+      Object body,
+      String type,
+      int status,
+      String error,
+      String... headers) {
     byte[] bytes =
         body == null ? null : body instanceof byte[] b ? b : ((String) body).getBytes(UTF_8);
-    return Arguments.of(name, method, path, bytes, type, status, error);
+    List<String> all = new ArrayList<>(List.of(headers));
+    if (type != null) {
+      all.addAll(List.of("Content-Type", type));
+    }
+    return Arguments.of(name, method, path, bytes, all.toArray(String[]::new), status, error);
+  }
+
+  /** A PATCH whose If-Match is not a list of this server's strong ETags: 400 naming the form. */
+  static Arguments ifMatch(String what, String value) {
+    return row(
+        "If-Match with " + what,
+        "PATCH",
+        "/contexts/room:m",
+        "{\"a\":2}",
+        "application/json",
+        400,
+        "bad_request",
+        "If-Match",
+        value);
   }
 
   @ParameterizedTest(name = "{0} → {5}")
   @MethodSource("cases")
   void malformedRequest_getsItsStatus_andStoresNothing(
-      String name, String method, String path, byte[] body, String type, int status, String error) {
-    Http.Reply reply =
-        type == null
-            ? http.raw(method, path, body)
-            : http.raw(method, path, body, "Content-Type", type);
+      String name,
+      String method,
+      String path,
+      byte[] body,
+      String[] headers,
+      int status,
+      String error) {
+    Http.Reply reply = http.raw(method, path, body, headers);
 
     assertThat(reply.status()).as(name).isEqualTo(status);
     if (error != null) {
       assertThat(reply.json()).as(name).containsEntry("error", error).containsKey("message");
       assertThat(reply.header("Content-Type")).contains("application/json");
+    }
+    if (name.startsWith("If-Match with")) {
+      assertThat((String) reply.json().get("message"))
+          .as("names the ETag form")
+          .contains("\"<epoch>.<version>\"");
     }
     Http.Reply after = http.get("/contexts/room:m");
     assertThat(after.json()).containsEntry("version", 1).containsEntry("data", Map.of("a", 1));

@@ -84,6 +84,7 @@ class RedisTwoNodeIT {
   @Test
   void ifMatchAcrossNodes_exactlyOneWriterWins() throws Exception {
     a.put("/contexts/room:cas", Map.of("owner", "nobody"));
+    String tag = a.get("/contexts/room:cas").header("ETag");
     ExecutorService pool = Executors.newFixedThreadPool(4);
     List<Future<Integer>> results = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -92,7 +93,7 @@ class RedisTwoNodeIT {
       results.add(
           pool.submit(
               () ->
-                  node.patch("/contexts/room:cas", Map.of("owner", owner), "If-Match", "1")
+                  node.patch("/contexts/room:cas", Map.of("owner", owner), "If-Match", tag)
                       .status()));
     }
     List<Integer> statuses = new ArrayList<>();
@@ -100,7 +101,7 @@ class RedisTwoNodeIT {
       statuses.add(f.get());
     }
     pool.shutdown();
-    assertThat(statuses).containsOnly(200, 409);
+    assertThat(statuses).containsOnly(200, 412);
     assertThat(statuses.stream().filter(s -> s == 200)).hasSize(1);
     assertThat(b.get("/contexts/room:cas").json()).containsEntry("version", 2);
   }
@@ -108,15 +109,21 @@ class RedisTwoNodeIT {
   @Test
   void ifMatch_onANodeWhoseCopyIsStale_judgesByTheStoredVersion() {
     a.put("/contexts/room:stale", Map.of("n", 1));
-    assertThat(b.get("/contexts/room:stale").json()).containsEntry("version", 1); // B caches v1
+    Http.Reply read = b.get("/contexts/room:stale"); // B caches v1
+    assertThat(read.json()).containsEntry("version", 1);
+    String epoch = (String) read.json().get("epoch");
     a.patch("/contexts/room:stale", Map.of("n", 2)); // v2, through A
 
-    Http.Reply stale = b.patch("/contexts/room:stale", Map.of("n", 3), "If-Match", "1");
-    assertThat(stale.status()).isEqualTo(409);
-    assertThat(stale.json()).containsEntry("currentVersion", 2);
+    Http.Reply stale =
+        b.patch("/contexts/room:stale", Map.of("n", 3), "If-Match", read.header("ETag"));
+    assertThat(stale.status()).isEqualTo(412);
+    assertThat(stale.json())
+        .containsEntry("currentVersion", 2)
+        .containsEntry("currentEpoch", epoch);
 
     a.patch("/contexts/room:stale", Map.of("n", 4)); // v3, through A, while B holds v2
-    Http.Reply current = b.patch("/contexts/room:stale", Map.of("n", 5), "If-Match", "3");
+    Http.Reply current =
+        b.patch("/contexts/room:stale", Map.of("n", 5), "If-Match", HttpApiIT.etag(epoch, 3));
     assertThat(current.status()).isEqualTo(200);
     assertThat(current.map("context")).containsEntry("version", 4);
   }
@@ -147,6 +154,26 @@ class RedisTwoNodeIT {
         assertThat(replica.version).isEqualTo(4);
       }
     }
+  }
+
+  /** A delete and re-create through node A is seen by node B: its old ETag no longer passes. */
+  @Test
+  void recreateThroughNodeA_oldETagFailsOnNodeB_andSyncIsFull() {
+    a.put("/contexts/room:again", Map.of("title", "old"));
+    Http.Reply onB = b.get("/contexts/room:again");
+    String old = (String) onB.json().get("epoch");
+    a.delete("/contexts/room:again");
+    a.put("/contexts/room:again", Map.of("title", "new"));
+    String fresh = (String) a.get("/contexts/room:again").json().get("epoch");
+
+    Http.Reply stale =
+        b.put("/contexts/room:again", Map.of("title", "lost"), "If-Match", onB.header("ETag"));
+    assertThat(stale.status()).isEqualTo(412);
+    assertThat(stale.json()).containsEntry("currentEpoch", fresh);
+    assertThat(b.get("/contexts/room:again/sync?version=1&epoch=" + old).json())
+        .containsEntry("type", "full")
+        .containsEntry("epoch", fresh)
+        .containsEntry("context", Map.of("title", "new"));
   }
 
   @Test

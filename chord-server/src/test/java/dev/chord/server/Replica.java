@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a client holds: the state and version rebuilt from live messages in the {@code chord}
- * format, checking that every patch starts at the version the client has (no holes).
+ * What a client holds: the state, epoch and version rebuilt from live messages in the {@code chord}
+ * format, checking that every patch applies to exactly the (epoch, version) the client has (no
+ * holes, never across incarnations), as WIRE.md's client rule requires.
  */
 final class Replica {
   Map<String, Object> state = new LinkedHashMap<>();
+  String epoch;
   long version = -1;
   int patches;
   int fulls;
@@ -19,25 +21,38 @@ final class Replica {
 
   Replica() {}
 
-  /** A client that already has {@code state} at {@code version}. */
-  Replica(Map<String, Object> state, long version) {
+  /** A client that already has {@code state} at ({@code epoch}, {@code version}). */
+  Replica(Map<String, Object> state, String epoch, long version) {
     this.state = deepCopy(state);
+    this.epoch = epoch;
     this.version = version;
   }
 
   @SuppressWarnings("unchecked")
   void apply(Map<String, Object> message) {
     long to = ((Number) message.get("version")).longValue();
+    String messageEpoch = (String) message.get("epoch");
+    assertThat(message).as("every message carries its epoch").containsKey("epoch");
     switch ((String) message.get("type")) {
       case "full" -> {
+        assertThat(messageEpoch).isNotNull();
         state = deepCopy((Map<String, Object>) message.get("context"));
         fulls++;
       }
-      case "absent" -> state = new LinkedHashMap<>();
-      case "no_change" -> assertThat(to).isEqualTo(version);
+      case "absent" -> {
+        assertThat(messageEpoch).isNull();
+        state = new LinkedHashMap<>();
+      }
+      case "no_change" -> {
+        assertThat(to).isEqualTo(version);
+        assertThat(messageEpoch).isEqualTo(epoch);
+      }
       case "patch" -> {
         long from = ((Number) message.get("fromVersion")).longValue();
         assertThat(from).as("patch must start at the client's version").isEqualTo(version);
+        if (from > 0 || epoch != null) {
+          assertThat(messageEpoch).as("patch must be of the client's epoch").isEqualTo(epoch);
+        }
         if (to > from + 1) {
           merged++;
         }
@@ -61,6 +76,7 @@ final class Replica {
       }
       default -> throw new AssertionError("unknown message " + message);
     }
+    epoch = messageEpoch;
     version = to;
   }
 
