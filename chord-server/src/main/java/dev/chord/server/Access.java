@@ -1,6 +1,8 @@
 package dev.chord.server;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Who may do what: with a secret, every request needs a bearer token ({@link Tokens}) whose scope
@@ -27,12 +29,13 @@ final class Access {
    * context, for the admin endpoints).
    *
    * @param token the bearer token, {@code null} if none was sent
+   * @return when the token that granted it expires; empty on an open server
    * @throws ApiException 401 for a missing, malformed, forged or expired token; 403 for a valid
    *     token that does not cover the context or lacks the right
    */
-  void require(String token, String contextId, Right right) {
+  Optional<Instant> require(String token, String contextId, Right right) {
     if (key == null) {
-      return;
+      return Optional.empty();
     }
     if (token == null || token.isEmpty()) {
       throw new ApiException(401, "unauthorized", "this server needs a bearer token");
@@ -52,6 +55,7 @@ final class Access {
       throw new ApiException(
           403, "forbidden", "the token does not grant the " + right.wireName() + " right");
     }
+    return Optional.of(Instant.ofEpochSecond(grant.expiresAt()));
   }
 
   /** The token in an {@code Authorization: Bearer …} header, or {@code null}. */

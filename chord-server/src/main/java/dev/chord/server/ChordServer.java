@@ -17,9 +17,15 @@ import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -37,18 +43,42 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Routes: {@code PUT|PATCH|GET|DELETE /contexts/{id}}, {@code GET /contexts/{id}/sync}, {@code
- * POST /contexts/{id}/export|restore}, {@code POST /admin/cleanup}, {@code GET /health}, WebSocket
- * {@code /contexts/{id}/live}, and the static files {@code /} (demo) and {@code /chord-client.js}.
- * See the module README for the wire formats.
+ * POST /contexts/{id}/export|restore}, {@code POST /admin/cleanup}, {@code GET /health} (each also
+ * answering {@code OPTIONS}, the CORS preflight), WebSocket {@code /contexts/{id}/live}, and the
+ * static files {@code /} (demo) and {@code /chord-client.js}. See the module README for the wire
+ * formats.
  */
 public final class ChordServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChordServer.class);
 
+  /** The close code of a live socket whose token expired (an application code, 4000–4999). */
+  static final int TOKEN_EXPIRED = 4401;
+
+  /** The routes of the HTTP API, each answering CORS preflights. */
+  private static final List<String> API_PATHS =
+      List.of(
+          "/health",
+          "/contexts/{id}",
+          "/contexts/{id}/sync",
+          "/contexts/{id}/export",
+          "/contexts/{id}/restore",
+          "/admin/cleanup");
+
   private final Chord chord;
   private final LiveHub hub;
+  private final Access access;
+  private final Clock clock;
   private final Javalin app;
   private final String host;
   private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
+  private final ScheduledThreadPoolExecutor expiries =
+      new ScheduledThreadPoolExecutor(
+          1,
+          r -> {
+            Thread t = new Thread(r, "chord-token-expiry");
+            t.setDaemon(true);
+            return t;
+          });
 
   private ChordServer(Builder b) {
     Chord.Builder chordBuilder =
@@ -69,7 +99,9 @@ public final class ChordServer implements AutoCloseable {
     }
     this.chord = chordBuilder.build();
     this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
-    Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
+    this.access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
+    this.clock = b.clock;
+    expiries.setRemoveOnCancelPolicy(true);
     HttpApi api =
         new HttpApi(
             chord,
@@ -80,11 +112,13 @@ public final class ChordServer implements AutoCloseable {
             b.maxBodyBytes,
             b.maxIdLength);
     ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
+    Origins origins = Origins.of(b.allowedOrigins);
     this.host = b.host;
-    this.app = Javalin.create(cfg -> configure(cfg, b, api, access, limiter));
+    this.app = Javalin.create(cfg -> configure(cfg, b, api, origins, limiter));
     try {
       app.start(b.host, b.port);
     } catch (RuntimeException e) {
+      expiries.shutdownNow();
       hub.close();
       chord.close();
       throw e;
@@ -105,7 +139,7 @@ public final class ChordServer implements AutoCloseable {
   }
 
   private void configure(
-      JavalinConfig cfg, Builder b, HttpApi api, Access access, ConnectionLimiter limiter) {
+      JavalinConfig cfg, Builder b, HttpApi api, Origins origins, ConnectionLimiter limiter) {
     cfg.startup.showJavalinBanner = false;
     cfg.http.maxRequestSize = b.maxBodyBytes;
     cfg.http.prefer405over404 = true;
@@ -118,6 +152,10 @@ public final class ChordServer implements AutoCloseable {
         });
 
     var routes = cfg.routes;
+    routes.before(origins::filter);
+    for (String path : API_PATHS) {
+      routes.options(path, origins::preflight);
+    }
     routes.get("/health", api::health);
     routes.put("/contexts/{id}", api::put);
     routes.patch("/contexts/{id}", api::patch);
@@ -131,9 +169,10 @@ public final class ChordServer implements AutoCloseable {
     routes.wsBeforeUpgrade(
         "/contexts/{id}/live",
         ctx -> {
+          origins.checkUpgrade(ctx);
           String id = api.contextId(ctx.pathParam("id"));
-          String token = Access.bearer(ctx.header("Authorization"));
-          access.require(token != null ? token : ctx.queryParam("token"), id, Right.READ);
+          access.require(
+              liveToken(ctx.header("Authorization"), ctx.queryParam("token")), id, Right.READ);
           ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch"));
           WireFormat.parse(ctx.queryParam("format"));
           if (!limiter.hasRoom(ctx.ip())) {
@@ -199,11 +238,51 @@ public final class ChordServer implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("live connection to '{}' failed", ctx.pathParam("id"), e);
       ctx.closeSession(1011, "cannot read the context; reconnect later");
+      return;
     }
+    closeWhenTokenExpires(ctx);
+  }
+
+  /**
+   * Schedules the close (4401 {@code token_expired}) of a socket authorized by a token for when the
+   * token expires: a token is checked at the upgrade only, and a socket outliving it would keep
+   * reading what the token no longer grants. Cancelled when the socket closes first.
+   */
+  private void closeWhenTokenExpires(WsConnectContext ctx) {
+    Optional<Instant> expiry;
+    try {
+      expiry =
+          access.require(
+              liveToken(ctx.header("Authorization"), ctx.queryParam("token")),
+              ctx.pathParam("id"),
+              Right.READ);
+    } catch (ApiException expiredSinceTheUpgrade) {
+      ctx.closeSession(TOKEN_EXPIRED, "token_expired");
+      return;
+    }
+    if (expiry.isPresent()) {
+      long delay = Math.max(0, Duration.between(clock.instant(), expiry.get()).toMillis());
+      ctx.attribute(
+          "chord.expiry",
+          expiries.schedule(
+              () -> ctx.closeSession(TOKEN_EXPIRED, "token_expired"),
+              delay,
+              TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /** The token of a live request: from {@code Authorization: Bearer}, else {@code ?token=}. */
+  private static String liveToken(String authorization, String queryToken) {
+    String bearer = Access.bearer(authorization);
+    return bearer != null ? bearer : queryToken;
   }
 
   private void disconnect(WsCloseContext ctx, ConnectionLimiter limiter) {
     sessions.remove(ctx);
+    ScheduledFuture<?> expiry = ctx.attribute("chord.expiry");
+    if (expiry != null) {
+      expiry.cancel(false);
+    }
     LiveConnection connection = ctx.attribute("chord.connection");
     if (connection != null) {
       hub.close(connection);
@@ -241,6 +320,11 @@ public final class ChordServer implements AutoCloseable {
     return hub.overflows();
   }
 
+  /** Token-expiry closes scheduled for open live sockets; for tests. */
+  int scheduledExpiries() {
+    return expiries.getQueue().size();
+  }
+
   /** Closes every live WebSocket connection, as a restart would: clients reconnect and catch up. */
   void disconnectAll() {
     for (WsContext ctx : sessions) {
@@ -254,6 +338,7 @@ public final class ChordServer implements AutoCloseable {
     try {
       app.stop();
     } finally {
+      expiries.shutdownNow();
       hub.close();
       chord.close();
     }
@@ -279,6 +364,7 @@ public final class ChordServer implements AutoCloseable {
     private int wsQueueLimit = 64;
     private int maxMergedChanges = 1000;
     private int maxConnectionsPerIp = 64;
+    private List<String> allowedOrigins = List.of();
 
     private Builder() {}
 
@@ -393,6 +479,21 @@ public final class ChordServer implements AutoCloseable {
     /** Live connections allowed per client address (default 64); more get 429. */
     public Builder maxConnectionsPerIp(int connections) {
       this.maxConnectionsPerIp = range(connections, 1, Integer.MAX_VALUE, "maxConnectionsPerIp");
+      return this;
+    }
+
+    /**
+     * Web origins, other than the server's own, whose pages may use it from a browser (default:
+     * none): exact origins such as {@code https://app.example.com}, or {@code *} for every one. A
+     * WebSocket upgrade from any other origin gets 403 {@code forbidden_origin}, and so does a
+     * request that changes something; the HTTP API answers CORS for these origins only. Clients
+     * that send no {@code Origin} (not browsers) are not affected.
+     *
+     * @throws IllegalArgumentException for an entry that is neither {@code *} nor an http(s) origin
+     */
+    public Builder allowedOrigins(Collection<String> origins) {
+      Origins.of(origins);
+      this.allowedOrigins = List.copyOf(origins);
       return this;
     }
 

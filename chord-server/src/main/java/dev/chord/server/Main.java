@@ -158,6 +158,16 @@ public final class Main implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   int maxConnectionsPerIp;
 
+  @Option(
+      names = "--allowed-origins",
+      split = ",",
+      defaultValue = "${env:CHORD_ALLOWED_ORIGINS}",
+      description =
+          "Comma-separated web origins (https://app.example.com) or * whose pages may use this"
+              + " server from a browser: WebSocket upgrades and CORS (env CHORD_ALLOWED_ORIGINS;"
+              + " default: the server's own origin only).")
+  List<String> allowedOrigins;
+
   /** Runs the command line; exits with its status. */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -234,6 +244,9 @@ public final class Main implements Callable<Integer> {
     }
     if (authSecret != null && !authSecret.isEmpty()) {
       b.authSecret(authSecret);
+    }
+    if (allowedOrigins != null) {
+      b.allowedOrigins(allowedOrigins.stream().filter(o -> !o.isBlank()).toList());
     }
     return b;
   }

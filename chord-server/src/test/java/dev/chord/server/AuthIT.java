@@ -1,6 +1,7 @@
 package dev.chord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.time.ZoneOffset;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,6 +139,37 @@ class AuthIT {
     String query = token("room:*", EnumSet.of(Right.READ), Duration.ofHours(1));
     try (Live viaQuery = Live.connect(url, "/contexts/room:1/live?token=" + query)) {
       assertThat(viaQuery.next()).containsEntry("type", "full");
+    }
+  }
+
+  /**
+   * A token is checked when the socket opens; the socket must not outlive it. Real time: the
+   * server's scheduler runs on the system clock, and tokens expire on whole seconds.
+   */
+  @Test
+  void liveSocket_isClosed4401_whenItsTokenExpires_andAScheduledCloseEndsWithTheSocket()
+      throws Exception {
+    try (ChordServer timed = ServerFixture.start(b -> b.authSecret(SECRET))) {
+      String url = timed.url();
+      Instant now = Instant.now();
+      String shortLived = Tokens.mint(SECRET, "room:1", EnumSet.of(Right.READ), now.plusSeconds(2));
+      String longLived =
+          Tokens.mint(SECRET, "room:1", EnumSet.of(Right.READ), now.plusSeconds(3600));
+      try (Live expiring = Live.connect(url, "/contexts/room:1/live", true, shortLived);
+          Live lasting = Live.connect(url, "/contexts/room:1/live?token=" + longLived)) {
+        assertThat(expiring.next()).containsEntry("type", "absent");
+        assertThat(lasting.next()).containsEntry("type", "absent");
+        await() // scheduled once the initial message is on its way
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(timed.scheduledExpiries()).isEqualTo(2));
+        assertThat(expiring.closed.get(20, TimeUnit.SECONDS)).isEqualTo(4401);
+        assertThat(expiring.closeReason).isEqualTo("token_expired");
+        assertThat(lasting.closed).as("the other token is still valid").isNotDone();
+        assertThat(timed.scheduledExpiries()).isEqualTo(1);
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(timed.scheduledExpiries()).isZero());
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.chord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -47,6 +48,26 @@ class MainTest {
       Http.Reply big = http.withToken(token).put("/contexts/a", Map.of("x", "y".repeat(200)));
       assertThat(big.status()).isEqualTo(413);
     }
+  }
+
+  @Test
+  void allowedOrigins_reachTheServer() {
+    Main main = new Main();
+    new CommandLine(main)
+        .parseArgs("--port", "0", "--allowed-origins", "https://a.example,https://b.example:8443");
+    assertThat(main.allowedOrigins).containsExactly("https://a.example", "https://b.example:8443");
+    try (ChordServer server = main.builder().start()) {
+      String path = "/contexts/room:1/live";
+      assertThat(Live.upgradeStatus(server.url(), path, Map.of("Origin", "https://b.example:8443")))
+          .isEqualTo(101);
+      assertThat(Live.upgradeStatus(server.url(), path, Map.of("Origin", "https://c.example")))
+          .isEqualTo(403);
+    }
+    Main bad = new Main();
+    new CommandLine(bad).parseArgs("--allowed-origins", "a.example");
+    assertThatThrownBy(bad::builder)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a.example");
   }
 
   @Test
