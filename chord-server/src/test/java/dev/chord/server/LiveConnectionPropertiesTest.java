@@ -75,8 +75,9 @@ class LiveConnectionPropertiesTest {
       LiveConnection connection =
           new LiveConnection(chord, "room", WireFormat.CHORD, sink, queueLimit, maxMergedChanges);
       SyncResult sync = chord.syncContext("room", 1L);
-      connection.start(Json.write(Messages.sync(sync, WireFormat.CHORD)), sync.version());
-      Replica replica = new Replica(Map.of("k0", 0), 1);
+      connection.start(
+          Json.write(Messages.sync(sync, WireFormat.CHORD)), sync.epoch(), sync.version());
+      Replica replica = new Replica(Map.of("k0", 0), sync.epoch(), 1);
       int read = 0;
       int n = 100;
       for (Step step : steps) {
@@ -96,11 +97,11 @@ class LiveConnectionPropertiesTest {
           }
           case DELETE -> {
             chord.deleteContext("room");
-            connection.resync();
+            connection.reset(SharedReset.of(java.util.Optional.empty()));
             connection.offer(
                 new SharedStep(chord.setContext("room", Map.of("k0", n)).deltaRecord()));
           }
-          case RESYNC -> connection.resync();
+          case RESYNC -> connection.reset(SharedReset.of(chord.getContext("room")));
         }
       }
       // The client reads everything; one last delivered commit flushes any lost-delivery hole.
