@@ -87,9 +87,9 @@ public abstract class BackendContractTest {
   }
 
   /**
-   * How many random histories the epoch sync property ({@link EpochSyncProperty}) runs. A history
-   * is about 60 operations of one to three backend calls each: a backend whose calls take around
-   * 100 µs (Redis over loopback) may run fewer than the default 200 to keep the kit fast.
+   * How many random histories the epoch sync property (two nodes, a client syncing by epoch and a
+   * listener) runs. A history is about 60 operations of one to three backend calls each: a backend
+   * whose calls take around 100 µs (Redis over loopback) may run fewer than the default 200.
    */
   protected int propertyRuns() {
     return 200;
