@@ -18,6 +18,7 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chromium.ChromiumNetworkConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -79,6 +80,35 @@ class BrowserIT {
 
   long serverVersion() {
     return ((Number) http.get("/contexts/" + room).json().get("version")).longValue();
+  }
+
+  String serverEpoch() {
+    return (String) http.get("/contexts/" + room).json().get("epoch");
+  }
+
+  static Object script(WebDriver page, String script, Object... args) {
+    return ((JavascriptExecutor) page).executeScript(script, args);
+  }
+
+  /** The demo page's client state, as JSON parsed back into a map. */
+  static Map<String, Object> pageState(WebDriver page) {
+    return parse((String) script(page, "return JSON.stringify(chordDemo.client.state);"));
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> parse(String json) {
+    try {
+      return Http.JSON.readValue(json, LinkedHashMap.class);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Chromium's own offline mode: navigator.onLine is false and every new connection fails. */
+  static void setOffline(ChromeDriver page, boolean offline) {
+    ChromiumNetworkConditions conditions = new ChromiumNetworkConditions();
+    conditions.setOffline(offline);
+    page.setNetworkConditions(conditions);
   }
 
   void waitForServerVersion(WebDriver driver) {
@@ -160,6 +190,137 @@ class BrowserIT {
     assertThat(ann.getTitle()).contains("Renamed room");
   }
 
+  /**
+   * A page offline while its room is deleted and re-created, again at version 1 as the page's copy
+   * was, comes back showing the new room: it reconnects with its (epoch, version), which names no
+   * current state, so the server sends the new incarnation whole. Without epochs the page would be
+   * told "no change" and keep the old room. Offline is Chromium's network emulation (the page's
+   * reconnects really fail) and the server ending the socket the page had open, which emulation
+   * leaves open.
+   */
+  @Test
+  void offlineWhileTheRoomIsRecreated_pageShowsTheNewRoomOnly() {
+    enter(ann, "Ann"); // the room does not exist yet: Ann's page creates it, so it holds version 1
+    person(ann, "Ann");
+    assertThat(serverVersion()).isEqualTo(1);
+    String oldEpoch = serverEpoch();
+    ann.executeScript(
+        "window.seen = []; chordDemo.client.onChange((s, c) => seen.push({state:"
+            + " JSON.stringify(s), type: c.type, version: c.version, epoch: c.epoch, reset:"
+            + " c.reset})); window.statuses = []; chordDemo.client.onStatus(s =>"
+            + " statuses.push(s));");
+    Map<String, Object> todo = Map.of("text", "Start over", "done", false, "at", 1);
+    Map<String, Object> fresh =
+        Map.of("title", "New room", "participants", Map.of(), "todos", Map.of("n1", todo));
+    try {
+      setOffline(ann, true);
+      server.disconnectAll();
+      http.delete("/contexts/" + room);
+      assertThat(http.put("/contexts/" + room, fresh).status()).isEqualTo(201);
+      assertThat(serverVersion()).isEqualTo(1);
+      // At least one reconnect failed after the room was re-created: the page was really offline.
+      waitOn(ann)
+          .until(d -> ((Number) script(d, "return chordDemo.client.attempt;")).intValue() >= 2);
+      assertThat((List<?>) ann.executeScript("return window.seen;")).isEmpty();
+      assertThat(ann.findElement(By.id("version")).getText()).isEqualTo("1");
+    } finally {
+      setOffline(ann, false);
+    }
+    String newEpoch = serverEpoch();
+    assertThat(newEpoch).isNotEqualTo(oldEpoch);
+
+    waitOn(ann)
+        .until(d -> d.findElement(By.id("epoch")).getText().equals(newEpoch.substring(0, 6)));
+    waitOn(ann).until(d -> "live".equals(d.findElement(By.id("conn")).getText()));
+    assertThat(ann.findElement(By.id("version")).getText()).isEqualTo("1");
+    assertThat(ann.getTitle()).contains("New room");
+    assertThat(ann.findElements(By.cssSelector("#people li"))).isEmpty();
+    assertThat(ann.findElements(By.cssSelector("#todos .todo .text")))
+        .extracting(WebElement::getText)
+        .containsExactly("Start over");
+    assertThat(pageState(ann)).isEqualTo(fresh);
+    assertThat(ann.executeScript("return chordDemo.client.epoch;")).isEqualTo(newEpoch);
+
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> seen =
+        (List<Map<String, Object>>) ann.executeScript("return window.seen;");
+    assertThat(seen).isNotEmpty();
+    assertThat(seen.get(0))
+        .containsEntry("type", "full")
+        .containsEntry("reset", true)
+        .containsEntry("version", 1L)
+        .containsEntry("epoch", newEpoch);
+    // Never the old room, nor the old room merged with the new one, at any step.
+    assertThat(seen).allSatisfy(c -> assertThat(parse((String) c.get("state"))).isEqualTo(fresh));
+    @SuppressWarnings("unchecked")
+    List<String> statuses = (List<String>) ann.executeScript("return window.statuses;");
+    assertThat(statuses).containsSubsequence("waiting", "connecting", "waiting").endsWith("live");
+  }
+
+  /**
+   * A conditional write from the page with an ETag that no longer names the room's state fails with
+   * 412 and stores nothing — also when the version number is current again but the room was
+   * re-created — and the page goes on working.
+   */
+  @Test
+  void staleEtag_writeFromThePageGets412_andThePageKeepsWorking() {
+    enter(ann, "Ann"); // creates the room at version 1
+    person(ann, "Ann");
+    String stale = (String) ann.executeScript("return chordDemo.client.etag;");
+    assertThat(stale).isEqualTo(http.get("/contexts/" + room).header("ETag"));
+
+    http.delete("/contexts/" + room);
+    Map<String, Object> recreated = Map.of("title", "Recreated", "todos", Map.of());
+    http.put("/contexts/" + room, recreated);
+    String epoch = serverEpoch();
+    waitOn(ann).until(d -> d.findElement(By.id("epoch")).getText().equals(epoch.substring(0, 6)));
+    assertThat(ann.findElement(By.id("version")).getText()).isEqualTo("1");
+
+    assertThat(patchFromPage(ann, Map.of("title", "Overwritten"), stale))
+        .containsEntry("status", 412L)
+        .containsEntry("code", "version_conflict")
+        .containsEntry("currentVersion", 1L)
+        .containsEntry("currentEpoch", epoch);
+    Map<String, Object> bare = patchFromPage(ann, Map.of("title", "Overwritten"), 1);
+    assertThat(bare).containsEntry("name", "TypeError");
+    assertThat((String) bare.get("message")).contains("\"<epoch>.<version>\"");
+    assertThat(http.get("/contexts/" + room).map("data")).isEqualTo(recreated);
+
+    assertThat(patchFromPage(ann, Map.of("title", "Renamed"), true)).containsEntry("stored", true);
+    waitOn(ann).until(d -> d.getTitle().contains("Renamed"));
+    String sameEpochStale = "\"" + epoch + ".1\"";
+    assertThat(patchFromPage(ann, Map.of("title", "Overwritten"), sameEpochStale))
+        .containsEntry("status", 412L)
+        .containsEntry("currentVersion", 2L)
+        .containsEntry("currentEpoch", epoch);
+
+    ann.findElement(By.id("todo-input")).sendKeys("Still working");
+    ann.findElement(By.id("add-todo")).click();
+    waitOn(ann)
+        .until(
+            d ->
+                d.findElements(By.cssSelector("#todos .todo .text")).stream()
+                    .anyMatch(e -> e.getText().equals("Still working")));
+    waitOn(ann).until(d -> pageState(d).equals(http.get("/contexts/" + room).map("data")));
+    assertThat(ann.findElement(By.id("conn")).getText()).isEqualTo("live");
+  }
+
+  /** client.patch(changes, {ifMatch}) in the page: {stored: true} or the error's fields. */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> patchFromPage(
+      JavascriptExecutor page, Map<String, Object> changes, Object ifMatch) {
+    return (Map<String, Object>)
+        page.executeAsyncScript(
+            "const done = arguments[arguments.length - 1];"
+                + "chordDemo.client.patch(arguments[0], { ifMatch: arguments[1] }).then("
+                + "  () => done({ stored: true }),"
+                + "  (e) => done({ name: e.name, message: e.message, status: e.status ?? null,"
+                + "    code: e.code ?? null, currentVersion: e.currentVersion ?? null,"
+                + "    currentEpoch: e.currentEpoch ?? null }));",
+            changes,
+            ifMatch);
+  }
+
   @Test
   void withAuth_thePageWorksWithItsTokenAndNotWithout() {
     String secret = "browser-secret-0123456789";
@@ -182,6 +343,55 @@ class BrowserIT {
     }
   }
 
+  /**
+   * When the token of a live socket expires the server closes it with 4401: the client shows
+   * "unauthorized" and stays so (with a 20 ms back-off it would otherwise be retrying at once)
+   * until the application gives it a new token, then it reconnects and catches up.
+   */
+  @Test
+  void expiredToken_clientWaitsForSetToken_thenCatchesUp() throws Exception {
+    String secret = "browser-secret-0123456789";
+    try (ChordServer secured = ServerFixture.start(b -> b.authSecret(secret))) {
+      var rights = java.util.EnumSet.of(Right.READ, Right.WRITE);
+      java.time.Instant now = java.time.Instant.now();
+      String shortLived = Tokens.mint(secret, room, rights, now.plusSeconds(3));
+      Http admin =
+          new Http(secured.url())
+              .withToken(Tokens.mint(secret, room, rights, now.plusSeconds(600)));
+      admin.put("/contexts/" + room, Map.of("n", 1));
+      ann.get(secured.url() + "/chord-client.js");
+      ann.executeAsyncScript(
+          "const done = arguments[arguments.length - 1];"
+              + "import('/chord-client.js').then(({ ChordClient }) => {"
+              + "  window.statuses = [];"
+              + "  window.room = new ChordClient(arguments[0], { token: arguments[1], minDelay: 20,"
+              + "    maxDelay: 20 });"
+              + "  room.onStatus((s) => statuses.push(s));"
+              + "  room.connect();"
+              + "  done(true);"
+              + "});",
+          room,
+          shortLived);
+      waitOn(ann).until(d -> "live".equals(script(d, "return room.status;")));
+
+      waitOn(ann).until(d -> "unauthorized".equals(script(d, "return room.status;")));
+      admin.patch("/contexts/" + room, Map.of("n", 2));
+      Thread.sleep(500); // 25 back-off periods: enough for a client that retries to show it
+      assertThat(script(ann, "return room.status;")).isEqualTo("unauthorized");
+      @SuppressWarnings("unchecked")
+      List<String> statuses = (List<String>) script(ann, "return statuses;");
+      assertThat(statuses).containsExactly("connecting", "live", "unauthorized");
+      assertThat(script(ann, "return room.state.n;")).isEqualTo(1L);
+
+      String renewed = Tokens.mint(secret, room, rights, java.time.Instant.now().plusSeconds(600));
+      script(ann, "room.setToken(arguments[0]);", renewed);
+      waitOn(ann).until(d -> "live".equals(script(d, "return room.status;")));
+      waitOn(ann).until(d -> Long.valueOf(2).equals(script(d, "return room.state.n;")));
+      assertThat(script(ann, "return room.version;")).isEqualTo(2L);
+      script(ann, "room.close();");
+    }
+  }
+
   @Test
   void clientWrites_largeBodiesToo() {
     ann.get(server.url() + "/chord-client.js");
@@ -197,9 +407,9 @@ class BrowserIT {
   }
 
   /**
-   * chord-client.js in each wire format reproduces the server's state exactly after a random
-   * sequence of sets, merges and deletes, with the server and the clients dropping connections in
-   * between.
+   * chord-client.js in each wire format reproduces the server's state and epoch exactly after a
+   * random sequence of sets, merges and deletes, with the server and the clients dropping
+   * connections in between.
    */
   @Test
   void clientReproducesServerState_afterRandomChangesAndReconnects() throws Exception {
@@ -233,6 +443,7 @@ class BrowserIT {
     Http.Reply current = http.get("/contexts/" + fuzz);
     long version =
         current.status() == 404 ? 0 : ((Number) current.json().get("version")).longValue();
+    Object epoch = current.status() == 404 ? null : current.json().get("epoch");
     Map<String, Object> expected = current.status() == 404 ? Map.of() : current.map("data");
     assertThat(version).as("with this seed the sequence ends on a context").isPositive();
 
@@ -243,9 +454,10 @@ class BrowserIT {
                 Boolean.TRUE.equals(
                     ((JavascriptExecutor) d)
                         .executeScript(
-                            "return window.fuzz.every(c => c.version === arguments[0] && c.status"
-                                + " === 'live');",
-                            version)));
+                            "return window.fuzz.every(c => c.version === arguments[0] && c.epoch"
+                                + " === arguments[1] && c.status === 'live');",
+                            version,
+                            epoch)));
     for (int i = 0; i < 3; i++) {
       String state =
           (String) ann.executeScript("return JSON.stringify(window.fuzz[arguments[0]].state);", i);
