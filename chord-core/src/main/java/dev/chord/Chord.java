@@ -4,11 +4,6 @@ import dev.chord.ChordEvent.Operation;
 import dev.chord.ChordEvent.Outcome;
 import dev.chord.memory.InMemoryBackend;
 import dev.chord.spi.Backend;
-import dev.chord.spi.Commit;
-import dev.chord.spi.CommitResult;
-import dev.chord.spi.ContextInfo;
-import dev.chord.spi.ContextPage;
-import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,13 +15,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Versioned contexts with delta history and sync: the one entry point of Chord.
@@ -50,58 +43,62 @@ public final class Chord implements AutoCloseable {
   /** The longest context id accepted, in chars. */
   public static final int MAX_CONTEXT_ID_LENGTH = 512;
 
-  private static final Logger log = LoggerFactory.getLogger(Chord.class);
-
-  /** The expected version of an unconditional write. */
-  private static final long ANY_VERSION = -1;
-
-  /** Beyond this many conflicts in a row a write gives up; far above any real contention. */
-  private static final int MAX_COMMIT_ATTEMPTS = 10_000;
-
   private final Backend backend;
-  private final int deltaThreshold;
-  private final Duration deltaTtl;
-  private final Duration contextTtl;
-  private final boolean contextAutoDelete;
+  private final CommitLoop writes;
+  private final SyncPlanner syncs;
+  private final Cleaner cleaner;
+  private final Telemetry telemetry;
   private final Clock clock;
   private final TimeScale time;
+  private final int deltaThreshold;
   private final ContextExporter exporter;
   private final ContextProvider provider;
   private final DeltaFormatter<?> formatter;
-  private final ChordListener[] listeners;
-  private final ScheduledExecutorService cleanupScheduler;
 
-  /** Where the next {@link #cleanup(int)} pass continues; {@code null}: at the start. */
-  private String cleanupCursor;
+  /** The scheduler cleanup runs on; shut down at close only if this Chord made it. */
+  private final ScheduledExecutorService ownScheduler;
 
+  private final ScheduledFuture<?> scheduledCleanup;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private Chord(Builder b) {
-    this.backend = b.backend != null ? b.backend : InMemoryBackend.create();
-    this.deltaThreshold = b.deltaThreshold;
-    this.deltaTtl = b.deltaTtl;
-    this.contextTtl = b.contextTtl;
-    this.contextAutoDelete = b.contextAutoDelete;
-    this.clock = b.clock;
-    this.time = new TimeScale(b.timeUnit);
-    this.exporter = b.exporter;
-    this.provider = b.provider;
-    this.formatter = b.formatter;
-    this.listeners = b.listeners.toArray(new ChordListener[0]);
-    if (b.cleanupInterval != null) {
-      this.cleanupScheduler =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "chord-cleanup");
-                t.setDaemon(true);
-                return t;
-              });
-      long every = b.cleanupInterval.toMillis();
-      cleanupScheduler.scheduleWithFixedDelay(
-          this::scheduledCleanup, every, every, TimeUnit.MILLISECONDS);
+  private Chord(Settings settings) {
+    this.backend = settings.backend();
+    this.clock = settings.clock();
+    this.time = new TimeScale(settings.timeUnit());
+    this.deltaThreshold = settings.deltaThreshold();
+    this.writes = new CommitLoop(backend, deltaThreshold, clock, time);
+    this.syncs = new SyncPlanner(backend, deltaThreshold, time);
+    this.cleaner =
+        new Cleaner(
+            backend,
+            clock,
+            settings.deltaTtl(),
+            settings.contextAutoDelete() ? settings.contextTtl() : null);
+    this.telemetry = new Telemetry(settings.listeners());
+    this.exporter = settings.exporter();
+    this.provider = settings.provider();
+    this.formatter = settings.formatter();
+    if (settings.cleanupInterval() == null) {
+      this.ownScheduler = null;
+      this.scheduledCleanup = null;
     } else {
-      this.cleanupScheduler = null;
+      ScheduledExecutorService scheduler = settings.cleanupScheduler();
+      this.ownScheduler = scheduler == null ? cleanupThread() : null;
+      this.scheduledCleanup =
+          Cleaner.schedule(
+              scheduler == null ? ownScheduler : scheduler,
+              settings.cleanupInterval(),
+              this::cleanup);
     }
+  }
+
+  private static ScheduledExecutorService cleanupThread() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "chord-cleanup");
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   /** A Chord with every default: in-memory backend, 100 deltas per context, 24 h delta TTL. */
@@ -125,7 +122,7 @@ public final class Chord implements AutoCloseable {
    * @throws BackendException if storage failed; nothing is stored
    */
   public ContextUpdate setContext(String contextId, Map<String, ?> context) {
-    return set(contextId, context, ANY_VERSION, null);
+    return set(contextId, context, CommitLoop.ANY_VERSION, null);
   }
 
   /**
@@ -167,14 +164,7 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          Map<String, Object> data = Snapshots.freeze(context);
-          return commitLoop(
-              contextId,
-              expectedVersion,
-              expectedEpoch,
-              current ->
-                  new Delta.Merged(
-                      data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
+          return writes.set(contextId, Snapshots.freeze(context), expectedVersion, expectedEpoch);
         },
         Chord::writeOutcome);
   }
@@ -190,7 +180,7 @@ public final class Chord implements AutoCloseable {
    * @throws BackendException if storage failed; nothing is stored
    */
   public ContextUpdate updateContext(String contextId, Map<String, ?> changes) {
-    return update(contextId, changes, ANY_VERSION, null);
+    return update(contextId, changes, CommitLoop.ANY_VERSION, null);
   }
 
   /**
@@ -229,18 +219,7 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return commitLoop(
-              contextId,
-              expectedVersion,
-              expectedEpoch,
-              current -> {
-                if (current == null) {
-                  // Bad input is reported as such, whether or not the context exists.
-                  Snapshots.freeze(changes);
-                  return null;
-                }
-                return Delta.deepMerge(current.data(), changes);
-              });
+          return writes.update(contextId, changes, expectedVersion, expectedEpoch);
         },
         Chord::writeOutcome);
   }
@@ -255,85 +234,6 @@ public final class Chord implements AutoCloseable {
 
   private static String checkEpoch(String epoch) {
     return epoch == null ? null : Epochs.check(epoch);
-  }
-
-  /** Whether {@code current} is the state a conditional write requires. */
-  private static boolean isExpected(Context current, long expectedVersion, String expectedEpoch) {
-    if (expectedVersion == 0) {
-      return current == null;
-    }
-    return current != null
-        && current.version() == expectedVersion
-        && (expectedEpoch == null || expectedEpoch.equals(current.epoch()));
-  }
-
-  /**
-   * Reads the context, computes the next state, commits it if the context is still at the version
-   * read, and otherwise starts again from the version the backend reports. {@code next} gets the
-   * current context ({@code null} if absent) and returns {@code null} when the write needs a
-   * context that does not exist. Unless {@code expectedVersion} is {@link #ANY_VERSION}, the write
-   * happens only on top of that version (and of {@code expectedEpoch}, unless {@code null}).
-   */
-  private ContextUpdate commitLoop(
-      String contextId,
-      long expectedVersion,
-      String expectedEpoch,
-      Function<Context, Delta.Merged> next) {
-    // The first read may be a backend's cached copy (getForCommit): a stale one is caught by the
-    // commit's version check, but "not found" and "nothing changed" end the call without a commit,
-    // so they are only reported from an authoritative read (get, or a conflict's current context).
-    Optional<Context> read = backend.getForCommit(contextId);
-    boolean authoritative = false;
-    for (int attempt = 1; ; attempt++) {
-      Context current = read.orElse(null);
-      if (expectedVersion != ANY_VERSION && !isExpected(current, expectedVersion, expectedEpoch)) {
-        if (authoritative) {
-          throw new VersionConflictException(
-              contextId,
-              expectedVersion,
-              expectedVersion == 0 ? null : expectedEpoch,
-              current == null ? 0 : current.version(),
-              current == null ? null : current.epoch());
-        }
-        read = backend.get(contextId);
-        authoritative = true;
-        continue;
-      }
-      Delta.Merged merged = next.apply(current);
-      if (merged == null) {
-        if (authoritative) {
-          throw new ContextNotFoundException(contextId);
-        }
-        read = backend.get(contextId);
-        authoritative = true;
-        continue;
-      }
-      if (current != null && merged.delta().isEmpty()) {
-        if (authoritative) {
-          return new ContextUpdate(time.toApi(current), Delta.empty(), false);
-        }
-        read = backend.get(contextId);
-        authoritative = true;
-        continue;
-      }
-      long version = current == null ? 1 : current.version() + 1;
-      String epoch = current == null ? Epochs.next() : current.epoch();
-      long at = clock.millis();
-      Context context = new Context(contextId, version, merged.state(), at, epoch);
-      DeltaRecord record = new DeltaRecord(contextId, version, merged.delta(), at, epoch);
-      CommitResult result =
-          backend.commit(new Commit(context, record, version - 1, deltaThreshold));
-      if (result instanceof CommitResult.Conflict conflict) {
-        if (attempt == MAX_COMMIT_ATTEMPTS) {
-          throw new BackendException(
-              "gave up writing '" + contextId + "' after " + attempt + " conflicting attempts");
-        }
-        read = conflict.current();
-        authoritative = true;
-        continue;
-      }
-      return new ContextUpdate(time.toApi(context), merged.delta(), true);
-    }
   }
 
   private static Outcome writeOutcome(ContextUpdate update) {
@@ -380,9 +280,9 @@ public final class Chord implements AutoCloseable {
         () -> {
           checkId(contextId);
           if (clientVersion == null) {
-            return full(contextId);
+            return syncs.full(contextId);
           }
-          return sync(contextId, checkClientVersion(clientVersion), null);
+          return syncs.plan(contextId, checkClientVersion(clientVersion), null);
         },
         Chord::syncOutcome);
   }
@@ -405,7 +305,7 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return sync(contextId, checkClientVersion(clientVersion), checkEpoch(clientEpoch));
+          return syncs.plan(contextId, checkClientVersion(clientVersion), checkEpoch(clientEpoch));
         },
         Chord::syncOutcome);
   }
@@ -416,57 +316,6 @@ public final class Chord implements AutoCloseable {
           "client version must be null or at least 0, was " + clientVersion);
     }
     return clientVersion;
-  }
-
-  private SyncResult sync(String contextId, long clientVersion, String clientEpoch) {
-    History history =
-        backend
-            .history(contextId, clientVersion, deltaThreshold)
-            .orElseThrow(() -> new ContextNotFoundException(contextId));
-    if (clientEpoch != null && !clientEpoch.equals(history.epoch())) {
-      return full(contextId);
-    }
-    long current = history.version();
-    if (clientVersion == current) {
-      return new SyncResult.NoChange(current, history.epoch());
-    }
-    long behind = current - clientVersion;
-    if (behind < 0
-        || behind > deltaThreshold
-        || !isRun(history.deltas(), clientVersion + 1, current, history.epoch())) {
-      return full(contextId);
-    }
-    List<Delta> deltas = new ArrayList<>(history.deltas().size());
-    for (DeltaRecord record : history.deltas()) {
-      deltas.add(record.delta());
-    }
-    return new SyncResult.Patch(
-        contextId,
-        clientVersion,
-        current,
-        Delta.merge(deltas),
-        time.toApi(history.insertedAt()),
-        history.epoch());
-  }
-
-  /** Whether {@code records} are exactly the versions {@code from..to} of {@code epoch}, in order. */
-  private static boolean isRun(List<DeltaRecord> records, long from, long to, String epoch) {
-    if (records.size() != to - from + 1) {
-      return false;
-    }
-    long expected = from;
-    for (DeltaRecord record : records) {
-      if (record.version() != expected++ || !epoch.equals(record.epoch())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private SyncResult full(String contextId) {
-    return new SyncResult.Full(
-        time.toApi(
-            backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId))));
   }
 
   private static Outcome syncOutcome(SyncResult result) {
@@ -597,8 +446,7 @@ public final class Chord implements AutoCloseable {
    * delta limit needs no cleanup: it is kept on every write.
    */
   public CleanupReport cleanup() {
-    return observe(
-        Operation.CLEANUP, null, () -> cleanPass(null, Integer.MAX_VALUE).report, r -> Outcome.OK);
+    return observe(Operation.CLEANUP, null, cleaner::all, r -> Outcome.OK);
   }
 
   /**
@@ -616,48 +464,9 @@ public final class Chord implements AutoCloseable {
           if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1, was " + limit);
           }
-          synchronized (this) {
-            CleanupPass pass = cleanPass(cleanupCursor, limit);
-            cleanupCursor = pass.nextCursor;
-            return pass.report;
-          }
+          return cleaner.next(limit);
         },
         r -> Outcome.OK);
-  }
-
-  private record CleanupPass(CleanupReport report, String nextCursor) {}
-
-  private CleanupPass cleanPass(String cursor, int limit) {
-    long now = clock.millis();
-    long deltaCutoff = now - deltaTtl.toMillis();
-    long contextCutoff =
-        contextAutoDelete && contextTtl != null ? now - contextTtl.toMillis() : Long.MIN_VALUE;
-    int examined = 0;
-    int contextsDeleted = 0;
-    long deltasDeleted = 0;
-    String next = cursor;
-    do {
-      ContextPage page = backend.listContexts(next, Math.min(limit - examined, 1000));
-      for (ContextInfo info : page.contexts()) {
-        examined++;
-        if (info.insertedAt() < contextCutoff
-            && backend.deleteIf(info.contextId(), info.epoch(), info.version())) {
-          contextsDeleted++;
-        } else {
-          deltasDeleted += backend.deleteDeltasBefore(info.contextId(), deltaCutoff);
-        }
-      }
-      next = page.nextCursor();
-    } while (next != null && examined < limit);
-    return new CleanupPass(new CleanupReport(contextsDeleted, deltasDeleted), next);
-  }
-
-  private void scheduledCleanup() {
-    try {
-      cleanup();
-    } catch (RuntimeException e) {
-      log.warn("scheduled cleanup failed", e);
-    }
   }
 
   // ---- subscriptions ----
@@ -733,7 +542,7 @@ public final class Chord implements AutoCloseable {
             backend,
             listener,
             time,
-            e -> emit(Operation.DELIVER, contextId, 0, Outcome.ERROR, e));
+            e -> telemetry.deliveryFailed(contextId, e));
     AutoCloseable feed = backend.subscribe(contextId, subscription);
     Subscription closeBoth =
         () -> {
@@ -780,8 +589,11 @@ public final class Chord implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (cleanupScheduler != null) {
-      cleanupScheduler.shutdownNow();
+    if (scheduledCleanup != null) {
+      scheduledCleanup.cancel(false);
+    }
+    if (ownScheduler != null) {
+      ownScheduler.shutdownNow();
     }
     try {
       backend.close();
@@ -815,51 +627,28 @@ public final class Chord implements AutoCloseable {
     }
   }
 
-  /** Runs one public operation and reports it to the listeners. */
+  /** Runs one public operation on an open Chord and reports it to the telemetry listeners. */
   private <T> T observe(
       Operation operation, String contextId, Supplier<T> body, Function<T, Outcome> outcome) {
     checkOpen();
-    if (listeners.length == 0) {
-      return body.get();
-    }
-    long start = System.nanoTime();
-    T result;
-    try {
-      result = body.get();
-    } catch (ContextNotFoundException e) {
-      emit(operation, contextId, start, Outcome.NOT_FOUND, e);
-      throw e;
-    } catch (VersionConflictException e) {
-      emit(operation, contextId, start, Outcome.CONFLICT, e);
-      throw e;
-    } catch (RuntimeException | Error e) {
-      emit(operation, contextId, start, Outcome.ERROR, e);
-      throw e;
-    }
-    emit(operation, contextId, start, outcome.apply(result), null);
-    return result;
+    return telemetry.observe(operation, contextId, body, outcome);
   }
 
-  private void emit(
-      Operation operation, String contextId, long start, Outcome outcome, Throwable error) {
-    if (listeners.length == 0) {
-      return;
-    }
-    ChordEvent event =
-        new ChordEvent(
-            operation,
-            contextId,
-            Duration.ofNanos(start == 0 ? 0 : System.nanoTime() - start),
-            outcome,
-            error);
-    for (ChordListener listener : listeners) {
-      try {
-        listener.onEvent(event);
-      } catch (RuntimeException e) {
-        log.warn("telemetry listener failed on {}", event, e);
-      }
-    }
-  }
+  /** What a {@link Builder} produced: every setting, checked, never changed afterwards. */
+  private record Settings(
+      Backend backend,
+      int deltaThreshold,
+      Duration deltaTtl,
+      Duration contextTtl,
+      boolean contextAutoDelete,
+      Clock clock,
+      ChronoUnit timeUnit,
+      ContextExporter exporter,
+      ContextProvider provider,
+      DeltaFormatter<?> formatter,
+      List<ChordListener> listeners,
+      Duration cleanupInterval,
+      ScheduledExecutorService cleanupScheduler) {}
 
   /**
    * Configures a {@link Chord}. Every setting is optional; values are checked when set and the
@@ -878,6 +667,7 @@ public final class Chord implements AutoCloseable {
     private DeltaFormatter<?> formatter = DeltaFormatters.chord();
     private final List<ChordListener> listeners = new ArrayList<>();
     private Duration cleanupInterval;
+    private ScheduledExecutorService cleanupScheduler;
 
     private Builder() {}
 
@@ -958,9 +748,22 @@ public final class Chord implements AutoCloseable {
       return this;
     }
 
-    /** Runs {@link Chord#cleanup()} every {@code interval} on a daemon thread (default: never). */
+    /**
+     * Runs {@link Chord#cleanup()} every {@code interval} (default: never): on the {@link
+     * #cleanupScheduler} if one is given, else on a daemon thread of this Chord's own.
+     */
     public Builder cleanupInterval(Duration interval) {
       this.cleanupInterval = positive(interval, "cleanupInterval");
+      return this;
+    }
+
+    /**
+     * Where scheduled cleanup runs (with {@link #cleanupInterval}): an application's own scheduler
+     * instead of a thread per Chord. {@link Chord#close()} cancels the cleanup task and leaves the
+     * scheduler running.
+     */
+    public Builder cleanupScheduler(ScheduledExecutorService scheduler) {
+      this.cleanupScheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;
     }
 
@@ -975,7 +778,25 @@ public final class Chord implements AutoCloseable {
         throw new IllegalArgumentException(
             "contextAutoDelete(true) needs a contextTtl: Chord.builder().contextTtl(…)");
       }
-      return new Chord(this);
+      if (cleanupScheduler != null && cleanupInterval == null) {
+        throw new IllegalArgumentException(
+            "cleanupScheduler needs a cleanupInterval: Chord.builder().cleanupInterval(…)");
+      }
+      return new Chord(
+          new Settings(
+              backend != null ? backend : InMemoryBackend.create(),
+              deltaThreshold,
+              deltaTtl,
+              contextTtl,
+              contextAutoDelete,
+              clock,
+              timeUnit,
+              exporter,
+              provider,
+              formatter,
+              List.copyOf(listeners),
+              cleanupInterval,
+              cleanupScheduler));
     }
 
     private static Duration positive(Duration d, String name) {

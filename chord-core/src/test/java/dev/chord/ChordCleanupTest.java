@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.junit.jupiter.api.Test;
 
 /** cleanup(): delta TTL, context TTL with auto-delete, limited round-robin passes, time units. */
@@ -255,6 +256,39 @@ class ChordCleanupTest {
       clock.advance(Duration.ofHours(1));
       await().atMost(Duration.ofSeconds(30)).until(() -> storedVersions("a").isEmpty());
       assertThat(chord.getContext("a")).isPresent();
+    }
+  }
+
+  @Test
+  void cleanupScheduler_given_cleanupRunsThereAndCloseLeavesItRunning() throws Exception {
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+    scheduler.setRemoveOnCancelPolicy(true);
+    try {
+      Chord chord =
+          builder().cleanupInterval(Duration.ofMillis(20)).cleanupScheduler(scheduler).build();
+      chord.setContext("a", Map.of());
+      clock.advance(Duration.ofHours(1));
+      await().atMost(Duration.ofSeconds(30)).until(() -> storedVersions("a").isEmpty());
+      assertThat(scheduler.getQueue()).hasSize(1);
+
+      chord.close();
+
+      assertThat(scheduler.isShutdown()).isFalse();
+      assertThat(scheduler.getQueue()).isEmpty();
+    } finally {
+      scheduler.shutdownNow();
+    }
+  }
+
+  @Test
+  void cleanupScheduler_withoutInterval_isRefused() {
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+    try {
+      assertThatThrownBy(() -> builder().cleanupScheduler(scheduler).build())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("cleanupInterval");
+    } finally {
+      scheduler.shutdownNow();
     }
   }
 

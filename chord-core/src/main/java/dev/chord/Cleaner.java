@@ -1,0 +1,108 @@
+package dev.chord;
+
+import dev.chord.spi.Backend;
+import dev.chord.spi.ContextInfo;
+import dev.chord.spi.ContextPage;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Expires what TTLs say: deltas older than {@code deltaTtl} and, with {@code contextTtl}, contexts
+ * unchanged for longer. A context is deleted only if it is still at the epoch and version it was
+ * listed at ({@link Backend#deleteIf}), so a context updated, re-created or restored after the
+ * listing survives. All times are compared in the backend's milliseconds.
+ */
+final class Cleaner {
+  private static final Logger log = LoggerFactory.getLogger(Cleaner.class);
+
+  /** The most contexts asked for in one page of {@link Backend#listContexts}. */
+  private static final int PAGE = 1000;
+
+  private final Backend backend;
+  private final Clock clock;
+  private final Duration deltaTtl;
+  private final Duration contextTtl;
+
+  /** Guards {@link #cursor}: limited passes continue one another. */
+  private final Object cursorLock = new Object();
+
+  /** Where the next limited pass continues; {@code null}: at the start. */
+  private String cursor;
+
+  /**
+   * @param contextTtl how long a context may stay unchanged; {@code null}: contexts are kept
+   */
+  Cleaner(Backend backend, Clock clock, Duration deltaTtl, Duration contextTtl) {
+    this.backend = backend;
+    this.clock = clock;
+    this.deltaTtl = deltaTtl;
+    this.contextTtl = contextTtl;
+  }
+
+  /** One pass over every context. */
+  CleanupReport all() {
+    return pass(null, Integer.MAX_VALUE).report;
+  }
+
+  /** A pass over at most {@code limit} contexts, continuing where the previous one stopped. */
+  CleanupReport next(int limit) {
+    synchronized (cursorLock) {
+      Pass pass = pass(cursor, limit);
+      cursor = pass.nextCursor;
+      return pass.report;
+    }
+  }
+
+  /**
+   * Runs {@code cleanup} on {@code scheduler} every {@code interval}, logging what fails.
+   *
+   * @return cancel it to stop
+   */
+  static ScheduledFuture<?> schedule(
+      ScheduledExecutorService scheduler, Duration interval, Supplier<CleanupReport> cleanup) {
+    long every = interval.toMillis();
+    return scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            cleanup.get();
+          } catch (RuntimeException e) {
+            log.warn("scheduled cleanup failed", e);
+          }
+        },
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private record Pass(CleanupReport report, String nextCursor) {}
+
+  private Pass pass(String from, int limit) {
+    long now = clock.millis();
+    long deltaCutoff = now - deltaTtl.toMillis();
+    long contextCutoff = contextTtl != null ? now - contextTtl.toMillis() : Long.MIN_VALUE;
+    int examined = 0;
+    int contextsDeleted = 0;
+    long deltasDeleted = 0;
+    String next = from;
+    do {
+      ContextPage page = backend.listContexts(next, Math.min(limit - examined, PAGE));
+      for (ContextInfo info : page.contexts()) {
+        examined++;
+        if (info.insertedAt() < contextCutoff
+            && backend.deleteIf(info.contextId(), info.epoch(), info.version())) {
+          contextsDeleted++;
+        } else {
+          deltasDeleted += backend.deleteDeltasBefore(info.contextId(), deltaCutoff);
+        }
+      }
+      next = page.nextCursor();
+    } while (next != null && examined < limit);
+    return new Pass(new CleanupReport(contextsDeleted, deltasDeleted), next);
+  }
+}

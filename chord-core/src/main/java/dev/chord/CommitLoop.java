@@ -1,0 +1,140 @@
+package dev.chord;
+
+import dev.chord.spi.Backend;
+import dev.chord.spi.Commit;
+import dev.chord.spi.CommitResult;
+import dev.chord.spi.Snapshots;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Where a write is decided: reads the context, computes the next state, and commits it if the
+ * stored context is still at the (epoch, version) it was computed from; otherwise starts again
+ * from the state the backend reports. Optimistic, so writers to one context never wait on a lock
+ * and never lose an update.
+ *
+ * <p>The first read may be a backend's cached copy ({@link Backend#getForCommit}): a stale one is
+ * caught by the commit's (epoch, version) check, but "not found", "nothing changed" and "conflict"
+ * end the call without a commit, so they are only reported from an authoritative read ({@link
+ * Backend#get}, or a conflict's current context).
+ */
+final class CommitLoop {
+  /** The expected version of an unconditional write. */
+  static final long ANY_VERSION = -1;
+
+  /** Beyond this many conflicts in a row a write gives up; far above any real contention. */
+  private static final int MAX_ATTEMPTS = 10_000;
+
+  private final Backend backend;
+  private final int deltaThreshold;
+  private final Clock clock;
+  private final TimeScale time;
+
+  CommitLoop(Backend backend, int deltaThreshold, Clock clock, TimeScale time) {
+    this.backend = backend;
+    this.deltaThreshold = deltaThreshold;
+    this.clock = clock;
+    this.time = time;
+  }
+
+  /** Replaces the context with {@code data} (frozen), creating it if absent. */
+  ContextUpdate set(
+      String contextId, Map<String, Object> data, long expectedVersion, String expectedEpoch) {
+    return run(
+        contextId,
+        expectedVersion,
+        expectedEpoch,
+        current ->
+            new Delta.Merged(
+                data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
+  }
+
+  /** Deep-merges {@code changes} into the context. */
+  ContextUpdate update(
+      String contextId, Map<String, ?> changes, long expectedVersion, String expectedEpoch) {
+    return run(
+        contextId,
+        expectedVersion,
+        expectedEpoch,
+        current -> {
+          if (current == null) {
+            // Bad input is reported as such, whether or not the context exists.
+            Snapshots.freeze(changes);
+            return null;
+          }
+          return Delta.deepMerge(current.data(), changes);
+        });
+  }
+
+  /**
+   * The loop. {@code next} gets the current context ({@code null} if absent) and returns {@code
+   * null} when the write needs a context that does not exist. Unless {@code expectedVersion} is
+   * {@link #ANY_VERSION}, the write happens only on top of that version (and of {@code
+   * expectedEpoch}, unless {@code null}).
+   */
+  private ContextUpdate run(
+      String contextId,
+      long expectedVersion,
+      String expectedEpoch,
+      Function<Context, Delta.Merged> next) {
+    Optional<Context> read = backend.getForCommit(contextId);
+    boolean authoritative = false;
+    for (int attempt = 1; ; attempt++) {
+      Context current = read.orElse(null);
+      if (expectedVersion != ANY_VERSION && !isExpected(current, expectedVersion, expectedEpoch)) {
+        if (authoritative) {
+          throw new VersionConflictException(
+              contextId,
+              expectedVersion,
+              expectedVersion == 0 ? null : expectedEpoch,
+              current == null ? 0 : current.version(),
+              current == null ? null : current.epoch());
+        }
+        read = backend.get(contextId);
+        authoritative = true;
+        continue;
+      }
+      Delta.Merged merged = next.apply(current);
+      if (merged == null || (current != null && merged.delta().isEmpty())) {
+        if (!authoritative) {
+          read = backend.get(contextId);
+          authoritative = true;
+          continue;
+        }
+        if (merged == null) {
+          throw new ContextNotFoundException(contextId);
+        }
+        return new ContextUpdate(time.toApi(current), Delta.empty(), false);
+      }
+      long version = current == null ? 1 : current.version() + 1;
+      String epoch = current == null ? Epochs.next() : current.epoch();
+      long at = clock.millis();
+      Context context = new Context(contextId, version, merged.state(), at, epoch);
+      DeltaRecord record = new DeltaRecord(contextId, version, merged.delta(), at, epoch);
+      CommitResult result =
+          backend.commit(new Commit(context, record, version - 1, deltaThreshold));
+      if (result instanceof CommitResult.Conflict conflict) {
+        if (attempt == MAX_ATTEMPTS) {
+          throw new BackendException(
+              "gave up writing '" + contextId + "' after " + attempt + " conflicting attempts");
+        }
+        read = conflict.current();
+        authoritative = true;
+        continue;
+      }
+      return new ContextUpdate(time.toApi(context), merged.delta(), true);
+    }
+  }
+
+  /** Whether {@code current} is the state a conditional write requires. */
+  private static boolean isExpected(Context current, long expectedVersion, String expectedEpoch) {
+    if (expectedVersion == 0) {
+      return current == null;
+    }
+    return current != null
+        && current.version() == expectedVersion
+        && (expectedEpoch == null || expectedEpoch.equals(current.epoch()));
+  }
+}
