@@ -3,6 +3,7 @@ package dev.chord.redis;
 import dev.chord.Action;
 import dev.chord.Change;
 import dev.chord.Delta;
+import dev.chord.internal.JsonPointer;
 import dev.chord.spi.Snapshots;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +32,7 @@ final class LeafLayout {
     List<String> deletes = new ArrayList<>();
     List<String> sets = new ArrayList<>();
     for (Change change : delta.changes()) {
-      String pointer = pointer(change.path());
+      String pointer = JsonPointer.of(change.path());
       if (change.action() != Action.ADDED) {
         // A replaced scalar is simply overwritten; only a replaced map leaves fields behind.
         if (change.action() == Action.REMOVED || change.oldValue() instanceof Map) {
@@ -48,7 +49,7 @@ final class LeafLayout {
   /** Field/value pairs that store all of {@code data}. */
   static List<String> fieldsOf(Map<String, Object> data) {
     List<String> sets = new ArrayList<>();
-    data.forEach((key, value) -> collectFields("/" + escape(key), value, null, sets));
+    data.forEach((key, value) -> collectFields("/" + JsonPointer.escape(key), value, null, sets));
     return sets;
   }
 
@@ -66,7 +67,9 @@ final class LeafLayout {
         pairs.add(pointer);
         pairs.add(MAP_MARKER);
       }
-      map.forEach((key, child) -> collectFields(pointer + "/" + escape((String) key), child, names, pairs));
+      map.forEach(
+          (key, child) ->
+              collectFields(pointer + "/" + JsonPointer.escape((String) key), child, names, pairs));
     } else if (pairs != null) {
       pairs.add(pointer);
       pairs.add(JsonCodec.write(value));
@@ -78,7 +81,7 @@ final class LeafLayout {
     Map<String, Object> root = new HashMap<>();
     fields.forEach(
         (pointer, json) -> {
-          List<String> path = parse(pointer);
+          List<String> path = path(pointer);
           Object value = JsonCodec.read(json);
           Map<String, Object> parent = root;
           for (int k = 0; k < path.size() - 1; k++) {
@@ -99,34 +102,11 @@ final class LeafLayout {
     return (Map<String, Object>) parent.computeIfAbsent(key, k -> new HashMap<String, Object>());
   }
 
-  static String pointer(List<String> path) {
-    StringBuilder out = new StringBuilder();
-    for (String key : path) {
-      out.append('/').append(escape(key));
+  /** The path a field of the data hash stands for: never the root, which has no field. */
+  private static List<String> path(String field) {
+    if (field.isEmpty() || field.charAt(0) != '/') {
+      throw new IllegalStateException("not a JSON Pointer in a Chord data hash: '" + field + "'");
     }
-    return out.toString();
-  }
-
-  private static String escape(String key) {
-    return key.indexOf('~') < 0 && key.indexOf('/') < 0
-        ? key
-        : key.replace("~", "~0").replace("/", "~1");
-  }
-
-  static List<String> parse(String pointer) {
-    if (pointer.isEmpty() || pointer.charAt(0) != '/') {
-      throw new IllegalStateException("not a JSON Pointer in a Chord data hash: " + pointer);
-    }
-    List<String> path = new ArrayList<>();
-    int start = 1;
-    while (true) {
-      int end = pointer.indexOf('/', start);
-      String token = pointer.substring(start, end < 0 ? pointer.length() : end);
-      path.add(token.indexOf('~') < 0 ? token : token.replace("~1", "/").replace("~0", "~"));
-      if (end < 0) {
-        return path;
-      }
-      start = end + 1;
-    }
+    return JsonPointer.parse(field);
   }
 }

@@ -12,14 +12,6 @@ import org.junit.jupiter.api.Test;
 class LeafLayoutTest {
 
   @Test
-  void pointer_escapesAndParsesBack() {
-    List<String> path = List.of("a/b", "~0", "", "ü é", "{x}");
-    String pointer = LeafLayout.pointer(path);
-    assertThat(pointer).isEqualTo("/a~1b/~00//ü é/{x}");
-    assertThat(LeafLayout.parse(pointer)).isEqualTo(path);
-  }
-
-  @Test
   void fieldsOf_storesEveryNode_andRebuildsTheSameContext() {
     Map<String, Object> data =
         Snapshots.freeze(
