@@ -655,9 +655,15 @@ public final class Chord implements AutoCloseable {
    * message names the bad value.
    */
   public static final class Builder {
+    /** {@link #deltaThreshold}'s default: {@value}. */
+    public static final int DEFAULT_DELTA_THRESHOLD = 100;
+
+    /** {@link #deltaTtl}'s default: 24 hours. */
+    public static final Duration DEFAULT_DELTA_TTL = Duration.ofHours(24);
+
     private Backend backend;
-    private int deltaThreshold = 100;
-    private Duration deltaTtl = Duration.ofHours(24);
+    private int deltaThreshold = DEFAULT_DELTA_THRESHOLD;
+    private Duration deltaTtl = DEFAULT_DELTA_TTL;
     private Duration contextTtl;
     private boolean contextAutoDelete;
     private Clock clock = Clock.systemUTC();
