@@ -682,10 +682,7 @@ public final class RedisBackend implements Backend {
     public RedisBackend build() {
       RedisLink link;
       try {
-        link =
-            cluster
-                ? new RedisLink.Cluster(uris, timeout)
-                : new RedisLink.Standalone(uris.get(0), timeout);
+        link = cluster ? RedisLink.cluster(uris, timeout) : RedisLink.standalone(uris.get(0), timeout);
       } catch (RedisException e) {
         throw new BackendException("cannot connect to Redis at " + uris + ": " + e.getMessage(), e);
       }
