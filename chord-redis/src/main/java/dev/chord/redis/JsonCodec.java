@@ -92,13 +92,20 @@ final class JsonCodec {
     return out;
   }
 
+  /** Writes the old or the new value of one change of a delta message; see {@link LeafLayout}. */
+  interface ValueWriter {
+    void write(JsonGenerator g, Change change, boolean old) throws IOException;
+  }
+
   /**
    * The message stored in the delta log and published: {@code {"version": 3, "insertedAt": …,
    * "changes": [{"path": ["a", "b"], "action": "modified", "old": 1, "value": 2}, …]}}, {@code
-   * insertedAt} in milliseconds as Chord gave it. The epoch is not in it: the log belongs to the
-   * stored incarnation, and a published message names it in front (see {@link Channels}).
+   * insertedAt} in milliseconds as Chord gave it, each {@code old} and {@code value} written by
+   * {@code values} (as {@link #writeValue} would, in the same bytes). The epoch is not in it: the
+   * log belongs to the stored incarnation, and a published message names it in front (see {@link
+   * Channels}).
    */
-  static String deltaMessage(DeltaRecord record) {
+  static String deltaMessage(DeltaRecord record, ValueWriter values) {
     return generate(
         g -> {
           g.writeStartObject();
@@ -115,11 +122,11 @@ final class JsonCodec {
             g.writeStringField("action", change.action().wireName());
             if (change.action() != Action.ADDED) {
               g.writeFieldName("old");
-              writeValue(g, change.oldValue());
+              values.write(g, change, true);
             }
             if (change.action() != Action.REMOVED) {
               g.writeFieldName("value");
-              writeValue(g, change.value());
+              values.write(g, change, false);
             }
             g.writeEndObject();
           }
@@ -168,7 +175,8 @@ final class JsonCodec {
     return out.toString();
   }
 
-  private static void writeValue(JsonGenerator g, Object value) throws IOException {
+  /** Writes the typed JSON of one JSON-like value, as {@link #write} returns it. */
+  static void writeValue(JsonGenerator g, Object value) throws IOException {
     if (value == null) {
       g.writeNull();
     } else if (value instanceof String s) {
@@ -188,20 +196,12 @@ final class JsonCodec {
       g.writeStringField(INTEGER, i.toString());
       g.writeEndObject();
     } else if (value instanceof Map<?, ?> map) {
-      boolean wrap = map.size() == 1 && ((String) map.keySet().iterator().next()).startsWith("$");
-      g.writeStartObject();
-      if (wrap) {
-        g.writeFieldName(MAP);
-        g.writeStartObject();
-      }
+      writeMapStart(g, map);
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         g.writeFieldName((String) entry.getKey());
         writeValue(g, entry.getValue());
       }
-      if (wrap) {
-        g.writeEndObject();
-      }
-      g.writeEndObject();
+      writeMapEnd(g, map);
     } else if (value instanceof List<?> list) {
       g.writeStartArray();
       for (Object item : list) {
@@ -212,6 +212,30 @@ final class JsonCodec {
       // Chord hands backends frozen data only (Snapshots): nothing else can reach here.
       throw new IllegalArgumentException("not a JSON-like value: " + value.getClass().getName());
     }
+  }
+
+  /**
+   * Opens the object of {@code map}, inside a {@code $map} wrapper if its only key starts with
+   * {@code $}; the caller writes the entries, then {@link #writeMapEnd}.
+   */
+  static void writeMapStart(JsonGenerator g, Map<?, ?> map) throws IOException {
+    g.writeStartObject();
+    if (wrapped(map)) {
+      g.writeFieldName(MAP);
+      g.writeStartObject();
+    }
+  }
+
+  /** Closes what {@link #writeMapStart} opened for {@code map}. */
+  static void writeMapEnd(JsonGenerator g, Map<?, ?> map) throws IOException {
+    if (wrapped(map)) {
+      g.writeEndObject();
+    }
+    g.writeEndObject();
+  }
+
+  private static boolean wrapped(Map<?, ?> map) {
+    return map.size() == 1 && ((String) map.keySet().iterator().next()).startsWith("$");
   }
 
   /**

@@ -1,10 +1,12 @@
 package dev.chord.redis;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.chord.Action;
-import dev.chord.Change;
-import dev.chord.Delta;
+import dev.chord.DeltaRecord;
 import dev.chord.internal.JsonPointer;
 import dev.chord.spi.Snapshots;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,46 +21,62 @@ import java.util.Map;
  * <p>A commit touches only what its delta names: an added or new value sets its fields, a removed
  * or old value deletes its fields. The delta's old values say exactly which fields the stored
  * context has there, because a commit is only applied at the version its delta was computed from.
+ *
+ * <p>One walk over a delta yields all a commit sends: while the delta message is written, each
+ * value's fields are collected and each leaf's JSON, written once, goes both into its field and
+ * (raw) into the message.
  */
 final class LeafLayout {
   private static final String MAP_MARKER = "{}";
 
   private LeafLayout() {}
 
-  /** The hash operations of one delta: fields to delete first, then field/value pairs to set. */
-  record Writes(List<String> deletes, List<String> sets) {}
+  /**
+   * What a commit of one delta sends: the hash operations (fields to delete first, then
+   * field/value pairs to set) and the delta message for the log and the channel.
+   */
+  record Writes(List<String> deletes, List<String> sets, String message) {}
 
-  static Writes of(Delta delta) {
+  static Writes of(DeltaRecord record) {
     List<String> deletes = new ArrayList<>();
     List<String> sets = new ArrayList<>();
-    for (Change change : delta.changes()) {
-      String pointer = JsonPointer.of(change.path());
-      if (change.action() != Action.ADDED) {
-        // A replaced scalar is simply overwritten; only a replaced map leaves fields behind.
-        if (change.action() == Action.REMOVED || change.oldValue() instanceof Map) {
-          collectFields(pointer, change.oldValue(), deletes, null);
-        }
-      }
-      if (change.action() != Action.REMOVED) {
-        collectFields(pointer, change.value(), null, sets);
-      }
-    }
-    return new Writes(deletes, sets);
+    String message =
+        JsonCodec.deltaMessage(
+            record,
+            (g, change, old) -> {
+              String pointer = JsonPointer.of(change.path());
+              if (!old) {
+                walk(g, pointer, change.value(), null, sets);
+              } else if (change.action() == Action.REMOVED || change.oldValue() instanceof Map) {
+                walk(g, pointer, change.oldValue(), deletes, null);
+              } else {
+                // A replaced scalar is simply overwritten: it leaves no field behind.
+                JsonCodec.writeValue(g, change.oldValue());
+              }
+            });
+    return new Writes(deletes, sets, message);
   }
 
   /** Field/value pairs that store all of {@code data}. */
   static List<String> fieldsOf(Map<String, Object> data) {
     List<String> sets = new ArrayList<>();
-    data.forEach((key, value) -> collectFields("/" + JsonPointer.escape(key), value, null, sets));
+    for (Map.Entry<String, Object> entry : data.entrySet()) {
+      try {
+        walk(null, "/" + JsonPointer.escape(entry.getKey()), entry.getValue(), null, sets);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     return sets;
   }
 
   /**
    * Adds the field names under {@code pointer} to {@code names} and/or the field/value pairs to
-   * {@code pairs}.
+   * {@code pairs}, and writes {@code value} to {@code g}; each may be {@code null}.
    */
-  private static void collectFields(
-      String pointer, Object value, List<String> names, List<String> pairs) {
+  private static void walk(
+      JsonGenerator g, String pointer, Object value, List<String> names, List<String> pairs)
+      throws IOException {
     if (names != null) {
       names.add(pointer);
     }
@@ -67,12 +85,28 @@ final class LeafLayout {
         pairs.add(pointer);
         pairs.add(MAP_MARKER);
       }
-      map.forEach(
-          (key, child) ->
-              collectFields(pointer + "/" + JsonPointer.escape((String) key), child, names, pairs));
+      if (g != null) {
+        JsonCodec.writeMapStart(g, map);
+      }
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
+        String key = (String) entry.getKey();
+        if (g != null) {
+          g.writeFieldName(key);
+        }
+        walk(g, pointer + "/" + JsonPointer.escape(key), entry.getValue(), names, pairs);
+      }
+      if (g != null) {
+        JsonCodec.writeMapEnd(g, map);
+      }
     } else if (pairs != null) {
+      String json = JsonCodec.write(value);
       pairs.add(pointer);
-      pairs.add(JsonCodec.write(value));
+      pairs.add(json);
+      if (g != null) {
+        g.writeRawValue(json);
+      }
+    } else if (g != null) {
+      JsonCodec.writeValue(g, value);
     }
   }
 

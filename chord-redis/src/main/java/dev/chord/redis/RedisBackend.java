@@ -299,7 +299,7 @@ public final class RedisBackend implements Backend {
    */
   String[] commitArguments(Commit commit, Context held, String expectedEpoch) {
     String id = commit.contextId();
-    LeafLayout.Writes writes = LeafLayout.of(commit.delta().delta());
+    LeafLayout.Writes writes = LeafLayout.of(commit.delta());
     List<String> args = new ArrayList<>(14 + writes.deletes().size() + writes.sets().size());
     args.addAll(
         Arrays.asList(
@@ -312,7 +312,7 @@ public final class RedisBackend implements Backend {
             Long.toString(commit.context().version()),
             Long.toString(commit.context().insertedAt()),
             Integer.toString(commit.maxDeltas()),
-            JsonCodec.deltaMessage(commit.delta()),
+            writes.message(),
             keys.channel(id),
             id,
             MAX_CATCH_UP,

@@ -108,7 +108,7 @@ class JsonCodecTest {
     long at = 1_764_130_000_123L;
     DeltaRecord record = new DeltaRecord("ctx", 7, Delta.diff(before, after), at, "epochOfCtx");
 
-    String message = JsonCodec.deltaMessage(record);
+    String message = LeafLayout.of(record).message();
     DeltaRecord read = JsonCodec.readDeltaMessage("ctx", message, "epochOfCtx");
 
     assertThat(read).isEqualTo(record);

@@ -3,6 +3,7 @@ package dev.chord.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chord.Delta;
+import dev.chord.DeltaRecord;
 import dev.chord.spi.Snapshots;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +53,8 @@ class LeafLayoutTest {
     Map<String, Object> previous = Snapshots.freeze(Map.of());
     for (Map<String, Object> state : states) {
       Map<String, Object> next = Snapshots.freeze(state);
-      LeafLayout.Writes writes = LeafLayout.of(Delta.diff(previous, next));
+      LeafLayout.Writes writes =
+          LeafLayout.of(new DeltaRecord("c", 1, Delta.diff(previous, next), 0, "epochOfC"));
       writes.deletes().forEach(hash::remove);
       hash.putAll(toMap(writes.sets()));
 

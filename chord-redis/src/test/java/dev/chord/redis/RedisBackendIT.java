@@ -519,9 +519,10 @@ class RedisBackendIT {
   }
 
   private static String message(DeltaRecord record, long version) {
-    return JsonCodec.deltaMessage(
-        new DeltaRecord(
-            record.contextId(), version, record.delta(), record.insertedAt(), record.epoch()));
+    return LeafLayout.of(
+            new DeltaRecord(
+                record.contextId(), version, record.delta(), record.insertedAt(), record.epoch()))
+        .message();
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.chord.Delta;
+import dev.chord.DeltaRecord;
 import dev.chord.spi.Snapshots;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -51,7 +52,8 @@ class StoredFormPropertiesTest {
 
   /**
    * Applying the hash writes of each delta, one after another, always leaves exactly the hash of
-   * the current state, and that hash rebuilds the current state.
+   * the current state, and that hash rebuilds the current state. The message written in the same
+   * walk is, byte for byte, the delta written plainly, and reads back as the same record.
    */
   @Test
   void layout_writesOfEachDelta_keepTheHashEqualToTheState() {
@@ -66,7 +68,16 @@ class StoredFormPropertiesTest {
     for (int i = 0; i < trees.size(); i++) {
       Map<String, Object> next =
           Snapshots.freeze(i % 2 == 1 ? merge(state, trees.get(i)) : trees.get(i));
-      LeafLayout.Writes writes = LeafLayout.of(Delta.diff(state, next));
+      DeltaRecord record = new DeltaRecord("ctx", i + 1, Delta.diff(state, next), i, "epochOfCtx");
+      LeafLayout.Writes writes = LeafLayout.of(record);
+      assertThat(writes.message())
+          .isEqualTo(
+              JsonCodec.deltaMessage(
+                  record,
+                  (g, change, old) ->
+                      JsonCodec.writeValue(g, old ? change.oldValue() : change.value())));
+      assertThat(JsonCodec.readDeltaMessage("ctx", writes.message(), "epochOfCtx"))
+          .isEqualTo(record);
       writes.deletes().forEach(hash::remove);
       for (int k = 0; k < writes.sets().size(); k += 2) {
         hash.put(writes.sets().get(k), writes.sets().get(k + 1));
