@@ -6,17 +6,23 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The README's run command: the fat jar starts the demo on the in-memory default. */
+/**
+ * The two artifacts: the runnable jar the README's command starts ({@code target/chord-server.jar},
+ * attached as classifier {@code all}) and the library jar an embedder depends on.
+ */
 class JarIT {
   @Test
-  void fatJar_startsAndServesTheDemo() throws Exception {
-    File jar = new File("target/chord-server.jar");
+  void runnableJar_startsAndServesTheDemo() throws Exception {
+    File jar = new File(System.getProperty("chord.runnableJar", "target/chord-server.jar"));
     assertThat(jar).exists();
     String java = System.getProperty("java.home") + "/bin/java";
     // The port comes from the environment, as CHORD_PORT: options and env vars are one thing.
@@ -51,5 +57,27 @@ class JarIT {
         process.destroyForcibly();
       }
     }
+  }
+
+  /** The main artifact holds the server's own classes only: its POM brings Javalin, Jetty, … */
+  @Test
+  void libraryJar_holdsNoDependency() throws Exception {
+    String path = System.getProperty("chord.libraryJar");
+    assertThat(path).as("failsafe names the library jar").isNotNull();
+    try (JarFile jar = new JarFile(path)) {
+      List<String> names = jar.stream().map(JarEntry::getName).toList();
+      assertThat(names).contains("dev/chord/server/ChordServer.class", "public/chord-client.js");
+      assertThat(names).allMatch(JarIT::isOurs, "the server's own classes and resources");
+      assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isNull();
+    }
+  }
+
+  private static boolean isOurs(String entry) {
+    return List.of("dev/", "dev/chord/", "META-INF/", "META-INF/MANIFEST.MF", "module-info.class")
+            .contains(entry)
+        || entry.startsWith("dev/chord/server/")
+        || entry.startsWith("public/")
+        || "META-INF/maven/dev.chord/chord-server/".startsWith(entry)
+        || entry.startsWith("META-INF/maven/dev.chord/chord-server/");
   }
 }
