@@ -59,6 +59,10 @@ public final class Chord implements AutoCloseable {
   private final ScheduledExecutorService ownScheduler;
 
   private final ScheduledFuture<?> scheduledCleanup;
+
+  /** Where subscriptions retry a failed read; made on first need, guarded by this. */
+  private ScheduledExecutorService retryScheduler;
+
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Chord(Settings settings) {
@@ -93,12 +97,27 @@ public final class Chord implements AutoCloseable {
   }
 
   private static ScheduledExecutorService cleanupThread() {
+    return daemonScheduler("chord-cleanup");
+  }
+
+  private static ScheduledExecutorService daemonScheduler(String name) {
     return Executors.newSingleThreadScheduledExecutor(
         r -> {
-          Thread t = new Thread(r, "chord-cleanup");
+          Thread t = new Thread(r, name);
           t.setDaemon(true);
           return t;
         });
+  }
+
+  /** The scheduler subscriptions retry failed reads on, started on first need. */
+  private synchronized ScheduledExecutorService retryScheduler() {
+    if (retryScheduler == null) {
+      retryScheduler = daemonScheduler("chord-subscription-retry");
+      if (closed.get()) {
+        retryScheduler.shutdown();
+      }
+    }
+    return retryScheduler;
   }
 
   /** A Chord with every default: in-memory backend, 100 deltas per context, 24 h delta TTL. */
@@ -511,15 +530,14 @@ public final class Chord implements AutoCloseable {
    * change the subscription could not see step by step (another node, a lost message, history
    * trimmed below a hole), arrives as {@code onReset(Optional.of(current))}.
    *
-   * <p>Applying every reset (state := its context, or absent) and every delta (on the state of the
-   * same epoch, one version below) keeps the listener exactly at the stored state. The state it
-   * starts from is the one stored when this method returns: read it with {@link #getContext}
-   * before subscribing and let the first events correct it, or start from "absent" and call {@link
-   * #syncContext(String, long, String)}.
+   * <p>The first event, before this method returns, is {@link ContextListener#onStart} with the
+   * state the subscription starts from (by default handed to {@code onReset}). From it, applying
+   * every reset (state := its context, or absent) and every delta (on the state of the same epoch,
+   * one version below) keeps the listener exactly at the stored state.
    *
    * <p>Listener failures and threads: as {@link #subscribe(String, Consumer)}. When the backend
    * fails while the subscription reads it (to fill a hole or after a reset), the event is handled
-   * again on the next one; nothing is dropped.
+   * again on the next one or after a back-off (100 ms doubling to 5 s); nothing is dropped.
    *
    * @return closing it ends the subscription
    */
@@ -542,7 +560,8 @@ public final class Chord implements AutoCloseable {
             backend,
             listener,
             time,
-            e -> telemetry.deliveryFailed(contextId, e));
+            e -> telemetry.deliveryFailed(contextId, e),
+            this::retryScheduler);
     AutoCloseable feed = backend.subscribe(contextId, subscription);
     Subscription closeBoth =
         () -> {
@@ -594,6 +613,11 @@ public final class Chord implements AutoCloseable {
     }
     if (ownScheduler != null) {
       ownScheduler.shutdownNow();
+    }
+    synchronized (this) {
+      if (retryScheduler != null) {
+        retryScheduler.shutdownNow();
+      }
     }
     try {
       backend.close();

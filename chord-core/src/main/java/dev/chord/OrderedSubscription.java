@@ -8,8 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * called concurrently with itself; resets are items of the same queue as records, so each is judged
  * in the order the backend reported it. An item is removed only once it has been handled: when a
  * read of the backend fails, the item stays first in the queue and is handled again on the next
- * event.
+ * event or, if none comes, after a back-off (100 ms doubling to 5 s) on the retry scheduler.
  */
 final class OrderedSubscription implements Feed, Subscription {
   private static final Logger log = LoggerFactory.getLogger(OrderedSubscription.class);
@@ -39,16 +43,26 @@ final class OrderedSubscription implements Feed, Subscription {
   /** How many left epochs are remembered to drop their late records without a read. */
   private static final int RETIRED_EPOCHS = 16;
 
+  private static final long FIRST_RETRY_MILLIS = 100;
+  private static final long LAST_RETRY_MILLIS = 5_000;
+
   private final String contextId;
   private final Backend backend;
   private final ContextListener listener;
   private final TimeScale time;
   private final Consumer<Throwable> onListenerError;
+  private final Supplier<ScheduledExecutorService> retries;
 
   /** {@link DeltaRecord}s and {@link Reset}s, in the order the backend reported them. */
   private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
 
   private final AtomicBoolean draining = new AtomicBoolean();
+
+  /** Set while a retry after a failed read is scheduled. */
+  private final AtomicBoolean retryScheduled = new AtomicBoolean();
+
+  /** The delay of the next retry; guarded by draining. */
+  private long retryMillis = FIRST_RETRY_MILLIS;
 
   /** Set once {@link #start} has read the initial state; items wait until then. */
   private volatile boolean started;
@@ -75,22 +89,31 @@ final class OrderedSubscription implements Feed, Subscription {
       Backend backend,
       ContextListener listener,
       TimeScale time,
-      Consumer<Throwable> onListenerError) {
+      Consumer<Throwable> onListenerError,
+      Supplier<ScheduledExecutorService> retries) {
     this.contextId = contextId;
     this.backend = backend;
     this.listener = listener;
     this.time = time;
     this.onListenerError = onListenerError;
+    this.retries = retries;
   }
 
   /**
-   * Takes the stored state as the listener's starting point and handles what queued meanwhile. Call
-   * once, after the backend feed is registered, so that nothing committed after this read is missed.
+   * Takes the stored state as the listener's starting point ({@link ContextListener#onStart}) and
+   * handles what queued meanwhile. Call once, after the backend feed is registered, so that nothing
+   * committed after this read is missed. No other event can be delivered before it returns.
    */
   void start() {
     Optional<Context> current = backend.get(contextId);
     epoch = current.map(Context::epoch).orElse(null);
     version = current.map(Context::version).orElse(0L);
+    try {
+      listener.onStart(current.map(time::toApi));
+    } catch (RuntimeException | Error e) {
+      log.warn("listener of '{}' failed on its start", contextId, e);
+      onListenerError.accept(e);
+    }
     started = true;
     drain();
   }
@@ -129,16 +152,41 @@ final class OrderedSubscription implements Feed, Subscription {
             handle(item);
           } catch (RuntimeException e) {
             log.warn(
-                "subscription to '{}' could not read the backend; retrying on the next event",
+                "subscription to '{}' could not read the backend; retrying in {} ms or on the next"
+                    + " event",
                 contextId,
+                retryMillis,
                 e);
+            scheduleRetry();
             return;
           }
+          retryMillis = FIRST_RETRY_MILLIS;
           inbox.poll();
         }
       } finally {
         draining.set(false);
       }
+    }
+  }
+
+  /** Drains again after the back-off, unless a retry is pending already; guarded by draining. */
+  private void scheduleRetry() {
+    if (!retryScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    long delay = retryMillis;
+    retryMillis = Math.min(LAST_RETRY_MILLIS, retryMillis * 2);
+    try {
+      retries.get().schedule(
+          () -> {
+            retryScheduled.set(false);
+            drain();
+          },
+          delay,
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // The Chord is closing: nothing will be delivered any more.
+      retryScheduled.set(false);
     }
   }
 

@@ -90,6 +90,12 @@ final class ModelListener implements ContextListener {
     }
   }
 
+  /** Takes the starting state without recording an event: tests list what happens after it. */
+  @Override
+  public void onStart(Optional<Context> current) {
+    startingAt(current);
+  }
+
   private void enter() {
     if (!running.compareAndSet(false, true)) {
       violations.add("called while another call was running");

@@ -4,13 +4,17 @@ import static dev.chord.ModelListener.Event.absent;
 import static dev.chord.ModelListener.Event.delta;
 import static dev.chord.ModelListener.Event.reset;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.chord.memory.InMemoryBackend;
+import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,18 +39,26 @@ class OrderedSubscriptionTest {
   private final List<Throwable> listenerErrors = new CopyOnWriteArrayList<>();
   private OrderedSubscription subscription;
 
+  private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
+
   @AfterEach
   void close() {
     if (subscription != null) {
       subscription.close();
     }
     writer.close();
+    retries.shutdownNow();
   }
 
   private OrderedSubscription create() {
     subscription =
         new OrderedSubscription(
-            ID, backend, model, new TimeScale(ChronoUnit.MILLIS), listenerErrors::add);
+            ID,
+            backend,
+            model,
+            new TimeScale(ChronoUnit.MILLIS),
+            listenerErrors::add,
+            () -> retries);
     return subscription;
   }
 
@@ -217,6 +229,50 @@ class OrderedSubscriptionTest {
 
     assertThat(model.events()).containsExactly(delta(r1.epoch(), 2));
     assertAtStoredState();
+  }
+
+  @Test
+  void readFailsAndNoEventFollows_handledAfterTheBackOff() {
+    start();
+    DeltaRecord r1 = write(1);
+    write(2);
+    backend.historyFailures.set(1);
+    subscription.onReset(null, 0);
+    assertThat(backend.historyFailures).hasValue(0);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> !model.events().isEmpty());
+    assertThat(model.events()).containsExactly(reset(r1.epoch(), 2));
+    assertAtStoredState();
+  }
+
+  @Test
+  void start_handsTheStartingStateToTheListenerFirst() {
+    DeltaRecord r1 = write(1);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    subscription =
+        new OrderedSubscription(
+            ID,
+            backend,
+            new ContextListener() {
+              @Override
+              public void onDelta(DeltaRecord record) {
+                seen.add("delta " + record.version());
+              }
+
+              @Override
+              public void onReset(Optional<Context> current) {
+                seen.add("reset " + current.map(Context::version).orElse(0L));
+              }
+            },
+            new TimeScale(ChronoUnit.MILLIS),
+            listenerErrors::add,
+            () -> retries);
+    subscription.onDelta(r1);
+
+    subscription.start();
+    subscription.onDelta(write(2));
+
+    assertThat(seen).containsExactly("reset 1", "delta 2");
   }
 
   @Test
