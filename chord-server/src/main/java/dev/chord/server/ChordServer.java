@@ -1,8 +1,8 @@
 package dev.chord.server;
 
 import dev.chord.Chord;
-import dev.chord.memory.InMemoryBackend;
 import dev.chord.spi.Backend;
+import dev.chord.spi.Snapshots;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
@@ -81,23 +82,15 @@ public final class ChordServer implements AutoCloseable {
           });
 
   private ChordServer(Builder b) {
-    Chord.Builder chordBuilder =
-        Chord.builder().backend(b.backend).deltaThreshold(b.deltaThreshold).deltaTtl(b.deltaTtl);
-    if (b.contextTtl != null) {
-      chordBuilder.contextTtl(b.contextTtl).contextAutoDelete(true);
-    }
-    if (b.cleanupInterval != null) {
-      chordBuilder.cleanupInterval(b.cleanupInterval);
-    }
     if (b.storeDir != null) {
       try {
         DirectoryStore store = new DirectoryStore(b.storeDir);
-        chordBuilder.exporter(store).externalProvider(store);
+        b.chord.exporter(store).externalProvider(store);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot use store directory " + b.storeDir, e);
       }
     }
-    this.chord = chordBuilder.build();
+    this.chord = b.chord.build();
     this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
     this.access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     this.clock = b.clock;
@@ -216,8 +209,7 @@ public final class ChordServer implements AutoCloseable {
     LiveConnection.Sink sink =
         new LiveConnection.Sink() {
           @Override
-          public void send(
-              String text, Runnable done, java.util.function.Consumer<Throwable> failed) {
+          public void send(String text, Runnable done, Consumer<Throwable> failed) {
             session.sendText(text, Callback.from(done, failed));
           }
 
@@ -344,78 +336,118 @@ public final class ChordServer implements AutoCloseable {
     }
   }
 
-  /** Configures a {@link ChordServer}. Every setting is optional and checked when set. */
+  /**
+   * Configures a {@link ChordServer}. Every setting is optional and checked when set. The settings
+   * of the {@link Chord} it serves go to a {@link Chord.Builder} held inside, which checks them and
+   * holds their defaults: those mirrored here ({@link #deltaThreshold}, {@link #deltaTtl}, …) and
+   * any other through {@link #chord(Consumer)}.
+   */
   public static final class Builder {
-    private Backend backend;
+    /** {@link #host}'s default: this machine only. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
+    /** {@link #port}'s default. */
+    public static final int DEFAULT_PORT = 7070;
+
+    /** {@link #maxBodyBytes}'s default: 1 MiB. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+    /** {@link #maxJsonDepth}'s default. */
+    public static final int DEFAULT_MAX_JSON_DEPTH = 32;
+
+    /** {@link #maxIdLength}'s default. */
+    public static final int DEFAULT_MAX_ID_LENGTH = 128;
+
+    /** {@link #wsMaxMessageBytes}'s default: 4 KiB. */
+    public static final int DEFAULT_WS_MAX_MESSAGE_BYTES = 4096;
+
+    /** {@link #wsQueueLimit}'s default. */
+    public static final int DEFAULT_WS_QUEUE_LIMIT = 64;
+
+    /** {@link #maxMergedChanges}'s default. */
+    public static final int DEFAULT_MAX_MERGED_CHANGES = 1000;
+
+    /** {@link #maxConnectionsPerIp}'s default. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 64;
+
+    private final Chord.Builder chord = Chord.builder();
     private String backendName = "memory";
-    private String host = "127.0.0.1";
-    private int port = 7070;
-    private int deltaThreshold = 100;
-    private Duration deltaTtl = Duration.ofHours(24);
-    private Duration contextTtl;
-    private Duration cleanupInterval;
+    private String host = DEFAULT_HOST;
+    private int port = DEFAULT_PORT;
     private Path storeDir;
     private String authSecret;
     private Clock clock = Clock.systemUTC();
-    private int maxBodyBytes = 1024 * 1024;
-    private int maxJsonDepth = 32;
-    private int maxIdLength = 128;
-    private int wsMaxMessageBytes = 4096;
-    private int wsQueueLimit = 64;
-    private int maxMergedChanges = 1000;
-    private int maxConnectionsPerIp = 64;
+    private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private int maxJsonDepth = DEFAULT_MAX_JSON_DEPTH;
+    private int maxIdLength = DEFAULT_MAX_ID_LENGTH;
+    private int wsMaxMessageBytes = DEFAULT_WS_MAX_MESSAGE_BYTES;
+    private int wsQueueLimit = DEFAULT_WS_QUEUE_LIMIT;
+    private int maxMergedChanges = DEFAULT_MAX_MERGED_CHANGES;
+    private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
     private List<String> allowedOrigins = List.of();
 
     private Builder() {}
 
     /**
-     * Where contexts are stored (default: a new in-memory backend); the server closes it.
+     * Where contexts are stored (default: a new in-memory backend); the server closes it. See
+     * {@link Chord.Builder#backend}.
      *
      * @param name shown by {@code GET /health}, such as {@code redis}
      */
     public Builder backend(Backend backend, String name) {
-      this.backend = Objects.requireNonNull(backend, "backend");
-      this.backendName = Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(name, "name");
+      chord.backend(backend);
+      this.backendName = name;
       return this;
     }
 
-    /** The address to bind (default {@code 127.0.0.1}: this machine only). */
+    /** The address to bind (default {@value #DEFAULT_HOST}: this machine only). */
     public Builder host(String host) {
       this.host = Objects.requireNonNull(host, "host");
       return this;
     }
 
-    /** The port (default 7070; 0 picks a free one, see {@link ChordServer#port()}). */
+    /** The port (default {@value #DEFAULT_PORT}; 0 picks a free one, see {@link #port()}). */
     public Builder port(int port) {
       this.port = range(port, 0, 65535, "port");
       return this;
     }
 
-    /** See {@link Chord.Builder#deltaThreshold}; default 100. */
+    /** See {@link Chord.Builder#deltaThreshold}, which checks it and holds its default. */
     public Builder deltaThreshold(int deltas) {
-      this.deltaThreshold = range(deltas, 1, Integer.MAX_VALUE, "deltaThreshold");
+      chord.deltaThreshold(deltas);
       return this;
     }
 
-    /** See {@link Chord.Builder#deltaTtl}; default 24 h. */
+    /** See {@link Chord.Builder#deltaTtl}, which checks it and holds its default. */
     public Builder deltaTtl(Duration ttl) {
-      this.deltaTtl = positive(ttl, "deltaTtl");
+      chord.deltaTtl(ttl);
       return this;
     }
 
-    /** Deletes contexts not changed for this long, at cleanup (default: keep them). */
+    /**
+     * Deletes contexts not changed for this long, at cleanup (default: keep them): {@link
+     * Chord.Builder#contextTtl} with {@link Chord.Builder#contextAutoDelete} on.
+     */
     public Builder contextTtl(Duration ttl) {
-      this.contextTtl = positive(ttl, "contextTtl");
+      chord.contextTtl(ttl).contextAutoDelete(true);
       return this;
     }
 
-    /** Runs cleanup this often (default: only on {@code POST /admin/cleanup}). */
+    /**
+     * Runs cleanup this often (default: only on {@code POST /admin/cleanup}). See {@link
+     * Chord.Builder#cleanupInterval}.
+     */
     public Builder cleanupInterval(Duration interval) {
-      this.cleanupInterval = positive(interval, "cleanupInterval");
+      chord.cleanupInterval(interval);
       return this;
     }
 
-    /** The directory that export writes to and restore reads from (default: none, 501). */
+    /**
+     * The directory that export writes to and restore reads from (default: none, 501). It becomes
+     * the Chord's exporter and provider at {@link #start()}, replacing any set through {@link
+     * #chord(Consumer)}.
+     */
     public Builder storeDir(Path dir) {
       this.storeDir = Objects.requireNonNull(dir, "dir");
       return this;
@@ -432,9 +464,28 @@ public final class ChordServer implements AutoCloseable {
       return this;
     }
 
-    /** The time source for token expiry (default: system clock). */
+    /**
+     * The time source (default: system clock) for token expiry and for the Chord: {@code
+     * insertedAt} and TTLs, see {@link Chord.Builder#clock}.
+     */
     public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+      chord.clock(clock);
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * Any other setting of the {@link Chord} this server serves, such as {@link
+     * Chord.Builder#timeUnit}, {@link Chord.Builder#listener} or {@link
+     * Chord.Builder#cleanupScheduler}; its checks and defaults apply. Give the backend through
+     * {@link #backend(Backend, String)}, so that {@code GET /health} names it.
+     *
+     * <pre>{@code
+     * ChordServer.builder().chord(c -> c.timeUnit(ChronoUnit.MILLIS)).start();
+     * }</pre>
+     */
+    public Builder chord(Consumer<Chord.Builder> settings) {
+      settings.accept(chord);
       return this;
     }
 
@@ -444,13 +495,19 @@ public final class ChordServer implements AutoCloseable {
       return this;
     }
 
-    /** The deepest JSON nesting accepted in a body (default 32, at most 64); deeper gets 400. */
+    /**
+     * The deepest JSON nesting accepted in a body (default {@value #DEFAULT_MAX_JSON_DEPTH}, at
+     * most {@value dev.chord.spi.Snapshots#MAX_DEPTH}); deeper gets 400.
+     */
     public Builder maxJsonDepth(int depth) {
-      this.maxJsonDepth = range(depth, 1, dev.chord.spi.Snapshots.MAX_DEPTH, "maxJsonDepth");
+      this.maxJsonDepth = range(depth, 1, Snapshots.MAX_DEPTH, "maxJsonDepth");
       return this;
     }
 
-    /** The longest context id accepted (default 128, at most 512); longer gets 400. */
+    /**
+     * The longest context id accepted (default {@value #DEFAULT_MAX_ID_LENGTH}, at most {@value
+     * Chord#MAX_CONTEXT_ID_LENGTH}); longer gets 400.
+     */
     public Builder maxIdLength(int chars) {
       this.maxIdLength = range(chars, 1, Chord.MAX_CONTEXT_ID_LENGTH, "maxIdLength");
       return this;
@@ -462,21 +519,28 @@ public final class ChordServer implements AutoCloseable {
       return this;
     }
 
-    /** Messages queued per live connection before they are merged (default 64). */
+    /**
+     * Messages queued per live connection before they are merged (default {@value
+     * #DEFAULT_WS_QUEUE_LIMIT}).
+     */
     public Builder wsQueueLimit(int messages) {
       this.wsQueueLimit = range(messages, 1, 1_000_000, "wsQueueLimit");
       return this;
     }
 
     /**
-     * The most changes a merged patch may have before a full context replaces it (default 1000).
+     * The most changes a merged patch may have before a full context replaces it (default {@value
+     * #DEFAULT_MAX_MERGED_CHANGES}).
      */
     public Builder maxMergedChanges(int changes) {
       this.maxMergedChanges = range(changes, 1, Integer.MAX_VALUE, "maxMergedChanges");
       return this;
     }
 
-    /** Live connections allowed per client address (default 64); more get 429. */
+    /**
+     * Live connections allowed per client address (default {@value
+     * #DEFAULT_MAX_CONNECTIONS_PER_IP}); more get 429.
+     */
     public Builder maxConnectionsPerIp(int connections) {
       this.maxConnectionsPerIp = range(connections, 1, Integer.MAX_VALUE, "maxConnectionsPerIp");
       return this;
@@ -503,9 +567,6 @@ public final class ChordServer implements AutoCloseable {
      * @throws io.javalin.util.JavalinBindException if the port is taken
      */
     public ChordServer start() {
-      if (backend == null) {
-        backend = InMemoryBackend.create();
-      }
       return new ChordServer(this);
     }
 
@@ -515,14 +576,6 @@ public final class ChordServer implements AutoCloseable {
             name + " must be between " + min + " and " + max + ", was " + value);
       }
       return value;
-    }
-
-    private static Duration positive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, was " + d);
-      }
-      return d;
     }
   }
 }

@@ -1,17 +1,23 @@
 package dev.chord.server;
 
 import dev.chord.BackendException;
+import dev.chord.Chord;
 import dev.chord.redis.RedisBackend;
+import dev.chord.spi.Snapshots;
 import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.ListResourceBundle;
 import java.util.Locale;
+import java.util.Map;
+import java.util.ResourceBundle;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -22,6 +28,11 @@ import picocli.CommandLine.Option;
  * The command line: {@code chord-server [options]} serves, {@code chord-server token …} mints a
  * bearer token. Every serve option can also come from an environment variable ({@code CHORD_PORT},
  * {@code CHORD_HOST}, …); the command line wins.
+ *
+ * <p>Defaults: an option given neither way is not passed on, so the default of {@link
+ * ChordServer.Builder} or {@link Chord.Builder} applies, and those builders check every value. Only
+ * what is the command line's own ({@code --backend}, {@code --redis-uri}, {@code
+ * --cleanup-interval}) has its default here.
  */
 @Command(
     name = "chord-server",
@@ -33,15 +44,15 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
   @Option(
       names = "--host",
-      defaultValue = "${env:CHORD_HOST:-127.0.0.1}",
-      description = "Address to bind (env CHORD_HOST; default ${DEFAULT-VALUE}).")
+      defaultValue = "${env:CHORD_HOST}",
+      description = "Address to bind (env CHORD_HOST; default ${bundle:default.host}).")
   String host;
 
   @Option(
       names = "--port",
-      defaultValue = "${env:CHORD_PORT:-7070}",
-      description = "Port (env CHORD_PORT; default ${DEFAULT-VALUE}; 0 picks a free one).")
-  int port;
+      defaultValue = "${env:CHORD_PORT}",
+      description = "Port (env CHORD_PORT; default ${bundle:default.port}; 0 picks a free one).")
+  Integer port;
 
   @Option(
       names = "--backend",
@@ -59,18 +70,19 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--delta-threshold",
-      defaultValue = "${env:CHORD_DELTA_THRESHOLD:-100}",
+      defaultValue = "${env:CHORD_DELTA_THRESHOLD}",
       description =
-          "Deltas kept per context (env CHORD_DELTA_THRESHOLD; default ${DEFAULT-VALUE}).")
-  int deltaThreshold;
+          "Deltas kept per context (env CHORD_DELTA_THRESHOLD; default"
+              + " ${bundle:default.delta-threshold}).")
+  Integer deltaThreshold;
 
   @Option(
       names = "--delta-ttl",
-      defaultValue = "${env:CHORD_DELTA_TTL:-24h}",
+      defaultValue = "${env:CHORD_DELTA_TTL}",
       converter = DurationConverter.class,
       description =
           "How long deltas are kept, e.g. 90s, 15m, 24h, 7d (env CHORD_DELTA_TTL; default"
-              + " ${DEFAULT-VALUE}).")
+              + " ${bundle:default.delta-ttl}).")
   Duration deltaTtl;
 
   @Option(
@@ -82,6 +94,7 @@ public final class Main implements Callable<Integer> {
               + " keep).")
   Duration contextTtl;
 
+  // The command line's own default: a served process cleans up by itself, an embedder decides.
   @Option(
       names = "--cleanup-interval",
       defaultValue = "${env:CHORD_CLEANUP_INTERVAL:-10m}",
@@ -102,61 +115,68 @@ public final class Main implements Callable<Integer> {
       names = "--auth-secret",
       defaultValue = "${env:CHORD_AUTH_SECRET}",
       description =
-          "Require bearer tokens signed with this secret, ≥ 16 chars (env CHORD_AUTH_SECRET;"
-              + " default: none, open).")
+          "Require bearer tokens signed with this secret, ≥ "
+              + Tokens.MIN_SECRET_LENGTH
+              + " chars (env CHORD_AUTH_SECRET; default: none, open).")
   String authSecret;
 
   @Option(
       names = "--max-body-bytes",
-      defaultValue = "${env:CHORD_MAX_BODY_BYTES:-1048576}",
-      description = "Largest request body (env CHORD_MAX_BODY_BYTES; default ${DEFAULT-VALUE}).")
-  int maxBodyBytes;
+      defaultValue = "${env:CHORD_MAX_BODY_BYTES}",
+      description =
+          "Largest request body (env CHORD_MAX_BODY_BYTES; default"
+              + " ${bundle:default.max-body-bytes}).")
+  Integer maxBodyBytes;
 
   @Option(
       names = "--max-json-depth",
-      defaultValue = "${env:CHORD_MAX_JSON_DEPTH:-32}",
+      defaultValue = "${env:CHORD_MAX_JSON_DEPTH}",
       description =
-          "Deepest JSON nesting, ≤ 64 (env CHORD_MAX_JSON_DEPTH; default ${DEFAULT-VALUE}).")
-  int maxJsonDepth;
+          "Deepest JSON nesting, ≤ "
+              + Snapshots.MAX_DEPTH
+              + " (env CHORD_MAX_JSON_DEPTH; default ${bundle:default.max-json-depth}).")
+  Integer maxJsonDepth;
 
   @Option(
       names = "--max-id-length",
-      defaultValue = "${env:CHORD_MAX_ID_LENGTH:-128}",
+      defaultValue = "${env:CHORD_MAX_ID_LENGTH}",
       description =
-          "Longest context id, ≤ 512 (env CHORD_MAX_ID_LENGTH; default ${DEFAULT-VALUE}).")
-  int maxIdLength;
+          "Longest context id, ≤ "
+              + Chord.MAX_CONTEXT_ID_LENGTH
+              + " (env CHORD_MAX_ID_LENGTH; default ${bundle:default.max-id-length}).")
+  Integer maxIdLength;
 
   @Option(
       names = "--ws-max-message-bytes",
-      defaultValue = "${env:CHORD_WS_MAX_MESSAGE_BYTES:-4096}",
+      defaultValue = "${env:CHORD_WS_MAX_MESSAGE_BYTES}",
       description =
           "Largest WebSocket message a client may send (env CHORD_WS_MAX_MESSAGE_BYTES; default"
-              + " ${DEFAULT-VALUE}).")
-  int wsMaxMessageBytes;
+              + " ${bundle:default.ws-max-message-bytes}).")
+  Integer wsMaxMessageBytes;
 
   @Option(
       names = "--ws-queue",
-      defaultValue = "${env:CHORD_WS_QUEUE:-64}",
+      defaultValue = "${env:CHORD_WS_QUEUE}",
       description =
           "Messages queued per live connection before merging (env CHORD_WS_QUEUE; default"
-              + " ${DEFAULT-VALUE}).")
-  int wsQueue;
+              + " ${bundle:default.ws-queue}).")
+  Integer wsQueue;
 
   @Option(
       names = "--max-merged-changes",
-      defaultValue = "${env:CHORD_MAX_MERGED_CHANGES:-1000}",
+      defaultValue = "${env:CHORD_MAX_MERGED_CHANGES}",
       description =
           "Changes in a merged patch before a full context is sent instead (env"
-              + " CHORD_MAX_MERGED_CHANGES; default ${DEFAULT-VALUE}).")
-  int maxMergedChanges;
+              + " CHORD_MAX_MERGED_CHANGES; default ${bundle:default.max-merged-changes}).")
+  Integer maxMergedChanges;
 
   @Option(
       names = "--max-connections-per-ip",
-      defaultValue = "${env:CHORD_MAX_CONNECTIONS_PER_IP:-64}",
+      defaultValue = "${env:CHORD_MAX_CONNECTIONS_PER_IP}",
       description =
           "Live connections per client address (env CHORD_MAX_CONNECTIONS_PER_IP; default"
-              + " ${DEFAULT-VALUE}).")
-  int maxConnectionsPerIp;
+              + " ${bundle:default.max-connections-per-ip}).")
+  Integer maxConnectionsPerIp;
 
   @Option(
       names = "--allowed-origins",
@@ -174,7 +194,40 @@ public final class Main implements Callable<Integer> {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new Main());
+    return new CommandLine(new Main()).setResourceBundle(shownDefaults());
+  }
+
+  /**
+   * What {@code ${bundle:default.…}} in the option descriptions shows: each builder's default, read
+   * from the builder. (picocli's annotations take compile-time constants only, and a {@code
+   * Duration} is none.)
+   */
+  static ResourceBundle shownDefaults() {
+    Map<String, Object> shown =
+        Map.ofEntries(
+            Map.entry("default.host", ChordServer.Builder.DEFAULT_HOST),
+            Map.entry("default.port", ChordServer.Builder.DEFAULT_PORT),
+            Map.entry("default.delta-threshold", Chord.Builder.DEFAULT_DELTA_THRESHOLD),
+            Map.entry(
+                "default.delta-ttl", DurationConverter.format(Chord.Builder.DEFAULT_DELTA_TTL)),
+            Map.entry("default.max-body-bytes", ChordServer.Builder.DEFAULT_MAX_BODY_BYTES),
+            Map.entry("default.max-json-depth", ChordServer.Builder.DEFAULT_MAX_JSON_DEPTH),
+            Map.entry("default.max-id-length", ChordServer.Builder.DEFAULT_MAX_ID_LENGTH),
+            Map.entry(
+                "default.ws-max-message-bytes", ChordServer.Builder.DEFAULT_WS_MAX_MESSAGE_BYTES),
+            Map.entry("default.ws-queue", ChordServer.Builder.DEFAULT_WS_QUEUE_LIMIT),
+            Map.entry("default.max-merged-changes", ChordServer.Builder.DEFAULT_MAX_MERGED_CHANGES),
+            Map.entry(
+                "default.max-connections-per-ip",
+                ChordServer.Builder.DEFAULT_MAX_CONNECTIONS_PER_IP));
+    return new ListResourceBundle() {
+      @Override
+      protected Object[][] getContents() {
+        return shown.entrySet().stream()
+            .map(e -> new Object[] {e.getKey(), String.valueOf(e.getValue())})
+            .toArray(Object[][]::new);
+      }
+    };
   }
 
   /** Serves until the process is stopped. */
@@ -204,21 +257,30 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  /** The server these options describe, not yet started. */
+  /** The server these options describe, not yet started; an absent option is not passed on. */
   ChordServer.Builder builder() {
-    ChordServer.Builder b =
-        ChordServer.builder()
-            .host(host)
-            .port(port)
-            .deltaThreshold(deltaThreshold)
-            .deltaTtl(deltaTtl)
-            .maxBodyBytes(maxBodyBytes)
-            .maxJsonDepth(maxJsonDepth)
-            .maxIdLength(maxIdLength)
-            .wsMaxMessageBytes(wsMaxMessageBytes)
-            .wsQueueLimit(wsQueue)
-            .maxMergedChanges(maxMergedChanges)
-            .maxConnectionsPerIp(maxConnectionsPerIp);
+    ChordServer.Builder b = ChordServer.builder();
+    set(host, b::host);
+    set(port, b::port);
+    set(deltaThreshold, b::deltaThreshold);
+    set(deltaTtl, b::deltaTtl);
+    set(contextTtl, b::contextTtl);
+    set(cleanupInterval, b::cleanupInterval);
+    set(storeDir, b::storeDir);
+    set(maxBodyBytes, b::maxBodyBytes);
+    set(maxJsonDepth, b::maxJsonDepth);
+    set(maxIdLength, b::maxIdLength);
+    set(wsMaxMessageBytes, b::wsMaxMessageBytes);
+    set(wsQueue, b::wsQueueLimit);
+    set(maxMergedChanges, b::maxMergedChanges);
+    set(maxConnectionsPerIp, b::maxConnectionsPerIp);
+    if (authSecret != null && !authSecret.isEmpty()) {
+      b.authSecret(authSecret);
+    }
+    if (allowedOrigins != null) {
+      b.allowedOrigins(allowedOrigins.stream().filter(o -> !o.isBlank()).toList());
+    }
+    // Last: a connection is opened only once every other value has passed its check.
     switch (backend.toLowerCase(Locale.ROOT)) {
       case "memory":
         break;
@@ -233,22 +295,14 @@ public final class Main implements Callable<Integer> {
             new CommandLine(this),
             "--backend must be memory, redis or redis-cluster, was '" + backend + "'");
     }
-    if (contextTtl != null) {
-      b.contextTtl(contextTtl);
-    }
-    if (cleanupInterval != null) {
-      b.cleanupInterval(cleanupInterval);
-    }
-    if (storeDir != null) {
-      b.storeDir(storeDir);
-    }
-    if (authSecret != null && !authSecret.isEmpty()) {
-      b.authSecret(authSecret);
-    }
-    if (allowedOrigins != null) {
-      b.allowedOrigins(allowedOrigins.stream().filter(o -> !o.isBlank()).toList());
-    }
     return b;
+  }
+
+  /** Passes an option on if it was given, on the command line or by its environment variable. */
+  private static <T> void set(T value, Consumer<T> setting) {
+    if (value != null) {
+      setting.accept(value);
+    }
   }
 
   /** {@code chord-server token}: prints a bearer token. */
@@ -305,23 +359,22 @@ public final class Main implements Callable<Integer> {
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     private static final Pattern SHORT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
+    /** The short forms' units, largest first. */
+    private static final List<Map.Entry<String, Duration>> UNITS =
+        List.of(
+            Map.entry("d", Duration.ofDays(1)),
+            Map.entry("h", Duration.ofHours(1)),
+            Map.entry("m", Duration.ofMinutes(1)),
+            Map.entry("s", Duration.ofSeconds(1)),
+            Map.entry("ms", Duration.ofMillis(1)));
+
     @Override
     public Duration convert(String value) {
       Matcher m = SHORT.matcher(value.trim().toLowerCase(Locale.ROOT));
       if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        switch (m.group(2)) {
-          case "ms":
-            return Duration.ofMillis(n);
-          case "s":
-            return Duration.ofSeconds(n);
-          case "m":
-            return Duration.ofMinutes(n);
-          case "h":
-            return Duration.ofHours(n);
-          default:
-            return Duration.ofDays(n);
-        }
+        Duration unit =
+            UNITS.stream().filter(u -> u.getKey().equals(m.group(2))).findFirst().get().getValue();
+        return unit.multipliedBy(Long.parseLong(m.group(1)));
       }
       try {
         return Duration.parse(value.trim().toUpperCase(Locale.ROOT));
@@ -329,6 +382,17 @@ public final class Main implements Callable<Integer> {
         throw new CommandLine.TypeConversionException(
             "'" + value + "' is not a duration; use e.g. 90s, 15m, 24h, 7d or PT1H");
       }
+    }
+
+    /** The short form in the largest unit that holds {@code d} whole ({@code 24h}), else ISO. */
+    static String format(Duration d) {
+      for (Map.Entry<String, Duration> unit : UNITS) {
+        long n = d.dividedBy(unit.getValue());
+        if (n > 0 && unit.getValue().multipliedBy(n).equals(d)) {
+          return n + unit.getKey();
+        }
+      }
+      return d.toString();
     }
   }
 }

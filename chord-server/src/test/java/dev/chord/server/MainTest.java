@@ -1,12 +1,16 @@
 package dev.chord.server;
 
+import static dev.chord.server.ChordServerBuilderTest.assertSameFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.chord.Chord;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -15,15 +19,89 @@ class MainTest {
   static final String SECRET = "cli-secret-0123456789";
 
   @Test
-  void defaults_areMemoryOnLoopbackPort7070() {
+  void absentOptions_areNotPassedOn_theBuildersDefaultsApply() {
+    assumeTrue(
+        System.getenv().keySet().stream().noneMatch(k -> k.startsWith("CHORD_")),
+        "CHORD_* variables in the environment set options");
     Main main = new Main();
     new CommandLine(main).parseArgs();
-    assertThat(main.host).isEqualTo(System.getenv().getOrDefault("CHORD_HOST", "127.0.0.1"));
-    assertThat(main.port)
-        .isEqualTo(Integer.parseInt(System.getenv().getOrDefault("CHORD_PORT", "7070")));
-    assertThat(main.backend).isEqualTo(System.getenv().getOrDefault("CHORD_BACKEND", "memory"));
-    assertThat(main.maxBodyBytes).isEqualTo(1024 * 1024);
-    assertThat(main.deltaTtl).isEqualTo(Duration.ofHours(24));
+    assertThat(main.host).isNull();
+    assertThat(main.port).isNull();
+    assertThat(main.deltaThreshold).isNull();
+    assertThat(main.deltaTtl).isNull();
+    assertThat(main.maxBodyBytes).isNull();
+    assertThat(main.backend).isEqualTo("memory");
+    Main served = new Main();
+    new CommandLine(served).parseArgs("--port", "0");
+    try (ChordServer server = served.builder().start()) {
+      assertThat(server.url()).startsWith("http://" + ChordServer.Builder.DEFAULT_HOST + ":");
+      assertThat(server.chord().deltaThreshold()).isEqualTo(Chord.Builder.DEFAULT_DELTA_THRESHOLD);
+      assertThat(new Http(server.url()).get("/health").json()).containsEntry("backend", "memory");
+    }
+  }
+
+  @Test
+  void help_showsEachDefaultFromItsBuilder() {
+    String help = Main.commandLine().getUsageMessage();
+    assertThat(help).doesNotContain("null").doesNotContain("${");
+    assertThat(help.replaceAll("\\s+", " "))
+        .contains("CHORD_PORT; default " + ChordServer.Builder.DEFAULT_PORT + ";")
+        .contains("CHORD_HOST; default " + ChordServer.Builder.DEFAULT_HOST + ")")
+        .contains("CHORD_DELTA_THRESHOLD; default " + Chord.Builder.DEFAULT_DELTA_THRESHOLD + ")")
+        .contains(
+            "CHORD_DELTA_TTL; default "
+                + Main.DurationConverter.format(Chord.Builder.DEFAULT_DELTA_TTL)
+                + ")")
+        .contains("CHORD_MAX_BODY_BYTES; default " + ChordServer.Builder.DEFAULT_MAX_BODY_BYTES)
+        .contains("CHORD_WS_QUEUE; default " + ChordServer.Builder.DEFAULT_WS_QUEUE_LIMIT);
+  }
+
+  @Test
+  void chordOptions_reachTheChord() {
+    Main main = new Main();
+    new CommandLine(main).parseArgs("--port", "0", "--delta-threshold", "7");
+    try (ChordServer server = main.builder().start()) {
+      assertThat(server.chord().deltaThreshold()).isEqualTo(7);
+    }
+  }
+
+  @Test
+  void badValues_getTheBuildersOwnMessages() {
+    assertSameFailure(
+        main("--delta-threshold", "0")::builder, () -> Chord.builder().deltaThreshold(0));
+    assertSameFailure(
+        main("--delta-ttl", "0s")::builder, () -> Chord.builder().deltaTtl(Duration.ZERO));
+    assertSameFailure(
+        main("--context-ttl", "0ms")::builder, () -> Chord.builder().contextTtl(Duration.ZERO));
+    assertSameFailure(
+        main("--cleanup-interval", "0m")::builder,
+        () -> Chord.builder().cleanupInterval(Duration.ZERO));
+    assertSameFailure(
+        main("--max-body-bytes", "1")::builder, () -> ChordServer.builder().maxBodyBytes(1));
+    assertSameFailure(main("--port", "65536")::builder, () -> ChordServer.builder().port(65536));
+  }
+
+  private static Main main(String... args) {
+    Main main = new Main();
+    new CommandLine(main).parseArgs(args);
+    return main;
+  }
+
+  @Test
+  void durations_formatInTheLargestWholeUnit_andConvertBack() {
+    Main.DurationConverter convert = new Main.DurationConverter();
+    for (Duration d :
+        List.of(
+            Duration.ofMillis(1500),
+            Duration.ofSeconds(90),
+            Duration.ofMinutes(15),
+            Duration.ofHours(36),
+            Duration.ofDays(7),
+            Duration.ofNanos(1))) {
+      assertThat(convert.convert(Main.DurationConverter.format(d))).isEqualTo(d);
+    }
+    assertThat(Main.DurationConverter.format(Duration.ofMinutes(120))).isEqualTo("2h");
+    assertThat(Main.DurationConverter.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
   }
 
   @Test
