@@ -20,7 +20,6 @@ import io.lettuce.core.ScanCursor;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +81,7 @@ public final class RedisBackend implements Backend {
    * A reader this many versions behind or less gets the deltas since its version instead of the
    * whole context. Deltas are usually far smaller than contexts, but many of them are not.
    */
-  private static final String MAX_CATCH_UP = "64";
+  private static final int MAX_CATCH_UP = 64;
   /** Plain full reads tried before the atomic but costlier scripted one; see readFull. */
   private static final int FULL_READ_ATTEMPTS = 3;
   /** SCAN calls one listing page may make before it returns, so a page is quick even if sparse. */
@@ -167,10 +166,8 @@ public final class RedisBackend implements Backend {
     if (held == null) {
       now = readFull(contextId);
     } else {
-      List<Object> reply =
-          call(
-              contextId, "get", Long.toString(held.version()), held.epoch(), MAX_CATCH_UP, "0");
-      now = reply.isEmpty() ? Optional.empty() : resolve(contextId, reply, held);
+      ScriptCall get = call(ScriptCall.Op.GET, contextId).known(held).maxBehind(MAX_CATCH_UP);
+      now = Replies.head(contextId, run(get)).flatMap(head -> resolve(contextId, head, held));
     }
     if (now.isEmpty()) {
       known.remove(contextId);
@@ -221,8 +218,8 @@ public final class RedisBackend implements Backend {
 
   /** Reads a whole context with the script, in one atomic step. */
   Optional<Context> readAtomically(String contextId) {
-    List<Object> reply = call(contextId, "get", "", "", MAX_CATCH_UP, "1");
-    return reply.isEmpty() ? Optional.empty() : resolve(contextId, reply, null);
+    ScriptCall get = call(ScriptCall.Op.GET, contextId).maxBehind(MAX_CATCH_UP).withData(true);
+    return Replies.head(contextId, run(get)).flatMap(head -> resolve(contextId, head, null));
   }
 
   private static List<String> values(List<KeyValue<String, String>> head) {
@@ -247,18 +244,10 @@ public final class RedisBackend implements Backend {
 
   @Override
   public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
-    List<Object> reply =
-        call(contextId, "history", "", "", Long.toString(afterVersion), Integer.toString(maxDeltas));
-    if (reply.isEmpty()) {
-      return Optional.empty();
-    }
-    String epoch = (String) reply.get(2);
-    return Optional.of(
-        new History(
-            parseLong(reply.get(0)),
-            parseLong(reply.get(1)),
-            records(contextId, reply.get(3), epoch),
-            epoch));
+    ScriptCall history =
+        call(ScriptCall.Op.HISTORY, contextId).afterVersion(afterVersion).maxBehind(maxDeltas);
+    return Replies.history(contextId, run(history))
+        .map(h -> new History(h.version(), h.insertedAt(), h.records(), h.epoch()));
   }
 
   // ---- writes ----
@@ -274,52 +263,41 @@ public final class RedisBackend implements Backend {
   public CommitResult commit(Commit commit) {
     String id = commit.contextId();
     Context held = known.get(id);
-    List<Object> reply = call(id, commitArguments(commit, held, commit.expectedEpoch()));
-    if ("ok".equals(reply.get(0))) {
-      remember(commit.context());
-      return CommitResult.COMMITTED;
+    Replies.Commit reply =
+        Replies.commit(id, run(commitCall(commit, held, commit.expectedEpoch())));
+    if (reply instanceof Replies.Conflict conflict) {
+      Optional<Context> current = conflict.head().flatMap(head -> resolve(id, head, held));
+      if (current.isEmpty()) {
+        known.remove(id);
+      }
+      return new CommitResult.Conflict(current.map(this::remember));
     }
-    if (reply.size() < 2) {
-      known.remove(id);
-      return new CommitResult.Conflict(Optional.empty());
-    }
-    @SuppressWarnings("unchecked")
-    List<Object> head = (List<Object>) reply.get(1);
-    Optional<Context> current = resolve(id, head, held);
-    if (current.isEmpty()) {
-      known.remove(id);
-    }
-    return new CommitResult.Conflict(current.map(this::remember));
+    remember(commit.context());
+    return CommitResult.COMMITTED;
   }
 
   /**
-   * The script's arguments for {@code commit}, sending {@code held}'s (version, epoch) for the
-   * conflict reply and {@code expectedEpoch} as the stored epoch the write requires ({@code null}:
-   * none, for a create). Separate from {@link #commit} so tests can send what Chord never does.
+   * The script call of {@code commit}, sending {@code held}'s (version, epoch) for the conflict
+   * reply and {@code expectedEpoch} as the stored epoch the write requires ({@code null}: none, for
+   * a create). Separate from {@link #commit} so tests can send what Chord never does.
    */
-  String[] commitArguments(Commit commit, Context held, String expectedEpoch) {
+  ScriptCall commitCall(Commit commit, Context held, String expectedEpoch) {
     String id = commit.contextId();
     LeafLayout.Writes writes = LeafLayout.of(commit.delta());
-    List<String> args = new ArrayList<>(14 + writes.deletes().size() + writes.sets().size());
-    args.addAll(
-        Arrays.asList(
-            "commit",
-            held == null ? "" : Long.toString(held.version()),
-            held == null ? "" : held.epoch(),
-            Long.toString(commit.expectedVersion()),
-            expectedEpoch == null ? "" : expectedEpoch,
-            commit.context().epoch(),
-            Long.toString(commit.context().version()),
-            Long.toString(commit.context().insertedAt()),
-            Integer.toString(commit.maxDeltas()),
-            writes.message(),
-            keys.channel(id),
-            id,
-            MAX_CATCH_UP,
-            Integer.toString(writes.deletes().size())));
-    args.addAll(writes.deletes());
-    args.addAll(writes.sets());
-    return args.toArray(new String[0]);
+    return call(ScriptCall.Op.COMMIT, id)
+        .known(held)
+        .maxBehind(MAX_CATCH_UP)
+        .expectedVersion(commit.expectedVersion())
+        .expectedEpoch(expectedEpoch)
+        .version(commit.context().version())
+        .epoch(commit.context().epoch())
+        .insertedAt(commit.context().insertedAt())
+        .maxDeltas(commit.maxDeltas())
+        .id(id)
+        .channel(keys.channel(id))
+        .message(writes.message())
+        .deletes(writes.deletes())
+        .sets(writes.sets());
   }
 
   /**
@@ -330,19 +308,15 @@ public final class RedisBackend implements Backend {
   public void restore(Context context) {
     Objects.requireNonNull(context.epoch(), "a restored context needs its epoch");
     String id = context.contextId();
-    List<String> args =
-        new ArrayList<>(
-            Arrays.asList(
-                "restore",
-                "",
-                "",
-                Long.toString(context.version()),
-                Long.toString(context.insertedAt()),
-                context.epoch(),
-                id,
-                keys.channel(id)));
-    args.addAll(LeafLayout.fieldsOf(context.data()));
-    call(id, args.toArray(new String[0]));
+    Replies.count(
+        run(
+            call(ScriptCall.Op.RESTORE, id)
+                .version(context.version())
+                .epoch(context.epoch())
+                .insertedAt(context.insertedAt())
+                .id(id)
+                .channel(keys.channel(id))
+                .sets(LeafLayout.fieldsOf(context.data()))));
     // Replaces the copy even if it is of a higher version: a restore may go back.
     known.remove(id);
     remember(context);
@@ -351,19 +325,19 @@ public final class RedisBackend implements Backend {
   /** Deletes the context; subscribers on every node get a reset: the deleted epoch, version 0. */
   @Override
   public boolean delete(String contextId) {
-    return deleteAt(contextId, "", "");
+    return deleteAt(contextId, call(ScriptCall.Op.DELETE, contextId));
   }
 
   @Override
   public boolean deleteIf(String contextId, String epoch, long version) {
     Objects.requireNonNull(epoch, "epoch");
-    return deleteAt(contextId, Long.toString(version), epoch);
+    return deleteAt(
+        contextId,
+        call(ScriptCall.Op.DELETE, contextId).expectedVersion(version).expectedEpoch(epoch));
   }
 
-  private boolean deleteAt(String contextId, String version, String epoch) {
-    List<Object> reply =
-        call(contextId, "delete", "", "", version, epoch, keys.channel(contextId));
-    boolean deleted = parseLong(reply.get(0)) == 1;
+  private boolean deleteAt(String contextId, ScriptCall delete) {
+    boolean deleted = Replies.deleted(run(delete.channel(keys.channel(contextId))));
     if (deleted) {
       known.remove(contextId);
     }
@@ -373,7 +347,8 @@ public final class RedisBackend implements Backend {
   /** Drops old deltas; {@code insertedBefore} is in milliseconds, as the times are stored. */
   @Override
   public long deleteDeltasBefore(String contextId, long insertedBefore) {
-    return parseLong(call(contextId, "trim", "", "", Long.toString(insertedBefore)).get(0));
+    return Replies.count(
+        run(call(ScriptCall.Op.TRIM, contextId).insertedBefore(insertedBefore)));
   }
 
   // ---- listing ----
@@ -514,10 +489,15 @@ public final class RedisBackend implements Backend {
 
   // ---- helpers ----
 
-  /** One call of the script on the context's keys. */
-  List<Object> call(String contextId, String... args) {
+  /** A call of {@code op} on the context's keys, its arguments to be set. */
+  private ScriptCall call(ScriptCall.Op op, String contextId) {
+    return new ScriptCall(op, keys.of(contextId));
+  }
+
+  /** Runs one call of the script. */
+  List<Object> run(ScriptCall call) {
     checkOpen();
-    return script.call(link.commands(), keys.of(contextId), args);
+    return script.call(link.commands(), call);
   }
 
   private void checkOpen() {
@@ -527,48 +507,29 @@ public final class RedisBackend implements Backend {
   }
 
   /**
-   * The context a head reply ({@code same|deltas|full, version, insertedAt, epoch[, payload]})
-   * describes, given the copy the caller sent the version and epoch of (the script answers "same"
-   * or "deltas" only if that copy is of the stored epoch): that copy, that copy with the deltas of
-   * the payload applied, or the whole context (from the payload, a JSON array of fields and values,
-   * or else read now, when it may also be gone).
+   * The context {@code head} describes, given the copy the caller sent the version and epoch of
+   * (the script answers "same" or "deltas" only if that copy is of the stored epoch): that copy,
+   * that copy with the deltas applied, the context rebuilt from the fields sent, or else read now,
+   * when it may also be gone.
    */
-  private Optional<Context> resolve(String contextId, List<Object> reply, Context held) {
-    String kind = (String) reply.get(0);
-    long version = parseLong(reply.get(1));
-    long insertedAt = parseLong(reply.get(2));
-    String epoch = (String) reply.get(3);
-    switch (kind) {
-      case "same":
-        return Optional.of(held);
-      case "deltas":
-        Map<String, Object> data = held.data();
-        for (DeltaRecord record : records(contextId, reply.get(4), epoch)) {
-          data = record.delta().applyTo(data);
-        }
-        return Optional.of(new Context(contextId, version, data, insertedAt, epoch));
-      case "full":
-        if (reply.size() > 4) {
-          Map<String, Object> full = LeafLayout.rebuild(JsonCodec.readHash((String) reply.get(4)));
-          return Optional.of(new Context(contextId, version, full, insertedAt, epoch));
-        }
-        return readFull(contextId);
-      default:
-        throw new BackendException("unexpected reply from the chord script: " + reply);
+  private Optional<Context> resolve(String contextId, Replies.Head head, Context held) {
+    if (head instanceof Replies.Same) {
+      return Optional.of(held);
     }
-  }
-
-  /**
-   * Delta records of incarnation {@code epoch} from XRANGE entries: {@code [id, [at, <at>, d,
-   * <message>]]}.
-   */
-  private static List<DeltaRecord> records(String contextId, Object entries, String epoch) {
-    List<DeltaRecord> out = new ArrayList<>();
-    for (Object entry : (List<?>) entries) {
-      List<?> fields = (List<?>) ((List<?>) entry).get(1);
-      out.add(JsonCodec.readDeltaMessage(contextId, (String) fields.get(3), epoch));
+    if (head instanceof Replies.Deltas deltas) {
+      Map<String, Object> data = held.data();
+      for (DeltaRecord record : deltas.records()) {
+        data = record.delta().applyTo(data);
+      }
+      return Optional.of(
+          new Context(contextId, head.version(), data, head.insertedAt(), head.epoch()));
     }
-    return out;
+    if (head instanceof Replies.Full full) {
+      Map<String, Object> data = LeafLayout.rebuild(full.fields());
+      return Optional.of(
+          new Context(contextId, head.version(), data, head.insertedAt(), head.epoch()));
+    }
+    return readFull(contextId);
   }
 
   /**
@@ -595,10 +556,6 @@ public final class RedisBackend implements Backend {
       }
     }
     return now;
-  }
-
-  private static long parseLong(Object value) {
-    return value instanceof Long l ? l : Long.parseLong((String) value);
   }
 
   /**

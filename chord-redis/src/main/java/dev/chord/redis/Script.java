@@ -44,21 +44,25 @@ final class Script {
       this.digest =
           HexFormat.of()
               .formatHex(
-                  MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+                  MessageDigest.getInstance("SHA-1")
+                      .digest(source.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-1", e);
     }
   }
 
   /** Runs the script: one round trip in the normal case, two the first time on a server. */
-  List<Object> call(RedisClusterAsyncCommands<String, String> commands, String[] keys, String... args) {
+  List<Object> call(RedisClusterAsyncCommands<String, String> commands, ScriptCall call) {
+    String[] keys = call.keys();
+    String[] args = call.argv();
+    String what = call.op().wireName;
     try {
-      return await(commands.evalsha(digest, ScriptOutputType.MULTI, keys, args), args[0]);
+      return await(commands.evalsha(digest, ScriptOutputType.MULTI, keys, args), what);
     } catch (RedisNoScriptException e) {
-      return await(commands.eval(source, ScriptOutputType.MULTI, keys, args), args[0]);
+      return await(commands.eval(source, ScriptOutputType.MULTI, keys, args), what);
     } catch (RedisException e) {
       // Thrown before sending, e.g. a cluster with no node for the slot.
-      throw new BackendException("Redis " + args[0] + " failed: " + e.getMessage(), e);
+      throw new BackendException("Redis " + what + " failed: " + e.getMessage(), e);
     }
   }
 

@@ -13,15 +13,45 @@
 --   'r <epoch> <version>'        for a restore (the new epoch and version)
 --   'r <epoch> 0'                for a delete (the deleted epoch)
 --
--- Every reply is an array (empty: the context does not exist). ARGV[1] is the operation, ARGV[2]
--- and ARGV[3] the version and epoch the caller already holds ('' if none): replies that carry the
--- context send only what the caller lacks. That copy is an optimisation only: what a write may
--- do is decided here, against what is stored.
+-- Every reply is an array (empty: the context does not exist). Replies that carry the context
+-- send only what the caller lacks, given the copy it holds (knownVersion, knownEpoch). That copy
+-- is an optimisation only: what a write may do is decided here, against what is stored.
 -- Versions are compared as strings, so they are exact at any size; arithmetic on them (how far
 -- behind a caller is) only decides how much to send, never what is stored.
+--
+-- ARGV: the same slots for every operation, '' where an operation reads none (ScriptCall.java,
+-- the one place on the Java side that knows these positions, fills them by name):
+--   1 op               get | commit | history | restore | delete | trim
+--   2 knownVersion     get, commit: version of the copy the caller holds ('' if none)
+--   3 knownEpoch       get, commit: epoch of that copy
+--   4 maxBehind        get, commit, history: most deltas a reply sends instead of the context
+--   5 withData         get: '1' to include the data in a full reply
+--   6 expectedVersion  commit: the stored version the write needs ('0': a create, the context
+--                      must be absent); delete: the version it must be at ('' for any)
+--   7 expectedEpoch    commit: the stored epoch the write was computed from ('' only for a
+--                      create); delete: the epoch it must be at
+--   8 version          commit: the new version; restore: the restored version
+--   9 epoch            commit: the new version's epoch (a create's new one, for an update the
+--                      expected one); restore: the restored epoch
+--  10 insertedAt       commit, restore: milliseconds
+--  11 maxDeltas        commit: how many deltas the log keeps
+--  12 afterVersion     history: send the deltas after this version
+--  13 insertedBefore   trim: drop log entries older than this (milliseconds)
+--  14 id               commit, restore: the context id
+--  15 channel          commit, restore, delete: the context's channel
+--  16 message          commit: the delta message
+--  17 deleteCount      commit: how many of the fields below to delete
+--  18 …                commit: deleteCount field names to delete, then field/value pairs to set;
+--                      restore: field/value pairs
 
 local meta, data, log = KEYS[1], KEYS[2], KEYS[3]
 local op, knownVersion, knownEpoch = ARGV[1], ARGV[2], ARGV[3]
+local maxBehind, withData = tonumber(ARGV[4]), ARGV[5] == '1'
+local expectedVersion, expectedEpoch = ARGV[6], ARGV[7]
+local version, epoch, insertedAt, maxDeltas = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local afterVersion, insertedBefore = ARGV[12], ARGV[13]
+local id, channel, message, deleteCount = ARGV[14], ARGV[15], ARGV[16], tonumber(ARGV[17])
+local FIELDS = 18
 
 -- Lua's unpack() is limited to a few thousand values: write long argument lists in chunks.
 local CHUNK = 1000
@@ -39,7 +69,7 @@ end
 -- data only if withData is set (as a JSON array [field, value, …]): building a Lua table of a large
 -- hash costs Redis several times what a plain HGETALL does, so clients normally read full contexts
 -- with HGETALL between two HMGETs of the head, and ask for data here only as a fallback.
-local function head(v, at, e, maxBehind, withData)
+local function head(v, at, e)
   if knownEpoch == e and knownVersion ~= '' then
     if knownVersion == v then
       return {'same', v, at, e}
@@ -66,89 +96,80 @@ local function drop()
 end
 
 if op == 'get' then
-  -- ARGV: 4 max deltas to send instead of the context, 5 '1' to include the data in a full reply.
   local h = redis.call('HMGET', meta, 'v', 'at', 'e')
   if not h[1] then
     return {}
   end
-  return head(h[1], h[2], h[3], tonumber(ARGV[4]), ARGV[5] == '1')
+  return head(h[1], h[2], h[3])
 
 elseif op == 'commit' then
-  -- ARGV: 4 expected version ('0': create, the context must be absent), 5 expected epoch (the
-  -- stored one it was computed from; '' only for a create), 6 epoch of the new version (a create's
-  -- new epoch; for an update the expected one), 7 new version, 8 insertedAt, 9 max deltas,
-  -- 10 message, 11 channel, 12 context id, 13 max deltas in a conflict reply, 14 number of fields
-  -- to delete, then those fields, then field/value pairs to set.
-  local expected, expectedEpoch, epoch = ARGV[4], ARGV[5], ARGV[6]
-  if epoch == '' or (expected ~= '0' and expectedEpoch ~= epoch) then
+  -- Reply: {'ok'}, or {'conflict', head} with what the caller lacks of the stored context, or
+  -- {'conflict'} if there is none.
+  if epoch == '' or (expectedVersion ~= '0' and expectedEpoch ~= epoch) then
     -- Never a write that does not name the incarnation it was computed from: version numbers
     -- repeat across incarnations, so the version alone could match another one's.
     return redis.error_reply('chord: an update must name its expected epoch, and keep it')
   end
   local h = redis.call('HMGET', meta, 'v', 'at', 'e')
-  if expected == '0' then
+  if expectedVersion == '0' then
     if h[1] then
-      return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[13]), false)}
+      return {'conflict', head(h[1], h[2], h[3])}
     end
     -- Leftovers of an interrupted history must not leak into a new context.
     drop()
-    redis.call('HSET', meta, 'id', ARGV[12], 'e', epoch)
-  elseif h[1] ~= expected or h[3] ~= expectedEpoch then
+    redis.call('HSET', meta, 'id', id, 'e', epoch)
+  elseif h[1] ~= expectedVersion or h[3] ~= expectedEpoch then
     if not h[1] then
       return {'conflict'}
     end
-    return {'conflict', head(h[1], h[2], h[3], tonumber(ARGV[13]), false)}
+    return {'conflict', head(h[1], h[2], h[3])}
   end
-  local deletes = tonumber(ARGV[14])
-  if deletes > 0 then
-    chunked('HDEL', data, 15, 14 + deletes, 1)
+  if deleteCount > 0 then
+    chunked('HDEL', data, FIELDS, FIELDS + deleteCount - 1, 1)
   end
-  if #ARGV > 14 + deletes then
-    chunked('HSET', data, 15 + deletes, #ARGV, 2)
+  if #ARGV >= FIELDS + deleteCount then
+    chunked('HSET', data, FIELDS + deleteCount, #ARGV, 2)
   end
-  redis.call('HSET', meta, 'v', ARGV[7], 'at', ARGV[8])
-  redis.call('XADD', log, 'MAXLEN', ARGV[9], ARGV[7] .. '-0', 'at', ARGV[8], 'd', ARGV[10])
-  redis.call('PUBLISH', ARGV[11], 'd ' .. epoch .. ' ' .. ARGV[10])
+  redis.call('HSET', meta, 'v', version, 'at', insertedAt)
+  redis.call('XADD', log, 'MAXLEN', maxDeltas, version .. '-0', 'at', insertedAt, 'd', message)
+  redis.call('PUBLISH', channel, 'd ' .. epoch .. ' ' .. message)
   return {'ok'}
 
 elseif op == 'history' then
-  -- ARGV: 4 after version, 5 max deltas. Reply: version, insertedAt, epoch, entries after that
-  -- version.
+  -- Reply: version, insertedAt, epoch, the log entries after afterVersion (none if more than
+  -- maxBehind).
   local h = redis.call('HMGET', meta, 'v', 'at', 'e')
   if not h[1] then
     return {}
   end
-  local behind = tonumber(h[1]) - tonumber(ARGV[4])
+  local behind = tonumber(h[1]) - tonumber(afterVersion)
   local entries = {}
-  if behind >= 1 and behind <= tonumber(ARGV[5]) then
-    entries = redis.call('XRANGE', log, '(' .. ARGV[4] .. '-0', '+', 'COUNT', behind)
+  if behind >= 1 and behind <= maxBehind then
+    entries = redis.call('XRANGE', log, '(' .. afterVersion .. '-0', '+', 'COUNT', behind)
   end
   return {h[1], h[2], h[3], entries}
 
 elseif op == 'restore' then
-  -- ARGV: 4 version, 5 insertedAt, 6 epoch, 7 context id, 8 channel, then field/value pairs.
   drop()
-  if #ARGV > 8 then
-    chunked('HSET', data, 9, #ARGV, 2)
+  if #ARGV >= FIELDS then
+    chunked('HSET', data, FIELDS, #ARGV, 2)
   end
-  redis.call('HSET', meta, 'v', ARGV[4], 'at', ARGV[5], 'e', ARGV[6], 'id', ARGV[7])
-  redis.call('PUBLISH', ARGV[8], 'r ' .. ARGV[6] .. ' ' .. ARGV[4])
+  redis.call('HSET', meta, 'v', version, 'at', insertedAt, 'e', epoch, 'id', id)
+  redis.call('PUBLISH', channel, 'r ' .. epoch .. ' ' .. version)
   return {1}
 
 elseif op == 'delete' then
-  -- ARGV: 4 the version and 5 the epoch it must be at ('' '' for any), 6 channel.
   local h = redis.call('HMGET', meta, 'v', 'e')
-  if not h[1] or (ARGV[4] ~= '' and (h[1] ~= ARGV[4] or h[2] ~= ARGV[5])) then
+  if not h[1] or (expectedVersion ~= '' and (h[1] ~= expectedVersion or h[2] ~= expectedEpoch)) then
     return {0}
   end
   drop()
-  redis.call('PUBLISH', ARGV[6], 'r ' .. h[2] .. ' 0')
+  redis.call('PUBLISH', channel, 'r ' .. h[2] .. ' 0')
   return {1}
 
 elseif op == 'trim' then
-  -- ARGV: 4 insertedBefore (milliseconds, as stored). Drops the oldest entries while they are
-  -- older than that.
-  local cutoff = tonumber(ARGV[4])
+  -- Drops the oldest entries while they are older than insertedBefore.
+  local cutoff = tonumber(insertedBefore)
   local dropped = 0
   while true do
     local entries = redis.call('XRANGE', log, '-', '+', 'COUNT', 100)

@@ -227,18 +227,16 @@ class RedisEpochIT {
       assertThat(backend.commit(creating(created))).isEqualTo(CommitResult.COMMITTED);
       Commit update = commitOn(created, Map.of("a", 2L), 11);
 
-      assertThatThrownBy(() -> backend.call(id, backend.commitArguments(update, null, "")))
+      assertThatThrownBy(() -> backend.run(backend.commitCall(update, null, "")))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("must name its expected epoch");
-      assertThatThrownBy(
-              () -> backend.call(id, backend.commitArguments(update, null, Epochs.next())))
+      assertThatThrownBy(() -> backend.run(backend.commitCall(update, null, Epochs.next())))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("must name its expected epoch");
       String other = "other-" + UUID.randomUUID();
       Context bare = new Context(other, 1, Snapshots.freeze(Map.of("a", 1)), 10, Epochs.next());
-      String[] create = backend.commitArguments(creating(bare), null, null);
-      create[5] = ""; // the new version's epoch
-      assertThatThrownBy(() -> backend.call(other, create)).isInstanceOf(BackendException.class);
+      ScriptCall create = backend.commitCall(creating(bare), null, null).epoch("");
+      assertThatThrownBy(() -> backend.run(create)).isInstanceOf(BackendException.class);
 
       assertStored(id, created);
       assertThat(backend.get(other)).isEmpty();
