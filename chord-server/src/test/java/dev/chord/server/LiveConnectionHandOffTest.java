@@ -1,9 +1,12 @@
 package dev.chord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.chord.Chord;
 import dev.chord.SyncResult;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -11,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -81,15 +83,32 @@ class LiveConnectionHandOffTest {
 
   /**
    * Two threads meeting at numbered points by spinning, so that both leave within nanoseconds. A
-   * thread that has spun for long (its partner was descheduled, on a busy machine) yields.
+   * thread that has spun for long (its partner was descheduled, on a busy machine) yields. A thread
+   * that stops early {@link #abandon abandons} the barrier, and a waiting thread stops when that
+   * happens or when it is interrupted: otherwise it would spin for ever, on a core, waiting for a
+   * partner that is gone.
    */
   static final class SpinBarrier {
     private final AtomicInteger arrived = new AtomicInteger();
+    private volatile boolean abandoned;
 
-    /** Waits until both threads have reached point {@code n} (0, 1, 2, … in turn). */
-    void await(int n) {
+    /**
+     * Waits until both threads have reached point {@code n} (0, 1, 2, … in turn).
+     *
+     * @throws IllegalStateException if the other thread abandoned the barrier before reaching it
+     * @throws InterruptedException if this thread is interrupted while waiting
+     */
+    void await(int n) throws InterruptedException {
+      int target = 2 * (n + 1);
       arrived.incrementAndGet();
-      for (int spins = 0; arrived.get() < 2 * (n + 1); spins++) {
+      for (int spins = 0; arrived.get() < target; spins++) {
+        // Checked again after the flag: a partner arrives before it abandons on its way out.
+        if (abandoned && arrived.get() < target) {
+          throw new IllegalStateException("the other thread stopped before point " + n);
+        }
+        if (Thread.interrupted()) {
+          throw new InterruptedException("interrupted waiting at point " + n);
+        }
         if (spins < 10_000) {
           Thread.onSpinWait();
         } else {
@@ -97,6 +116,27 @@ class LiveConnectionHandOffTest {
         }
       }
     }
+
+    /** Lets the other thread stop waiting: called by a thread on its way out, however it ends. */
+    void abandon() {
+      abandoned = true;
+    }
+  }
+
+  @Test
+  void spinBarrier_aWaiterStops_whenItsPartnerHasGoneOrItIsInterrupted() {
+    // Preemptive only so that a barrier that spins for ever fails here instead of hanging.
+    assertTimeoutPreemptively(
+        Duration.ofMinutes(1),
+        () -> {
+          SpinBarrier gone = new SpinBarrier();
+          gone.abandon();
+          assertThatThrownBy(() -> gone.await(0)).isInstanceOf(IllegalStateException.class);
+
+          SpinBarrier alone = new SpinBarrier();
+          Thread.currentThread().interrupt();
+          assertThatThrownBy(() -> alone.await(0)).isInstanceOf(InterruptedException.class);
+        });
   }
 
   @Test
@@ -110,49 +150,29 @@ class LiveConnectionHandOffTest {
     }
     SpinBarrier barrier = new SpinBarrier();
     AtomicReference<AsyncSink> sinks = new AtomicReference<>();
-    AtomicBoolean stop = new AtomicBoolean();
 
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {
       Future<String> offerer =
           threads.submit(
               () -> {
-                LiveConnection connection = null;
-                for (int race = 0; race < RACES; race++) {
-                  SharedStep step = steps.get(race % STEPS);
-                  if (race % STEPS == 0) {
-                    AsyncSink sink = new AsyncSink();
-                    sinks.set(sink);
-                    connection =
-                        new LiveConnection(chord, "room", WireFormat.CHORD, sink, 1000, 1000);
-                    connection.start(initialText, initial.epoch(), initial.version());
-                  }
-                  barrier.await(2 * race);
-                  connection.offer(step);
-                  barrier.await(2 * race + 1);
-                  // Whichever came first, the delta just offered is on the socket now: nothing
-                  // else is left to send it.
-                  AsyncSink sink = sinks.get();
-                  if (sink.inFlight.get() == null
-                      || sink.newestVersion() != step.record().version()) {
-                    stop.set(true);
-                    return "race "
-                        + race
-                        + ": version "
-                        + step.record().version()
-                        + " was offered but is not in flight; the last sent is "
-                        + sink.newestVersion();
-                  }
+                try {
+                  return offerRaces(steps, initial, initialText, barrier, sinks);
+                } finally {
+                  barrier.abandon();
                 }
-                return null;
               });
       Future<?> completer =
           threads.submit(
               () -> {
-                for (int race = 0; race < RACES && !stop.get(); race++) {
-                  barrier.await(2 * race);
-                  sinks.get().complete();
-                  barrier.await(2 * race + 1);
+                try {
+                  for (int race = 0; race < RACES; race++) {
+                    barrier.await(2 * race);
+                    sinks.get().complete();
+                    barrier.await(2 * race + 1);
+                  }
+                } finally {
+                  barrier.abandon();
                 }
                 return null;
               });
@@ -161,5 +181,43 @@ class LiveConnectionHandOffTest {
     } finally {
       threads.shutdownNow();
     }
+  }
+
+  /**
+   * The offering side of every race: {@code null}, or which race went wrong. When one does, the
+   * others are moot; the caller abandons the barrier, so the completer stops too.
+   */
+  private static String offerRaces(
+      List<SharedStep> steps,
+      SyncResult initial,
+      String initialText,
+      SpinBarrier barrier,
+      AtomicReference<AsyncSink> sinks)
+      throws Exception {
+    LiveConnection connection = null;
+    for (int race = 0; race < RACES; race++) {
+      SharedStep step = steps.get(race % STEPS);
+      if (race % STEPS == 0) {
+        AsyncSink sink = new AsyncSink();
+        sinks.set(sink);
+        connection = new LiveConnection(chord, "room", WireFormat.CHORD, sink, 1000, 1000);
+        connection.start(initialText, initial.epoch(), initial.version());
+      }
+      barrier.await(2 * race);
+      connection.offer(step);
+      barrier.await(2 * race + 1);
+      // Whichever came first, the delta just offered is on the socket now: nothing else is left
+      // to send it.
+      AsyncSink sink = sinks.get();
+      if (sink.inFlight.get() == null || sink.newestVersion() != step.record().version()) {
+        return "race "
+            + race
+            + ": version "
+            + step.record().version()
+            + " was offered but is not in flight; the last sent is "
+            + sink.newestVersion();
+      }
+    }
+    return null;
   }
 }
