@@ -50,6 +50,7 @@ final class Replica {
       case "patch" -> {
         long from = ((Number) message.get("fromVersion")).longValue();
         assertThat(from).as("patch must start at the client's version").isEqualTo(version);
+        assertThat(to).as("patch must move the version forward").isGreaterThan(from);
         if (from > 0 || epoch != null) {
           assertThat(messageEpoch).as("patch must be of the client's epoch").isEqualTo(epoch);
         }
