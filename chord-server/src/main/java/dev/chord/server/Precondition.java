@@ -22,6 +22,9 @@ sealed interface Precondition {
   /** One state of a context, as its ETag names it. */
   record Tag(String epoch, long version) {}
 
+  /** The digits of the largest version, {@link Long#MAX_VALUE}. */
+  int MAX_VERSION_DIGITS = String.valueOf(Long.MAX_VALUE).length();
+
   String ETAG_FORM =
       "use the ETag \"<epoch>.<version>\" of the state you read, with its double quotes, as the"
           + " server sent it";
@@ -87,7 +90,9 @@ sealed interface Precondition {
   }
 
   /**
-   * The state named by the inside of a tag, {@code null} if it is not {@code <epoch>.<version>}.
+   * The state named by the inside of a tag, {@code null} if it is not {@code <epoch>.<version>}
+   * exactly as the server writes it: strong comparison is octet equality, so a version with leading
+   * zeros ({@code "E.0005"}) names no state the server ever tagged, rather than version 5.
    */
   private static Tag tag(String opaque) {
     int dot = opaque.indexOf('.');
@@ -96,12 +101,16 @@ sealed interface Precondition {
     }
     String digits = opaque.substring(dot + 1);
     if (digits.isEmpty()
-        || digits.length() > 18
+        || digits.charAt(0) == '0'
+        || digits.length() > MAX_VERSION_DIGITS
         || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return null;
     }
-    long version = Long.parseLong(digits);
-    return version >= 1 ? new Tag(opaque.substring(0, dot), version) : null;
+    try {
+      return new Tag(opaque.substring(0, dot), Long.parseLong(digits));
+    } catch (NumberFormatException pastTheLargestVersion) {
+      return null;
+    }
   }
 
   private static ApiException malformed(String header) {

@@ -2,6 +2,7 @@ package dev.chord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -417,6 +418,39 @@ class HttpApiIT {
 
     assertThat(http.post("/contexts/room:never/export").status()).isEqualTo(404);
     assertThat(http.post("/contexts/room:never/restore").status()).isEqualTo(404);
+  }
+
+  /**
+   * A restore may store any version below {@link Long#MAX_VALUE}; the ETag the server then hands
+   * out, nineteen digits long, must be one it takes back. And a tag naming the same version with
+   * leading zeros is not that tag: strong comparison is octet equality.
+   */
+  @Test
+  void nineteenDigitVersion_itsETagIsTakenBack_leadingZerosAreNot() throws Exception {
+    long version = 1_000_000_000_000_000_000L;
+    Files.writeString(
+        store.resolve("room%3Abig.json"),
+        "{\"contextId\": \"room:big\", \"version\": "
+            + version
+            + ", \"insertedAt\": 0, \"data\": {\"a\": 1}}");
+    Http.Reply restored = http.post("/contexts/room:big/restore");
+    assertThat(restored.status()).isEqualTo(200);
+    String epoch = (String) restored.json().get("epoch");
+    String tag = restored.header("ETag");
+    assertThat(tag).isEqualTo(etag(epoch, version));
+
+    Http.Reply padded =
+        http.patch(
+            "/contexts/room:big", Map.of("a", 2), "If-Match", "\"" + epoch + ".0" + version + "\"");
+    assertThat(padded.status()).isEqualTo(400);
+    assertThat(padded.json()).containsEntry("error", "bad_request");
+
+    Http.Reply changed = http.patch("/contexts/room:big", Map.of("a", 3), "If-Match", tag);
+    assertThat(changed.status()).isEqualTo(200);
+    assertThat(changed.header("ETag")).isEqualTo(etag(epoch, version + 1));
+    assertThat(http.get("/contexts/room:big").json())
+        .containsEntry("version", version + 1)
+        .containsEntry("data", Map.of("a", 3));
   }
 
   @Test
