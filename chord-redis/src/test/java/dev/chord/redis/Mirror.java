@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A {@link ContextListener} that keeps the state its events lead to, as a client would: a reset
  * replaces it, a delta applies to it. It checks the listener rule on every delta (same epoch, one
- * version up, or a version 1 while absent) and records each event as {@code "delta <version>"},
- * {@code "reset <version>"} or {@code "reset absent"}.
+ * version up, or a version 1 while absent) and records each event pushed after the start as
+ * {@code "delta <version>"}, {@code "reset <version>"} or {@code "reset absent"}; the starting
+ * state ({@link #onStart}) is its first state, not an event.
  */
 final class Mirror implements ContextListener {
   private Context state;
@@ -48,6 +49,12 @@ final class Mirror implements ContextListener {
   @Override
   public synchronized void onReset(Optional<Context> current) {
     events.add("reset " + current.map(c -> Long.toString(c.version())).orElse("absent"));
+    state = current.orElse(null);
+    notifyAll();
+  }
+
+  @Override
+  public synchronized void onStart(Optional<Context> current) {
     state = current.orElse(null);
     notifyAll();
   }

@@ -48,8 +48,9 @@ class RedisDeliveryIT {
   }
 
   /**
-   * A listener that holds the first event it gets until {@code release} opens (at most a minute,
-   * so a failing test ends), then passes every event on to {@code target}.
+   * A listener that holds the first event pushed to it until {@code release} opens (at most a
+   * minute, so a failing test ends), then passes every event on to {@code target}. The starting
+   * state, which subscribe hands over on the subscribing thread, goes on at once.
    */
   private static final class Holding implements ContextListener {
     final CountDownLatch entered = new CountDownLatch(1);
@@ -82,6 +83,11 @@ class RedisDeliveryIT {
     public void onReset(Optional<Context> current) {
       hold();
       target.onReset(current);
+    }
+
+    @Override
+    public void onStart(Optional<Context> current) {
+      target.onStart(current);
     }
   }
 
