@@ -1,5 +1,7 @@
 package dev.chord.redis;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.chord.BackendException;
 import dev.chord.Context;
 import dev.chord.DeltaRecord;
@@ -26,7 +28,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@link Backend} on Redis or Redis Cluster, so that many application nodes share contexts,
@@ -74,6 +75,8 @@ public final class RedisBackend implements Backend {
   public static final String DEFAULT_KEY_PREFIX = "chord";
   /** Default of {@link Builder#cacheSize}. */
   public static final int DEFAULT_CACHE_SIZE = 10_000;
+  /** Default of {@link Builder#cacheBytes}: 64 MiB. */
+  public static final long DEFAULT_CACHE_BYTES = 64L << 20;
   /** Default of {@link Builder#deliveryThreads}. */
   public static final int DEFAULT_DELIVERY_THREADS = 4;
 
@@ -91,16 +94,29 @@ public final class RedisBackend implements Backend {
   private final Keys keys;
   private final Script script;
   private final Channels channels;
-  private final int cacheSize;
+  /** Whether {@link #known} holds anything: both of the builder's bounds are above 0. */
+  private final boolean caching;
   /** The newest copy this backend knows of each context; a hint, see above. */
-  private final Map<String, Context> known = new ConcurrentHashMap<>();
+  private final Cache<String, Held> known;
   private volatile boolean closed;
 
   private RedisBackend(RedisLink link, Builder b) {
     this.link = link;
     this.keys = new Keys(b.keyPrefix);
     this.script = new Script(b.timeout);
-    this.cacheSize = b.cacheSize;
+    this.caching = b.cacheSize > 0 && b.cacheBytes > 0;
+    // Each copy weighs at least cacheBytes / cacheSize, so that both bounds hold: the weights add
+    // up to at most cacheBytes, hence at most cacheSize copies (exact while that quotient fits an
+    // int weight, which is any quotient up to 2 GiB).
+    long least = caching ? (b.cacheBytes + b.cacheSize - 1) / b.cacheSize : 0;
+    this.known =
+        Caffeine.newBuilder()
+            .maximumWeight(b.cacheBytes)
+            .<String, Held>weigher(
+                (id, held) -> (int) Math.min(Integer.MAX_VALUE, Math.max(least, held.bytes())))
+            // Upkeep runs on the threads that use the cache, in small amortized steps: no pool.
+            .executor(Runnable::run)
+            .build();
     this.channels = new Channels(link.pubSub(), keys, script, b.deliveryThreads);
   }
 
@@ -161,16 +177,17 @@ public final class RedisBackend implements Backend {
 
   @Override
   public Optional<Context> get(String contextId) {
-    Context held = known.get(contextId);
-    Optional<Context> now;
+    Held held = known.getIfPresent(contextId);
+    Optional<Held> now;
     if (held == null) {
       now = readFull(contextId);
     } else {
-      ScriptCall get = call(ScriptCall.Op.GET, contextId).known(held).maxBehind(MAX_CATCH_UP);
+      ScriptCall get =
+          call(ScriptCall.Op.GET, contextId).known(held.context()).maxBehind(MAX_CATCH_UP);
       now = Replies.head(contextId, run(get)).flatMap(head -> resolve(contextId, head, held));
     }
     if (now.isEmpty()) {
-      known.remove(contextId);
+      known.invalidate(contextId);
       return Optional.empty();
     }
     return Optional.of(remember(now.get()));
@@ -182,7 +199,7 @@ public final class RedisBackend implements Backend {
    * heads mean the data is the snapshot of that head. After a few unequal reads (writes keep
    * landing in between) the script reads it instead, atomically but at a higher cost to Redis.
    */
-  private Optional<Context> readFull(String contextId) {
+  private Optional<Held> readFull(String contextId) {
     checkOpen();
     String[] keys = this.keys.of(contextId);
     for (int attempt = 0; attempt < FULL_READ_ATTEMPTS; attempt++) {
@@ -205,19 +222,20 @@ public final class RedisBackend implements Backend {
       if (head.get(0) == null) {
         return Optional.empty();
       }
-      return Optional.of(
+      Context context =
           new Context(
               contextId,
               Long.parseLong(head.get(0)),
               LeafLayout.rebuild(data),
               Long.parseLong(head.get(1)),
-              head.get(2)));
+              head.get(2));
+      return Optional.of(new Held(context, LeafLayout.size(data)));
     }
     return readAtomically(contextId);
   }
 
   /** Reads a whole context with the script, in one atomic step. */
-  Optional<Context> readAtomically(String contextId) {
+  Optional<Held> readAtomically(String contextId) {
     ScriptCall get = call(ScriptCall.Op.GET, contextId).maxBehind(MAX_CATCH_UP).withData(true);
     return Replies.head(contextId, run(get)).flatMap(head -> resolve(contextId, head, null));
   }
@@ -238,8 +256,8 @@ public final class RedisBackend implements Backend {
    */
   @Override
   public Optional<Context> getForCommit(String contextId) {
-    Context held = known.get(contextId);
-    return held != null ? Optional.of(held) : get(contextId);
+    Held held = known.getIfPresent(contextId);
+    return held != null ? Optional.of(held.context()) : get(contextId);
   }
 
   @Override
@@ -262,28 +280,50 @@ public final class RedisBackend implements Backend {
   @Override
   public CommitResult commit(Commit commit) {
     String id = commit.contextId();
-    Context held = known.get(id);
-    Replies.Commit reply =
-        Replies.commit(id, run(commitCall(commit, held, commit.expectedEpoch())));
-    if (reply instanceof Replies.Conflict conflict) {
-      Optional<Context> current = conflict.head().flatMap(head -> resolve(id, head, held));
+    Held held = known.getIfPresent(id);
+    LeafLayout.Writes writes = LeafLayout.of(commit.delta());
+    ScriptCall call =
+        commitCall(commit, writes, held == null ? null : held.context(), commit.expectedEpoch());
+    if (Replies.commit(id, run(call)) instanceof Replies.Conflict conflict) {
+      Optional<Held> current = conflict.head().flatMap(head -> resolve(id, head, held));
       if (current.isEmpty()) {
-        known.remove(id);
+        known.invalidate(id);
       }
       return new CommitResult.Conflict(current.map(this::remember));
     }
-    remember(commit.context());
+    if (caching) {
+      remember(new Held(commit.context(), sizeAfter(commit, writes, held)));
+    }
     return CommitResult.COMMITTED;
   }
 
   /**
-   * The script call of {@code commit}, sending {@code held}'s (version, epoch) for the conflict
-   * reply and {@code expectedEpoch} as the stored epoch the write requires ({@code null}: none, for
-   * a create). Separate from {@link #commit} so tests can send what Chord never does.
+   * The size of the context a commit stored: its base's plus the delta's change, if the base is
+   * empty (a create) or the copy held; else (the copy was replaced or evicted meanwhile) counted
+   * afresh.
    */
-  ScriptCall commitCall(Commit commit, Context held, String expectedEpoch) {
+  private static long sizeAfter(Commit commit, LeafLayout.Writes writes, Held held) {
+    if (commit.creates()) {
+      return writes.sizeChange();
+    }
+    Context base = held == null ? null : held.context();
+    if (base != null
+        && base.epoch().equals(commit.expectedEpoch())
+        && base.version() == commit.expectedVersion()) {
+      return held.bytes() + writes.sizeChange();
+    }
+    return LeafLayout.size(LeafLayout.fieldsOf(commit.context().data()));
+  }
+
+  /**
+   * The script call of {@code commit} with its {@code writes}, sending {@code held}'s (version,
+   * epoch) for the conflict reply and {@code expectedEpoch} as the stored epoch the write requires
+   * ({@code null}: none, for a create). Separate from {@link #commit} so tests can send what Chord
+   * never does.
+   */
+  ScriptCall commitCall(
+      Commit commit, LeafLayout.Writes writes, Context held, String expectedEpoch) {
     String id = commit.contextId();
-    LeafLayout.Writes writes = LeafLayout.of(commit.delta());
     return call(ScriptCall.Op.COMMIT, id)
         .known(held)
         .maxBehind(MAX_CATCH_UP)
@@ -308,6 +348,7 @@ public final class RedisBackend implements Backend {
   public void restore(Context context) {
     Objects.requireNonNull(context.epoch(), "a restored context needs its epoch");
     String id = context.contextId();
+    List<String> fields = LeafLayout.fieldsOf(context.data());
     Replies.count(
         run(
             call(ScriptCall.Op.RESTORE, id)
@@ -316,10 +357,11 @@ public final class RedisBackend implements Backend {
                 .insertedAt(context.insertedAt())
                 .id(id)
                 .channel(keys.channel(id))
-                .sets(LeafLayout.fieldsOf(context.data()))));
-    // Replaces the copy even if it is of a higher version: a restore may go back.
-    known.remove(id);
-    remember(context);
+                .sets(fields)));
+    if (caching) {
+      // Replaces the copy even if it is of a higher version: a restore may go back.
+      known.put(id, new Held(context, LeafLayout.size(fields)));
+    }
   }
 
   /** Deletes the context; subscribers on every node get a reset: the deleted epoch, version 0. */
@@ -339,7 +381,7 @@ public final class RedisBackend implements Backend {
   private boolean deleteAt(String contextId, ScriptCall delete) {
     boolean deleted = Replies.deleted(run(delete.channel(keys.channel(contextId))));
     if (deleted) {
-      known.remove(contextId);
+      known.invalidate(contextId);
     }
     return deleted;
   }
@@ -484,7 +526,7 @@ public final class RedisBackend implements Backend {
     closed = true;
     channels.close();
     link.close();
-    known.clear();
+    known.invalidateAll();
   }
 
   // ---- helpers ----
@@ -512,51 +554,65 @@ public final class RedisBackend implements Backend {
    * that copy with the deltas applied, the context rebuilt from the fields sent, or else read now,
    * when it may also be gone.
    */
-  private Optional<Context> resolve(String contextId, Replies.Head head, Context held) {
+  private Optional<Held> resolve(String contextId, Replies.Head head, Held held) {
     if (head instanceof Replies.Same) {
       return Optional.of(held);
     }
     if (head instanceof Replies.Deltas deltas) {
-      Map<String, Object> data = held.data();
+      Map<String, Object> data = held.context().data();
+      long bytes = held.bytes();
       for (DeltaRecord record : deltas.records()) {
         data = record.delta().applyTo(data);
+        bytes += LeafLayout.sizeChange(record.delta());
       }
       return Optional.of(
-          new Context(contextId, head.version(), data, head.insertedAt(), head.epoch()));
+          new Held(
+              new Context(contextId, head.version(), data, head.insertedAt(), head.epoch()),
+              bytes));
     }
     if (head instanceof Replies.Full full) {
       Map<String, Object> data = LeafLayout.rebuild(full.fields());
       return Optional.of(
-          new Context(contextId, head.version(), data, head.insertedAt(), head.epoch()));
+          new Held(
+              new Context(contextId, head.version(), data, head.insertedAt(), head.epoch()),
+              LeafLayout.size(full.fields())));
     }
     return readFull(contextId);
   }
 
   /**
-   * Keeps {@code now} as the known copy unless a newer one of the same epoch is held, and bounds
-   * the number of copies held.
+   * Keeps {@code now} as the known copy unless a newer one of the same epoch is held: concurrent
+   * readers and writers may finish in any order, and an older copy of the same incarnation must
+   * not replace a newer one (a copy of another incarnation always does: the newest read wins).
+   * Returns {@code now}'s context.
    */
-  private Context remember(Context now) {
-    if (cacheSize == 0) {
-      return now;
+  private Context remember(Held now) {
+    if (caching) {
+      known
+          .asMap()
+          .merge(
+              now.context().contextId(),
+              now,
+              (old, fresh) ->
+                  old.context().epoch().equals(fresh.context().epoch())
+                          && old.context().version() > fresh.context().version()
+                      ? old
+                      : fresh);
     }
-    known.merge(
-        now.contextId(),
-        now,
-        (old, fresh) ->
-            old.epoch().equals(fresh.epoch()) && old.version() > fresh.version() ? old : fresh);
-    if (known.size() > cacheSize) {
-      // Arbitrary eviction: the copies are hints, any one may go.
-      var it = known.keySet().iterator();
-      while (known.size() > cacheSize && it.hasNext()) {
-        String victim = it.next();
-        if (!victim.equals(now.contextId())) {
-          it.remove();
-        }
-      }
-    }
-    return now;
+    return now.context();
   }
+
+  /** The copies this node holds now, by context id, once pending evictions are done. */
+  Map<String, Held> held() {
+    known.cleanUp();
+    return Map.copyOf(known.asMap());
+  }
+
+  /**
+   * A copy of a context and its approximate size in bytes, by which the cache weighs it ({@link
+   * LeafLayout#size}).
+   */
+  record Held(Context context, long bytes) {}
 
   /**
    * Configures a {@link RedisBackend}; start from {@link RedisBackend#builder} or {@link
@@ -568,6 +624,7 @@ public final class RedisBackend implements Backend {
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Duration timeout = DEFAULT_TIMEOUT;
     private int cacheSize = DEFAULT_CACHE_SIZE;
+    private long cacheBytes = DEFAULT_CACHE_BYTES;
     private int deliveryThreads = DEFAULT_DELIVERY_THREADS;
 
     private Builder(List<RedisURI> uris, boolean cluster) {
@@ -603,8 +660,11 @@ public final class RedisBackend implements Backend {
     }
 
     /**
-     * How many contexts' newest copies to keep (default 10,000); 0 keeps none, so every read
-     * transfers the whole context and {@link RedisBackend#getForCommit} always reads.
+     * At most how many contexts' copies this node keeps (default 10,000); 0 keeps none, so every
+     * read transfers the whole context and {@link RedisBackend#getForCommit} always reads. Both
+     * this bound and {@link #cacheBytes} hold: each copy counts as at least {@code cacheBytes /
+     * cacheSize} bytes, so many small contexts are bounded by this count and a few large ones by
+     * the bytes.
      *
      * @throws IllegalArgumentException if negative
      */
@@ -613,6 +673,24 @@ public final class RedisBackend implements Backend {
         throw new IllegalArgumentException("cacheSize must be at least 0, was " + contexts);
       }
       this.cacheSize = contexts;
+      return this;
+    }
+
+    /**
+     * About how many bytes of memory this node's copies of contexts may take (default 64 MiB); 0
+     * keeps none, like {@code cacheSize(0)}. A copy is weighed by its stored form: the characters
+     * of its fields' names and values plus 72 bytes per field (a map entry, a leaf or a nested
+     * map, each one field), which is close to the heap the copy takes. Copies are evicted by
+     * Caffeine's policy (those used recently and often stay); a context larger than the bound is
+     * not kept. See also {@link #cacheSize}.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder cacheBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("cacheBytes must be at least 0, was " + bytes);
+      }
+      this.cacheBytes = bytes;
       return this;
     }
 

@@ -713,16 +713,22 @@ class RedisBackendIT {
     }
   }
 
-  /** The scripted full read (the fallback when plain full reads keep meeting writes) agrees. */
+  /**
+   * The scripted full read (the fallback when plain full reads keep meeting writes) agrees, and
+   * weighs the copy by its stored form.
+   */
   @Test
   void atomicFullRead_readsTheSameContext() {
     String id = "atomic-" + UUID.randomUUID();
     try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         Chord chord = Chord.builder().backend(backend).build()) {
       chord.setContext(id, Map.of("a", Map.of("b", List.of(1, "x"), "empty", Map.of()), "d", new java.math.BigDecimal("2.50")));
-      assertThat(backend.readAtomically(id)).isEqualTo(backend.get(id)).isPresent();
+      RedisBackend.Held atomic = backend.readAtomically(id).orElseThrow();
+      assertThat(atomic.context()).isEqualTo(backend.get(id).orElseThrow());
+      assertThat(atomic.bytes())
+          .isEqualTo(LeafLayout.size(LeafLayout.fieldsOf(atomic.context().data())));
       chord.setContext(id + "-empty", Map.of());
-      assertThat(backend.readAtomically(id + "-empty").orElseThrow().data()).isEmpty();
+      assertThat(backend.readAtomically(id + "-empty").orElseThrow().context().data()).isEmpty();
       assertThat(backend.readAtomically(id + "-absent")).isEmpty();
       chord.deleteContext(id);
       chord.deleteContext(id + "-empty");

@@ -227,15 +227,19 @@ class RedisEpochIT {
       assertThat(backend.commit(creating(created))).isEqualTo(CommitResult.COMMITTED);
       Commit update = commitOn(created, Map.of("a", 2L), 11);
 
-      assertThatThrownBy(() -> backend.run(backend.commitCall(update, null, "")))
+      LeafLayout.Writes writes = LeafLayout.of(update.delta());
+      assertThatThrownBy(() -> backend.run(backend.commitCall(update, writes, null, "")))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("must name its expected epoch");
-      assertThatThrownBy(() -> backend.run(backend.commitCall(update, null, Epochs.next())))
+      assertThatThrownBy(
+              () -> backend.run(backend.commitCall(update, writes, null, Epochs.next())))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("must name its expected epoch");
       String other = "other-" + UUID.randomUUID();
       Context bare = new Context(other, 1, Snapshots.freeze(Map.of("a", 1)), 10, Epochs.next());
-      ScriptCall create = backend.commitCall(creating(bare), null, null).epoch("");
+      Commit creation = creating(bare);
+      ScriptCall create =
+          backend.commitCall(creation, LeafLayout.of(creation.delta()), null, null).epoch("");
       assertThatThrownBy(() -> backend.run(create)).isInstanceOf(BackendException.class);
 
       assertStored(id, created);

@@ -53,7 +53,9 @@ class StoredFormPropertiesTest {
   /**
    * Applying the hash writes of each delta, one after another, always leaves exactly the hash of
    * the current state, and that hash rebuilds the current state. The message written in the same
-   * walk is, byte for byte, the delta written plainly, and reads back as the same record.
+   * walk is, byte for byte, the delta written plainly, and reads back as the same record. The
+   * size a node weighs its copy by follows exactly: the size before plus the delta's size change
+   * is the size of the new state's hash.
    */
   @Test
   void layout_writesOfEachDelta_keepTheHashEqualToTheState() {
@@ -78,12 +80,17 @@ class StoredFormPropertiesTest {
                       JsonCodec.writeValue(g, old ? change.oldValue() : change.value())));
       assertThat(JsonCodec.readDeltaMessage("ctx", writes.message(), "epochOfCtx"))
           .isEqualTo(record);
+      long sizeBefore = LeafLayout.size(hash);
       writes.deletes().forEach(hash::remove);
       for (int k = 0; k < writes.sets().size(); k += 2) {
         hash.put(writes.sets().get(k), writes.sets().get(k + 1));
       }
       assertThat(hash).isEqualTo(toMap(LeafLayout.fieldsOf(next)));
       assertThat(LeafLayout.rebuild(hash)).isEqualTo(next);
+      assertThat(LeafLayout.size(hash))
+          .isEqualTo(sizeBefore + writes.sizeChange())
+          .isEqualTo(sizeBefore + LeafLayout.sizeChange(record.delta()))
+          .isEqualTo(LeafLayout.size(LeafLayout.fieldsOf(next)));
       state = next;
     }
   }
