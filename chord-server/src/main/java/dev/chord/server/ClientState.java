@@ -15,14 +15,17 @@ import dev.chord.SyncResult;
 record ClientState(Long version, String epoch) {
 
   /**
-   * The client state named by the raw query parameters ({@code null} or empty: not sent).
+   * The client state named by the raw query parameters ({@code null}: not sent; an empty {@code
+   * version} counts as not sent too).
    *
    * @throws ApiException 400 for a version that is not a whole number ≥ 0, an epoch without a
-   *     version, or a malformed epoch
+   *     version, or a malformed epoch, an empty one included: a client that means to send its epoch
+   *     and sends {@code ?epoch=} must not fall back to the version-only sync, which is unsafe
+   *     across re-creation
    */
   static ClientState parse(String rawVersion, String rawEpoch) {
     Long version = version(rawVersion);
-    if (rawEpoch == null || rawEpoch.isEmpty()) {
+    if (rawEpoch == null) {
       return new ClientState(version, null);
     }
     if (version == null) {

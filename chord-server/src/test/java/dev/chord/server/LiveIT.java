@@ -339,6 +339,9 @@ class LiveIT {
     assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?version=1&epoch=short", null))
         .as("a malformed epoch")
         .isEqualTo(400);
+    assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?version=1&epoch=", null))
+        .as("an empty epoch: not \"no epoch\", which would be the unsafe version-only sync")
+        .isEqualTo(400);
     assertThat(Live.refusedStatus(server.url(), "/contexts/x/live?format=xml", null))
         .isEqualTo(400);
     assertThat(Live.refusedStatus(server.url(), "/contexts/" + "x".repeat(200) + "/live", null))

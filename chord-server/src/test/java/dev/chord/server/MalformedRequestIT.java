@@ -162,6 +162,14 @@ class MalformedRequestIT {
             400,
             "bad_request"),
         row(
+            "sync with an empty epoch",
+            "GET",
+            "/contexts/room:m/sync?version=1&epoch=",
+            null,
+            null,
+            400,
+            "bad_request"),
+        row(
             "sync with a malformed epoch",
             "GET",
             "/contexts/room:m/sync?version=1&epoch=no.dots.here",
