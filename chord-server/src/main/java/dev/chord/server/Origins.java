@@ -89,17 +89,19 @@ final class Origins {
   }
 
   /**
-   * Before every HTTP request: CORS headers for an allowed cross origin; a 403 for a request that
-   * changes something from a forbidden one.
+   * Before every HTTP request: {@code Vary: Origin} on every answer, CORS headers for an allowed
+   * cross origin, a 403 for a request that changes something from a forbidden one. Every answer
+   * depends on the {@code Origin}: without {@code Vary} on those that carry no CORS headers, a
+   * shared cache could hand one of them to a page of an allowed origin, which could not read it.
    *
    * @throws ApiException 403 {@code forbidden_origin}
    */
   void filter(Context ctx) {
+    ctx.header("Vary", "Origin");
     String origin = ctx.header("Origin");
     Verdict verdict = judge(origin, ctx.header("Host"));
     if (verdict == Verdict.ALLOWED) {
       ctx.header("Access-Control-Allow-Origin", origin);
-      ctx.header("Vary", "Origin");
       ctx.header("Access-Control-Expose-Headers", "ETag");
     } else if (verdict == Verdict.FORBIDDEN
         && ctx.method() != HandlerType.GET

@@ -94,7 +94,12 @@ class OriginIT {
       assertThat(reply.raw().headers().map().keySet())
           .as("no CORS header for %s", other)
           .noneMatch(name -> name.toLowerCase(java.util.Locale.ROOT).startsWith("access-control"));
+      // A shared cache must not hand this answer, without CORS headers, to the allowed origin.
+      assertThat(reply.header("Vary")).as("Vary for %s", other).isEqualTo("Origin");
     }
+    assertThat(http.put("/contexts/room:o", Map.of("x", 1), "Origin", EVIL).header("Vary"))
+        .as("a refusal depends on the Origin too")
+        .isEqualTo("Origin");
   }
 
   @Test
