@@ -55,6 +55,9 @@ public final class ChordServer implements AutoCloseable {
   /** The close code of a live socket whose token expired (an application code, 4000–4999). */
   static final int TOKEN_EXPIRED = 4401;
 
+  /** The furthest token expiry for which a live socket's close is scheduled. */
+  private static final Duration LONGEST_EXPIRY_WAIT = Duration.ofDays(365);
+
   /** The routes of the HTTP API, each answering CORS preflights. */
   private static final List<String> API_PATHS =
       List.of(
@@ -238,7 +241,8 @@ public final class ChordServer implements AutoCloseable {
   /**
    * Schedules the close (4401 {@code token_expired}) of a socket authorized by a token for when the
    * token expires: a token is checked at the upgrade only, and a socket outliving it would keep
-   * reading what the token no longer grants. Cancelled when the socket closes first.
+   * reading what the token no longer grants. Cancelled when the socket closes first. Not scheduled
+   * for an expiry more than {@link #LONGEST_EXPIRY_WAIT} away: a socket does not live that long.
    */
   private void closeWhenTokenExpires(WsConnectContext ctx) {
     Optional<Instant> expiry;
@@ -252,8 +256,10 @@ public final class ChordServer implements AutoCloseable {
       ctx.closeSession(TOKEN_EXPIRED, "token_expired");
       return;
     }
-    if (expiry.isPresent()) {
-      long delay = Math.max(0, Duration.between(clock.instant(), expiry.get()).toMillis());
+    Duration left = expiry.map(at -> Duration.between(clock.instant(), at)).orElse(null);
+    // A token may expire at any instant, Instant.MAX included: its delay overflows a long of ms.
+    if (left != null && left.compareTo(LONGEST_EXPIRY_WAIT) <= 0) {
+      long delay = Math.max(0, left.toMillis());
       ctx.attribute(
           "chord.expiry",
           expiries.schedule(

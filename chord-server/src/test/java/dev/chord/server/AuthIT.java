@@ -173,6 +173,46 @@ class AuthIT {
     }
   }
 
+  /**
+   * A token may be minted to expire at any instant, {@link Instant#MAX} included: the delay of its
+   * close overflowed a long of milliseconds, and the socket's setup failed after it had joined. A
+   * close that far away is not scheduled at all (the socket ends by other means long before), one
+   * within the year still is.
+   */
+  @Test
+  void liveSocket_withATokenExpiringInTheFarFuture_staysOpenAndFollows() throws Exception {
+    try (ChordServer timed = ServerFixture.start(b -> b.authSecret(SECRET))) {
+      String url = timed.url();
+      Http writer =
+          new Http(url)
+              .withToken(
+                  Tokens.mint(
+                      SECRET, "*", EnumSet.of(Right.WRITE), Instant.now().plusSeconds(3600)));
+      assertThat(writer.put("/contexts/room:far", Map.of("n", 0)).status()).isEqualTo(201);
+      String never = Tokens.mint(SECRET, "room:far", EnumSet.of(Right.READ), Instant.MAX);
+      String year9999 =
+          Tokens.mint(
+              SECRET, "room:far", EnumSet.of(Right.READ), Instant.parse("9999-12-31T23:59:59Z"));
+      String anHour =
+          Tokens.mint(SECRET, "room:far", EnumSet.of(Right.READ), Instant.now().plusSeconds(3600));
+      try (Live farthest = Live.connect(url, "/contexts/room:far/live", true, never);
+          Live far = Live.connect(url, "/contexts/room:far/live?token=" + year9999);
+          Live near = Live.connect(url, "/contexts/room:far/live?token=" + anHour)) {
+        for (Live live : new Live[] {farthest, far, near}) {
+          assertThat(live.next()).containsEntry("type", "full");
+        }
+        assertThat(writer.patch("/contexts/room:far", Map.of("n", 1)).status()).isEqualTo(200);
+        for (Live live : new Live[] {farthest, far, near}) {
+          assertThat(live.next()).containsEntry("type", "patch").containsEntry("version", 2);
+          assertThat(live.closed).isNotDone();
+        }
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(timed.scheduledExpiries()).isEqualTo(1));
+      }
+    }
+  }
+
   @Test
   void health_isOpen_andSaysAuthIsOn() {
     assertThat(anonymous.get("/health").json())
