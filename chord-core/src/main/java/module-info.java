@@ -5,6 +5,7 @@
  */
 module dev.chord {
   requires transitive org.slf4j;
+  requires transitive org.jspecify;
   requires Paguro;
 
   exports dev.chord;

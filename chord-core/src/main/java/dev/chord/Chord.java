@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Versioned contexts with delta history and sync: the one entry point of Chord.
@@ -51,17 +52,17 @@ public final class Chord implements AutoCloseable {
   private final Clock clock;
   private final TimeScale time;
   private final int deltaThreshold;
-  private final ContextExporter exporter;
-  private final ContextProvider provider;
+  private final @Nullable ContextExporter exporter;
+  private final @Nullable ContextProvider provider;
   private final DeltaFormatter<?> formatter;
 
   /** The scheduler cleanup runs on; shut down at close only if this Chord made it. */
-  private final ScheduledExecutorService ownScheduler;
+  private final @Nullable ScheduledExecutorService ownScheduler;
 
-  private final ScheduledFuture<?> scheduledCleanup;
+  private final @Nullable ScheduledFuture<?> scheduledCleanup;
 
   /** Where subscriptions retry a failed read; made on first need, guarded by this. */
-  private ScheduledExecutorService retryScheduler;
+  private @Nullable ScheduledExecutorService retryScheduler;
 
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -172,12 +173,18 @@ public final class Chord implements AutoCloseable {
    * @throws IllegalArgumentException for an invalid id, data, epoch or a negative version
    */
   public ContextUpdate setContext(
-      String contextId, Map<String, ?> context, long expectedVersion, String expectedEpoch) {
+      String contextId,
+      Map<String, ?> context,
+      long expectedVersion,
+      @Nullable String expectedEpoch) {
     return set(contextId, context, checkExpected(expectedVersion), checkEpoch(expectedEpoch));
   }
 
   private ContextUpdate set(
-      String contextId, Map<String, ?> context, long expectedVersion, String expectedEpoch) {
+      String contextId,
+      Map<String, ?> context,
+      long expectedVersion,
+      @Nullable String expectedEpoch) {
     return observe(
         Operation.SET,
         contextId,
@@ -227,12 +234,18 @@ public final class Chord implements AutoCloseable {
    * @throws IllegalArgumentException for an invalid id, changes, epoch or a negative version
    */
   public ContextUpdate updateContext(
-      String contextId, Map<String, ?> changes, long expectedVersion, String expectedEpoch) {
+      String contextId,
+      Map<String, ?> changes,
+      long expectedVersion,
+      @Nullable String expectedEpoch) {
     return update(contextId, changes, checkExpected(expectedVersion), checkEpoch(expectedEpoch));
   }
 
   private ContextUpdate update(
-      String contextId, Map<String, ?> changes, long expectedVersion, String expectedEpoch) {
+      String contextId,
+      Map<String, ?> changes,
+      long expectedVersion,
+      @Nullable String expectedEpoch) {
     return observe(
         Operation.UPDATE,
         contextId,
@@ -251,7 +264,7 @@ public final class Chord implements AutoCloseable {
     return expectedVersion;
   }
 
-  private static String checkEpoch(String epoch) {
+  private static @Nullable String checkEpoch(@Nullable String epoch) {
     return epoch == null ? null : Epochs.check(epoch);
   }
 
@@ -292,7 +305,7 @@ public final class Chord implements AutoCloseable {
    * @throws ContextNotFoundException if the context does not exist
    * @throws IllegalArgumentException for an invalid id or a negative version
    */
-  public SyncResult syncContext(String contextId, Long clientVersion) {
+  public SyncResult syncContext(String contextId, @Nullable Long clientVersion) {
     return observe(
         Operation.SYNC,
         contextId,
@@ -318,7 +331,8 @@ public final class Chord implements AutoCloseable {
    * @throws ContextNotFoundException if the context does not exist
    * @throws IllegalArgumentException for an invalid id, a malformed epoch or a negative version
    */
-  public SyncResult syncContext(String contextId, long clientVersion, String clientEpoch) {
+  public SyncResult syncContext(
+      String contextId, long clientVersion, @Nullable String clientEpoch) {
     return observe(
         Operation.SYNC,
         contextId,
@@ -652,8 +666,11 @@ public final class Chord implements AutoCloseable {
   }
 
   /** Runs one public operation on an open Chord and reports it to the telemetry listeners. */
-  private <T> T observe(
-      Operation operation, String contextId, Supplier<T> body, Function<T, Outcome> outcome) {
+  private <T extends @Nullable Object> T observe(
+      Operation operation,
+      @Nullable String contextId,
+      Supplier<T> body,
+      Function<T, Outcome> outcome) {
     checkOpen();
     return telemetry.observe(operation, contextId, body, outcome);
   }
@@ -663,16 +680,16 @@ public final class Chord implements AutoCloseable {
       Backend backend,
       int deltaThreshold,
       Duration deltaTtl,
-      Duration contextTtl,
+      @Nullable Duration contextTtl,
       boolean contextAutoDelete,
       Clock clock,
       ChronoUnit timeUnit,
-      ContextExporter exporter,
-      ContextProvider provider,
+      @Nullable ContextExporter exporter,
+      @Nullable ContextProvider provider,
       DeltaFormatter<?> formatter,
       List<ChordListener> listeners,
-      Duration cleanupInterval,
-      ScheduledExecutorService cleanupScheduler) {}
+      @Nullable Duration cleanupInterval,
+      @Nullable ScheduledExecutorService cleanupScheduler) {}
 
   /**
    * Configures a {@link Chord}. Every setting is optional; values are checked when set and the
@@ -685,19 +702,19 @@ public final class Chord implements AutoCloseable {
     /** {@link #deltaTtl}'s default: 24 hours. */
     public static final Duration DEFAULT_DELTA_TTL = Duration.ofHours(24);
 
-    private Backend backend;
+    private @Nullable Backend backend;
     private int deltaThreshold = DEFAULT_DELTA_THRESHOLD;
     private Duration deltaTtl = DEFAULT_DELTA_TTL;
-    private Duration contextTtl;
+    private @Nullable Duration contextTtl;
     private boolean contextAutoDelete;
     private Clock clock = Clock.systemUTC();
     private ChronoUnit timeUnit = ChronoUnit.SECONDS;
-    private ContextExporter exporter;
-    private ContextProvider provider;
+    private @Nullable ContextExporter exporter;
+    private @Nullable ContextProvider provider;
     private DeltaFormatter<?> formatter = DeltaFormatters.chord();
     private final List<ChordListener> listeners = new ArrayList<>();
-    private Duration cleanupInterval;
-    private ScheduledExecutorService cleanupScheduler;
+    private @Nullable Duration cleanupInterval;
+    private @Nullable ScheduledExecutorService cleanupScheduler;
 
     private Builder() {}
 

@@ -2,6 +2,7 @@ package dev.chord;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Telemetry for one public {@link Chord} operation, sent to every {@link ChordListener} when the
@@ -15,7 +16,11 @@ import java.util.Objects;
  *     Outcome#NOT_FOUND}, {@link Outcome#CONFLICT} or {@link Outcome#ERROR}
  */
 public record ChordEvent(
-    Operation operation, String contextId, Duration duration, Outcome outcome, Throwable error) {
+    Operation operation,
+    @Nullable String contextId,
+    Duration duration,
+    Outcome outcome,
+    @Nullable Throwable error) {
 
   public ChordEvent {
     Objects.requireNonNull(operation, "operation");

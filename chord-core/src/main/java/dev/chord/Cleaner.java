@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,18 +28,18 @@ final class Cleaner {
   private final Backend backend;
   private final Clock clock;
   private final Duration deltaTtl;
-  private final Duration contextTtl;
+  private final @Nullable Duration contextTtl;
 
   /** Guards {@link #cursor}: limited passes continue one another. */
   private final Object cursorLock = new Object();
 
   /** Where the next limited pass continues; {@code null}: at the start. */
-  private String cursor;
+  private @Nullable String cursor;
 
   /**
    * @param contextTtl how long a context may stay unchanged; {@code null}: contexts are kept
    */
-  Cleaner(Backend backend, Clock clock, Duration deltaTtl, Duration contextTtl) {
+  Cleaner(Backend backend, Clock clock, Duration deltaTtl, @Nullable Duration contextTtl) {
     this.backend = backend;
     this.clock = clock;
     this.deltaTtl = deltaTtl;
@@ -80,9 +81,9 @@ final class Cleaner {
         TimeUnit.MILLISECONDS);
   }
 
-  private record Pass(CleanupReport report, String nextCursor) {}
+  private record Pass(CleanupReport report, @Nullable String nextCursor) {}
 
-  private Pass pass(String from, int limit) {
+  private Pass pass(@Nullable String from, int limit) {
     long now = clock.millis();
     long deltaCutoff = now - deltaTtl.toMillis();
     long contextCutoff = contextTtl != null ? now - contextTtl.toMillis() : Long.MIN_VALUE;

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a write is decided: reads the context, computes the next state, and commits it if the
@@ -41,7 +42,10 @@ final class CommitLoop {
 
   /** Replaces the context with {@code data} (frozen), creating it if absent. */
   ContextUpdate set(
-      String contextId, Map<String, Object> data, long expectedVersion, String expectedEpoch) {
+      String contextId,
+      Map<String, @Nullable Object> data,
+      long expectedVersion,
+      @Nullable String expectedEpoch) {
     return run(
         contextId,
         expectedVersion,
@@ -53,7 +57,10 @@ final class CommitLoop {
 
   /** Deep-merges {@code changes} into the context. */
   ContextUpdate update(
-      String contextId, Map<String, ?> changes, long expectedVersion, String expectedEpoch) {
+      String contextId,
+      Map<String, ?> changes,
+      long expectedVersion,
+      @Nullable String expectedEpoch) {
     return run(
         contextId,
         expectedVersion,
@@ -77,8 +84,8 @@ final class CommitLoop {
   private ContextUpdate run(
       String contextId,
       long expectedVersion,
-      String expectedEpoch,
-      Function<Context, Delta.Merged> next) {
+      @Nullable String expectedEpoch,
+      Function<@Nullable Context, Delta.@Nullable Merged> next) {
     Optional<Context> read = backend.getForCommit(contextId);
     boolean authoritative = false;
     for (int attempt = 1; ; attempt++) {
@@ -129,7 +136,8 @@ final class CommitLoop {
   }
 
   /** Whether {@code current} is the state a conditional write requires. */
-  private static boolean isExpected(Context current, long expectedVersion, String expectedEpoch) {
+  private static boolean isExpected(
+      @Nullable Context current, long expectedVersion, @Nullable String expectedEpoch) {
     if (expectedVersion == 0) {
       return current == null;
     }

@@ -2,6 +2,7 @@ package dev.chord;
 
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One version of a context: its id, its version (1 for a new context, +1 per change), its data, the
@@ -16,7 +17,7 @@ import java.util.Objects;
  *
  * @param contextId the context id
  * @param version the version, at least 1
- * @param data the JSON-like state of the context
+ * @param data the JSON-like state of the context (its values may be {@code null}: JSON null)
  * @param insertedAt time of the last change, in the {@link Chord.Builder#timeUnit configured unit}
  *     since the epoch of the clock
  * @param epoch the incarnation of the context: 8 to 22 characters of {@code [A-Za-z0-9_-]}, drawn at
@@ -24,7 +25,11 @@ import java.util.Objects;
  *     null} only for a context not stored yet (what a {@link ContextProvider} may return)
  */
 public record Context(
-    String contextId, long version, Map<String, Object> data, long insertedAt, String epoch) {
+    String contextId,
+    long version,
+    Map<String, @Nullable Object> data,
+    long insertedAt,
+    @Nullable String epoch) {
   public Context {
     Objects.requireNonNull(contextId, "contextId");
     Objects.requireNonNull(data, "data");
@@ -34,7 +39,8 @@ public record Context(
   }
 
   /** A context without an epoch yet: Chord assigns a fresh one when it stores it. */
-  public Context(String contextId, long version, Map<String, Object> data, long insertedAt) {
+  public Context(
+      String contextId, long version, Map<String, @Nullable Object> data, long insertedAt) {
     this(contextId, version, data, insertedAt, null);
   }
 }

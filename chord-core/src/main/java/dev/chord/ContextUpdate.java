@@ -1,6 +1,7 @@
 package dev.chord;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of {@link Chord#setContext} or {@link Chord#updateContext}.
@@ -16,7 +17,7 @@ public record ContextUpdate(Context context, Delta delta, boolean changed) {
   }
 
   /** The stored delta record of this update, or {@code null} when nothing changed. */
-  public DeltaRecord deltaRecord() {
+  public @Nullable DeltaRecord deltaRecord() {
     return changed
         ? new DeltaRecord(
             context.contextId(), context.version(), delta, context.insertedAt(), context.epoch())

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An immutable tree of changes between two versions of a context. Keys mirror the context: a key
@@ -51,7 +52,7 @@ public final class Delta {
    * status), so a one-key level is kept as a singleton map rather than a tree: a third of the
    * memory an update allocates.
    */
-  private static Delta of(TreeMap<String, Node> nodes) {
+  private static Delta of(@Nullable TreeMap<String, Node> nodes) {
     if (nodes == null || nodes.isEmpty()) {
       return EMPTY;
     }
@@ -147,15 +148,15 @@ public final class Delta {
    * @throws IllegalArgumentException if {@code state} is not JSON-like or a nested change meets a
    *     key that is not a map in {@code state}
    */
-  public Map<String, Object> applyTo(Map<String, ?> state) {
-    Map<String, Object> frozen =
+  public Map<String, @Nullable Object> applyTo(Map<String, ?> state) {
+    Map<String, @Nullable Object> frozen =
         FrozenMaps.isFrozen(state) ? castFrozen(state) : Snapshots.freeze(state);
     return applyFrozen(frozen, null);
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> castFrozen(Map<?, ?> state) {
-    return (Map<String, Object>) state;
+  private static Map<String, @Nullable Object> castFrozen(Map<?, ?> state) {
+    return (Map<String, @Nullable Object>) state;
   }
 
   /** The delta that undoes this one: added becomes removed, removed added, old and new swap. */
@@ -217,7 +218,7 @@ public final class Delta {
   }
 
   @Override
-  public boolean equals(Object other) {
+  public boolean equals(@Nullable Object other) {
     return other instanceof Delta delta && nodes.equals(delta.nodes);
   }
 
@@ -234,13 +235,14 @@ public final class Delta {
   // ---- engine, used by Chord on frozen data ----
 
   /** {@link #diff} of two frozen maps. */
-  static Delta diffFrozen(Map<String, Object> before, Map<String, Object> after) {
+  static Delta diffFrozen(
+      Map<String, @Nullable Object> before, Map<String, @Nullable Object> after) {
     if (before == after) {
       return EMPTY;
     }
     TreeMap<String, Node> out = null;
     int kept = 0;
-    for (Map.Entry<String, Object> entry : before.entrySet()) {
+    for (Map.Entry<String, @Nullable Object> entry : before.entrySet()) {
       String key = entry.getKey();
       Object afterValue = lookup(after, key);
       if (afterValue != ABSENT) {
@@ -258,7 +260,7 @@ public final class Delta {
       // Every key of after is also in before: nothing was added, no need to walk after.
       return of(out);
     }
-    for (Map.Entry<String, Object> entry : after.entrySet()) {
+    for (Map.Entry<String, @Nullable Object> entry : after.entrySet()) {
       if (lookup(before, entry.getKey()) == ABSENT) {
         out = put(out, entry.getKey(), new Leaf(Action.ADDED, null, entry.getValue()));
       }
@@ -274,7 +276,7 @@ public final class Delta {
    *
    * @throws IllegalArgumentException if {@code changes} is not JSON-like
    */
-  static Merged deepMerge(Map<String, Object> state, Map<?, ?> changes) {
+  static Merged deepMerge(Map<String, @Nullable Object> state, Map<?, ?> changes) {
     if (changes == null) {
       throw new IllegalArgumentException("changes must be a map, was null");
     }
@@ -282,15 +284,16 @@ public final class Delta {
   }
 
   @SuppressWarnings("unchecked")
-  private static Merged deepMerge(Map<String, Object> state, Map<?, ?> changes, Freezer.Place at) {
-    Map<String, Object> result = state;
+  private static Merged deepMerge(
+      Map<String, @Nullable Object> state, Map<?, ?> changes, Freezer.Place at) {
+    Map<String, @Nullable Object> result = state;
     TreeMap<String, Node> out = null;
     for (Map.Entry<?, ?> entry : changes.entrySet()) {
       String key = Freezer.key(entry.getKey(), at);
       Object incoming = entry.getValue();
       Object current = lookup(state, key);
       if (current instanceof Map<?, ?> && incoming instanceof Map<?, ?> raw) {
-        Merged nested = deepMerge((Map<String, Object>) current, raw, at.child(key, raw));
+        Merged nested = deepMerge((Map<String, @Nullable Object>) current, raw, at.child(key, raw));
         if (!nested.delta.isEmpty()) {
           result = FrozenMaps.with(result, key, nested.state);
           out = put(out, key, new Nested(nested.delta));
@@ -310,21 +313,22 @@ public final class Delta {
   }
 
   /** The outcome of {@link #deepMerge}: the new state and what changed. */
-  record Merged(Map<String, Object> state, Delta delta) {}
+  record Merged(Map<String, @Nullable Object> state, Delta delta) {}
 
-  private static TreeMap<String, Node> put(TreeMap<String, Node> map, String key, Node node) {
+  private static TreeMap<String, Node> put(
+      @Nullable TreeMap<String, Node> map, String key, Node node) {
     TreeMap<String, Node> out = map == null ? new TreeMap<>() : map;
     out.put(key, node);
     return out;
   }
 
-  private static Object lookup(Map<String, ?> map, String key) {
+  private static @Nullable Object lookup(Map<String, ?> map, String key) {
     Object value = map.get(key);
     return value != null || map.containsKey(key) ? value : ABSENT;
   }
 
   /** The change between two present values, or {@code null} if there is none. */
-  private static Node diffValue(Object before, Object after) {
+  private static @Nullable Node diffValue(@Nullable Object before, @Nullable Object after) {
     if (before == after) {
       return null;
     }
@@ -336,7 +340,7 @@ public final class Delta {
   }
 
   /** The change from {@code before} to {@code after}, either of which may be {@link #ABSENT}. */
-  private static Object transition(Object before, Object after) {
+  private static @Nullable Object transition(@Nullable Object before, @Nullable Object after) {
     if (before == ABSENT) {
       return after == ABSENT ? null : new Leaf(Action.ADDED, null, after);
     }
@@ -347,8 +351,9 @@ public final class Delta {
     return node instanceof Nested nested ? toMutable(nested.delta) : node;
   }
 
-  private Map<String, Object> applyFrozen(Map<String, Object> state, Where path) {
-    Map<String, Object> result = state;
+  private Map<String, @Nullable Object> applyFrozen(
+      Map<String, @Nullable Object> state, @Nullable Where path) {
+    Map<String, @Nullable Object> result = state;
     for (Map.Entry<String, Node> entry : nodes.entrySet()) {
       String key = entry.getKey();
       Node node = entry.getValue();
@@ -368,7 +373,7 @@ public final class Delta {
                   + (current == null ? "absent or null" : "not a map")
                   + " in the state");
         }
-        Map<String, Object> child =
+        Map<String, @Nullable Object> child =
             FrozenMaps.isFrozen(map) ? castFrozen(map) : Snapshots.freeze(castFrozen(map));
         result = FrozenMaps.with(result, key, ((Nested) node).delta.applyFrozen(child, childPath));
       }
@@ -380,8 +385,8 @@ public final class Delta {
    * A place in the tree, as a linked list of keys from the root ({@code null}): one small object per
    * level walked, turned into a JSON Pointer only for an error message.
    */
-  private record Where(Where parent, String key) {
-    static String pointer(Where where) {
+  private record Where(@Nullable Where parent, String key) {
+    static String pointer(@Nullable Where where) {
       ArrayDeque<String> keys = new ArrayDeque<>();
       for (Where w = where; w != null; w = w.parent) {
         keys.addFirst(w.key);
@@ -393,7 +398,7 @@ public final class Delta {
   // ---- merge: composes into a mutable tree (TreeMap for nested, Leaf for leaves) ----
 
   /** Composes {@code next} into {@code acc}, which holds the combined effect of earlier deltas. */
-  private static void composeInto(TreeMap<String, Object> acc, Delta next, Where path) {
+  private static void composeInto(TreeMap<String, Object> acc, Delta next, @Nullable Where path) {
     for (Map.Entry<String, Node> entry : next.nodes.entrySet()) {
       String key = entry.getKey();
       Object earlier = acc.get(key);
@@ -417,7 +422,7 @@ public final class Delta {
    * change; returns {@code null} when they cancel out.
    */
   @SuppressWarnings("unchecked")
-  private static Object compose(Object earlier, Node later, Where path) {
+  private static @Nullable Object compose(Object earlier, Node later, Where path) {
     if (earlier instanceof TreeMap<?, ?> earlierTree) {
       TreeMap<String, Object> tree = (TreeMap<String, Object>) earlierTree;
       if (later instanceof Nested nested) {
@@ -448,7 +453,7 @@ public final class Delta {
     return transition(before, second.action == Action.REMOVED ? ABSENT : second.value);
   }
 
-  private static Map<String, Object> requireMap(Object value, Where path) {
+  private static Map<String, @Nullable Object> requireMap(@Nullable Object value, Where path) {
     if (value instanceof Map<?, ?> map) {
       return castFrozen(map);
     }
@@ -492,7 +497,8 @@ public final class Delta {
     Object toMap();
   }
 
-  private record Leaf(Action action, Object oldValue, Object value) implements Node {
+  private record Leaf(Action action, @Nullable Object oldValue, @Nullable Object value)
+      implements Node {
     @Override
     public Node invert() {
       return switch (action) {
@@ -504,7 +510,7 @@ public final class Delta {
 
     @Override
     public Object toMap() {
-      Map<String, Object> out = new LinkedHashMap<>();
+      Map<String, @Nullable Object> out = new LinkedHashMap<>();
       out.put("action", action.wireName());
       if (action != Action.ADDED) {
         out.put("old_value", oldValue);

@@ -6,11 +6,12 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** The built-in {@link DeltaFormatter}s. Their output is plain maps and lists, ready for JSON. */
 public final class DeltaFormatters {
   private static final DeltaFormatter<Map<String, Object>> CHORD = DeltaFormatters::chordFormat;
-  private static final DeltaFormatter<List<Map<String, Object>>> JSON_PATCH =
+  private static final DeltaFormatter<List<Map<String, @Nullable Object>>> JSON_PATCH =
       DeltaFormatters::jsonPatchFormat;
   private static final DeltaFormatter<Map<String, Object>> NESTED = r -> r.delta().toMap();
 
@@ -31,7 +32,7 @@ public final class DeltaFormatters {
    * "value": …}}, pointers escaped as RFC 6901 says ({@code ~0}, {@code ~1}). Applied in order to
    * the state before the delta, it gives the state after.
    */
-  public static DeltaFormatter<List<Map<String, Object>>> jsonPatch() {
+  public static DeltaFormatter<List<Map<String, @Nullable Object>>> jsonPatch() {
     return JSON_PATCH;
   }
 
@@ -43,7 +44,7 @@ public final class DeltaFormatters {
   private static Map<String, Object> chordFormat(DeltaRecord record) {
     List<Object> changes = new ArrayList<>();
     for (Change change : record.delta().changes()) {
-      Map<String, Object> out = new LinkedHashMap<>();
+      Map<String, @Nullable Object> out = new LinkedHashMap<>();
       out.put("key", change.path());
       out.put("action", change.action().wireName());
       if (change.action() != Action.REMOVED) {
@@ -61,10 +62,10 @@ public final class DeltaFormatters {
     return Collections.unmodifiableMap(out);
   }
 
-  private static List<Map<String, Object>> jsonPatchFormat(DeltaRecord record) {
-    List<Map<String, Object>> ops = new ArrayList<>();
+  private static List<Map<String, @Nullable Object>> jsonPatchFormat(DeltaRecord record) {
+    List<Map<String, @Nullable Object>> ops = new ArrayList<>();
     for (Change change : record.delta().changes()) {
-      Map<String, Object> op = new LinkedHashMap<>();
+      Map<String, @Nullable Object> op = new LinkedHashMap<>();
       op.put(
           "op",
           switch (change.action()) {

@@ -1,6 +1,7 @@
 package dev.chord;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The delta that produced one version of a context, as stored in its history and delivered to
@@ -14,7 +15,7 @@ import java.util.Objects;
  *     {@code null} only for a record built by hand without one
  */
 public record DeltaRecord(
-    String contextId, long version, Delta delta, long insertedAt, String epoch) {
+    String contextId, long version, Delta delta, long insertedAt, @Nullable String epoch) {
   public DeltaRecord {
     Objects.requireNonNull(contextId, "contextId");
     Objects.requireNonNull(delta, "delta");

@@ -2,6 +2,7 @@ package dev.chord;
 
 import java.security.SecureRandom;
 import java.util.Base64;
+import org.jspecify.annotations.Nullable;
 
 /** Draws and checks epochs (see {@link Context#epoch()}). */
 public final class Epochs {
@@ -26,8 +27,11 @@ public final class Epochs {
     return ENCODER.encodeToString(bytes);
   }
 
-  /** Whether {@code epoch} has the form of an epoch: 8 to 22 characters of {@code [A-Za-z0-9_-]}. */
-  public static boolean isValid(String epoch) {
+  /**
+   * Whether {@code epoch} has the form of an epoch: 8 to 22 characters of {@code [A-Za-z0-9_-]};
+   * {@code false} for {@code null}.
+   */
+  public static boolean isValid(@Nullable String epoch) {
     if (epoch == null || epoch.length() < MIN_LENGTH || epoch.length() > MAX_LENGTH) {
       return false;
     }
@@ -49,9 +53,9 @@ public final class Epochs {
   /**
    * Returns {@code epoch} if it has the form of an epoch.
    *
-   * @throws IllegalArgumentException naming the bad value otherwise
+   * @throws IllegalArgumentException naming the bad value otherwise ({@code null} included)
    */
-  public static String check(String epoch) {
+  public static String check(@Nullable String epoch) {
     if (!isValid(epoch)) {
       throw new IllegalArgumentException(
           "an epoch is 8 to 22 characters of [A-Za-z0-9_-], was "

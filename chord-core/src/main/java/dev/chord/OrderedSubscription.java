@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +71,7 @@ final class OrderedSubscription implements Feed, Subscription {
   private volatile boolean closed;
 
   /** The listener's epoch, {@code null} while the context is absent; guarded by draining. */
-  private String epoch;
+  private @Nullable String epoch;
 
   /** The listener's version, 0 while absent; guarded by draining. */
   private long version;
@@ -125,7 +126,7 @@ final class OrderedSubscription implements Feed, Subscription {
   }
 
   @Override
-  public void onReset(String epoch, long version) {
+  public void onReset(@Nullable String epoch, long version) {
     inbox.add(new Reset(epoch, version));
     drain();
   }
@@ -293,7 +294,7 @@ final class OrderedSubscription implements Feed, Subscription {
   }
 
   /** Moves the listener's state to ({@code newEpoch}, {@code newVersion}). */
-  private void leave(String newEpoch, long newVersion) {
+  private void leave(@Nullable String newEpoch, long newVersion) {
     if (epoch != null && !epoch.equals(newEpoch)) {
       retire(epoch);
     }
@@ -334,5 +335,5 @@ final class OrderedSubscription implements Feed, Subscription {
   }
 
   /** In the queue: the backend's {@link Feed#onReset}. */
-  private record Reset(String epoch, long version) {}
+  private record Reset(@Nullable String epoch, long version) {}
 }

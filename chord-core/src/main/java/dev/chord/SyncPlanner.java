@@ -4,6 +4,7 @@ import dev.chord.spi.Backend;
 import dev.chord.spi.History;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where sync is planned: what a client holding some (epoch, version) needs to reach the stored
@@ -28,7 +29,7 @@ final class SyncPlanner {
    *
    * @throws ContextNotFoundException if the context does not exist
    */
-  SyncResult plan(String contextId, long clientVersion, String clientEpoch) {
+  SyncResult plan(String contextId, long clientVersion, @Nullable String clientEpoch) {
     History history =
         backend
             .history(contextId, clientVersion, deltaThreshold)

@@ -1,6 +1,7 @@
 package dev.chord;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a client at some (epoch, version) needs to reach the current state of a context: the whole
@@ -15,7 +16,7 @@ public sealed interface SyncResult {
    * The epoch of the current incarnation: what the client keeps with {@link #version()} and sends
    * back on its next sync. {@code null} only for a result built by hand without one.
    */
-  String epoch();
+  @Nullable String epoch();
 
   /**
    * The whole context: the client had nothing, holds another incarnation (another epoch, or ahead
@@ -32,7 +33,7 @@ public sealed interface SyncResult {
     }
 
     @Override
-    public String epoch() {
+    public @Nullable String epoch() {
       return context.epoch();
     }
   }
@@ -42,10 +43,16 @@ public sealed interface SyncResult {
    * every stored change between the two, merged.
    *
    * @param insertedAt the {@code insertedAt} of the current version
-   * @param epoch the epoch both versions belong to
+   * @param epoch the epoch both versions belong to; {@code null} only for a patch built by hand
+   *     without one
    */
   record Patch(
-      String contextId, long fromVersion, long version, Delta delta, long insertedAt, String epoch)
+      String contextId,
+      long fromVersion,
+      long version,
+      Delta delta,
+      long insertedAt,
+      @Nullable String epoch)
       implements SyncResult {
     public Patch {
       Objects.requireNonNull(contextId, "contextId");
@@ -59,7 +66,7 @@ public sealed interface SyncResult {
   }
 
   /** The client is at the current version of the current epoch. */
-  record NoChange(long version, String epoch) implements SyncResult {
+  record NoChange(long version, @Nullable String epoch) implements SyncResult {
 
     /** A no-change answer without an epoch. */
     public NoChange(long version) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +27,11 @@ final class Telemetry {
    * Runs {@code body} and reports it: its outcome from {@code outcome}, or NOT_FOUND, CONFLICT or
    * ERROR by what it threw (and rethrows).
    */
-  <T> T observe(
-      Operation operation, String contextId, Supplier<T> body, Function<T, Outcome> outcome) {
+  <T extends @Nullable Object> T observe(
+      Operation operation,
+      @Nullable String contextId,
+      Supplier<T> body,
+      Function<T, Outcome> outcome) {
     if (listeners.length == 0) {
       return body.get();
     }
@@ -55,7 +59,11 @@ final class Telemetry {
   }
 
   private void emit(
-      Operation operation, String contextId, long start, Outcome outcome, Throwable error) {
+      Operation operation,
+      @Nullable String contextId,
+      long start,
+      Outcome outcome,
+      @Nullable Throwable error) {
     if (listeners.length == 0) {
       return;
     }

@@ -1,5 +1,7 @@
 package dev.chord;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A conditional write ({@link Chord#setContext(String, java.util.Map, long, String)}, {@link
  * Chord#updateContext(String, java.util.Map, long, String)} and their version-only forms) found the
@@ -9,9 +11,9 @@ public final class VersionConflictException extends ChordException {
   private static final long serialVersionUID = 1L;
   private final String contextId;
   private final long expectedVersion;
-  private final String expectedEpoch;
+  private final @Nullable String expectedEpoch;
   private final long currentVersion;
-  private final String currentEpoch;
+  private final @Nullable String currentEpoch;
 
   /** A conflict on the version alone. */
   public VersionConflictException(String contextId, long expectedVersion, long currentVersion) {
@@ -27,9 +29,9 @@ public final class VersionConflictException extends ChordException {
   public VersionConflictException(
       String contextId,
       long expectedVersion,
-      String expectedEpoch,
+      @Nullable String expectedEpoch,
       long currentVersion,
-      String currentEpoch) {
+      @Nullable String currentEpoch) {
     super(
         "context '"
             + contextId
@@ -45,7 +47,7 @@ public final class VersionConflictException extends ChordException {
     this.currentEpoch = currentEpoch;
   }
 
-  private static String describe(String epoch, long version) {
+  private static String describe(@Nullable String epoch, long version) {
     if (version == 0) {
       return "absent";
     }
@@ -63,7 +65,7 @@ public final class VersionConflictException extends ChordException {
   }
 
   /** The epoch the write required; {@code null} if it required none (or absence). */
-  public String expectedEpoch() {
+  public @Nullable String expectedEpoch() {
     return expectedEpoch;
   }
 
@@ -73,7 +75,7 @@ public final class VersionConflictException extends ChordException {
   }
 
   /** The epoch the context is at; {@code null} when it is absent. */
-  public String currentEpoch() {
+  public @Nullable String currentEpoch() {
     return currentEpoch;
   }
 }

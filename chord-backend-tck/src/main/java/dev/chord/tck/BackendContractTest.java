@@ -39,6 +39,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,7 +141,7 @@ public abstract class BackendContractTest {
   }
 
   /** The commit of {@code next} computed from {@code previous} ({@code null}: a create). */
-  private static Commit commitOf(Context previous, Context next, int max) {
+  private static Commit commitOf(@Nullable Context previous, Context next, int max) {
     Delta delta = Delta.diff(previous == null ? Map.of() : previous.data(), next.data());
     return new Commit(next, record(next, delta), next.version() - 1, max);
   }
@@ -149,7 +150,8 @@ public abstract class BackendContractTest {
    * Commits {@code data} as the next version after {@code previous}, in its epoch ({@code null}:
    * creates the context in {@link #EPOCH}).
    */
-  private Context commitNext(String id, Context previous, Map<String, ?> data, long at, int max) {
+  private Context commitNext(
+      String id, @Nullable Context previous, Map<String, ?> data, long at, int max) {
     long version = previous == null ? 1 : previous.version() + 1;
     String epoch = previous == null ? EPOCH : previous.epoch();
     Context next = context(id, version, data, at, epoch);
@@ -295,7 +297,7 @@ public abstract class BackendContractTest {
   @Test
   void values_roundTripWithTheirTypes() {
     String id = id("types");
-    Map<String, Object> data = new LinkedHashMap<>();
+    Map<String, @Nullable Object> data = new LinkedHashMap<>();
     data.put("long", Long.MAX_VALUE);
     data.put("beyond2^53", (1L << 53) + 1);
     data.put("negative", -7L);
@@ -332,13 +334,13 @@ public abstract class BackendContractTest {
   void values_readBackAreFrozen() {
     String id = id("frozen");
     commitNext(id, null, Map.of("m", Map.of("k", List.of(1))), 1, 10);
-    Map<String, Object> data = backend.get(id).orElseThrow().data();
+    Map<String, @Nullable Object> data = backend.get(id).orElseThrow().data();
     assertThatThrownBy(() -> data.put("x", 1)).isInstanceOf(UnsupportedOperationException.class);
     @SuppressWarnings("unchecked")
-    Map<String, Object> nested = (Map<String, Object>) data.get("m");
+    Map<String, @Nullable Object> nested = (Map<String, @Nullable Object>) data.get("m");
     assertThatThrownBy(() -> nested.remove("k")).isInstanceOf(UnsupportedOperationException.class);
     @SuppressWarnings("unchecked")
-    List<Object> list = (List<Object>) nested.get("k");
+    List<@Nullable Object> list = (List<@Nullable Object>) nested.get("k");
     assertThatThrownBy(() -> list.add(2)).isInstanceOf(UnsupportedOperationException.class);
   }
 
@@ -747,7 +749,7 @@ public abstract class BackendContractTest {
       assertThat(versions(all))
           .containsExactlyElementsOf(
               java.util.stream.LongStream.rangeClosed(1, expectedVersion).boxed().toList());
-      Map<String, Object> replayed = Map.of();
+      Map<String, @Nullable Object> replayed = Map.of();
       for (DeltaRecord record : all) {
         replayed = record.delta().applyTo(replayed);
       }
@@ -760,7 +762,7 @@ public abstract class BackendContractTest {
     String id = id("sync");
     int threshold = 5;
     try (Chord chord = chordOn(threshold)) {
-      List<Map<String, Object>> states = new ArrayList<>();
+      List<Map<String, @Nullable Object>> states = new ArrayList<>();
       states.add(Map.of());
       ContextUpdate update = chord.setContext(id, Map.of("a", 1, "m", Map.of("x", "y")));
       states.add(update.context().data());
@@ -879,7 +881,7 @@ public abstract class BackendContractTest {
   }
 
   /** A Chord on the test's backend that exports to and restores from {@code saved}. */
-  private Chord savingChordOn(AtomicReference<Context> saved) {
+  private Chord savingChordOn(AtomicReference<@Nullable Context> saved) {
     return Chord.builder()
         .backend(new Unclosed(backend))
         .exporter(saved::set)
@@ -911,7 +913,7 @@ public abstract class BackendContractTest {
   @Test
   void chord_syncWithTheEpochAcrossARestoreToTheSameVersion_isFull() {
     String id = id("sync-restored");
-    AtomicReference<Context> saved = new AtomicReference<>();
+    AtomicReference<@Nullable Context> saved = new AtomicReference<>();
     try (Chord nodeA = savingChordOn(saved);
         Chord nodeB = peerChord(100)) {
       nodeA.setContext(id, Map.of("a", 1));
@@ -979,7 +981,7 @@ public abstract class BackendContractTest {
   @Test
   void chord_listenerOnASecondNode_seesDeletesAndRestoresAsResets() throws Exception {
     String id = id("listener");
-    AtomicReference<Context> saved = new AtomicReference<>();
+    AtomicReference<@Nullable Context> saved = new AtomicReference<>();
     try (Chord writer = savingChordOn(saved);
         Chord reader = peerChord(100)) {
       Follower follower = new Follower();

@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Syncing by epoch, as a property of the backend: random histories of set, update, delete,
@@ -105,11 +106,11 @@ final class EpochSyncProperty {
 
   /** What the client holds: nothing ({@code data == null}) or one state of one incarnation. */
   private static final class Client {
-    String epoch;
+    @Nullable String epoch;
     long version;
-    Map<String, Object> data;
+    @Nullable Map<String, @Nullable Object> data;
 
-    void hold(String epoch, long version, Map<String, Object> data) {
+    void hold(@Nullable String epoch, long version, @Nullable Map<String, @Nullable Object> data) {
       this.epoch = epoch;
       this.version = version;
       this.data = data;
@@ -123,7 +124,11 @@ final class EpochSyncProperty {
 
   /** Everything one history uses. */
   private record Run(
-      String id, Random random, HandClock clock, AtomicReference<Context> saved, Client client) {}
+      String id,
+      Random random,
+      HandClock clock,
+      AtomicReference<@Nullable Context> saved,
+      Client client) {}
 
   private void history(Random random, String id) {
     Run run = new Run(id, random, new HandClock(START), new AtomicReference<>(), new Client());
@@ -256,7 +261,7 @@ final class EpochSyncProperty {
         assertThat(patch.epoch()).as("patch across incarnations").isEqualTo(client.epoch);
         assertThat(patch.fromVersion()).as("patch from another version").isEqualTo(client.version);
       }
-      Map<String, Object> base = client.data == null ? Map.of() : client.data;
+      Map<String, @Nullable Object> base = client.data == null ? Map.of() : client.data;
       client.hold(patch.epoch(), patch.version(), patch.delta().applyTo(base));
     } else {
       SyncResult.NoChange none = (SyncResult.NoChange) result;
@@ -267,8 +272,8 @@ final class EpochSyncProperty {
   }
 
   /** A small JSON-like map, nested up to {@code depth}. */
-  private static Map<String, Object> map(Random random, int depth) {
-    Map<String, Object> map = new LinkedHashMap<>();
+  private static Map<String, @Nullable Object> map(Random random, int depth) {
+    Map<String, @Nullable Object> map = new LinkedHashMap<>();
     int size = random.nextInt(4);
     for (int i = 0; i < size; i++) {
       map.put(KEYS[random.nextInt(KEYS.length)], value(random, depth - 1));
@@ -276,7 +281,7 @@ final class EpochSyncProperty {
     return map;
   }
 
-  private static Object value(Random random, int depth) {
+  private static @Nullable Object value(Random random, int depth) {
     return switch (random.nextInt(depth > 0 ? 8 : 6)) {
       case 0 -> (long) random.nextInt(5);
       case 1 -> "s" + random.nextInt(3);
@@ -289,8 +294,8 @@ final class EpochSyncProperty {
     };
   }
 
-  private static List<Object> list(Random random, int depth) {
-    List<Object> list = new ArrayList<>();
+  private static List<@Nullable Object> list(Random random, int depth) {
+    List<@Nullable Object> list = new ArrayList<>();
     int size = random.nextInt(3);
     for (int i = 0; i < size; i++) {
       list.add(value(random, depth - 1));

@@ -12,6 +12,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link ContextListener} that applies what it gets by the listener rule (a reset replaces its
@@ -24,7 +25,7 @@ final class Follower implements ContextListener {
   private final List<String> violations = new CopyOnWriteArrayList<>();
 
   /** What the rule gives; {@code null}: absent. */
-  private volatile Context state;
+  private volatile @Nullable Context state;
 
   @Override
   public void onDelta(DeltaRecord record) {
@@ -34,7 +35,7 @@ final class Follower implements ContextListener {
             ? record.version() == 1
             : record.epoch().equals(held.epoch()) && record.version() == held.version() + 1;
     if (applies) {
-      Map<String, Object> base = held == null ? Map.of() : held.data();
+      Map<String, @Nullable Object> base = held == null ? Map.of() : held.data();
       state =
           new Context(
               record.contextId(),

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Feed} that records what a backend tells it as {@code "delta <version>"} and {@code
@@ -23,7 +24,7 @@ public final class RecordingFeed implements Feed {
   private final List<Seen> log = new CopyOnWriteArrayList<>();
 
   /** One event and the epoch it carried. */
-  private record Seen(String event, String epoch) {}
+  private record Seen(String event, @Nullable String epoch) {}
 
   @Override
   public void onDelta(DeltaRecord record) {
@@ -31,31 +32,32 @@ public final class RecordingFeed implements Feed {
   }
 
   @Override
-  public void onReset(String epoch, long version) {
+  public void onReset(@Nullable String epoch, long version) {
     record("reset " + version, epoch);
   }
 
   /** Logged before it is queued: once {@link #awaitEvent} saw an event, its epoch is known. */
-  private void record(String event, String epoch) {
+  private void record(String event, @Nullable String epoch) {
     log.add(new Seen(event, epoch));
     events.add(event);
   }
 
   /** The epoch of every event seen so far, in order ({@code null} for a reset without one). */
-  public List<String> epochs() {
+  public List<@Nullable String> epochs() {
     return epochsWhere(event -> true);
   }
 
   /**
    * The epochs that {@code event} (such as {@code "reset 0"}) carried each time it was seen so far,
-   * in order; a backend that repeats a message shows its epoch more than once.
+   * in order ({@code null} for a reset without one); a backend that repeats a message shows its
+   * epoch more than once.
    */
-  public List<String> epochsOf(String event) {
+  public List<@Nullable String> epochsOf(String event) {
     return epochsWhere(event::equals);
   }
 
-  private List<String> epochsWhere(Predicate<String> event) {
-    List<String> out = new ArrayList<>();
+  private List<@Nullable String> epochsWhere(Predicate<String> event) {
+    List<@Nullable String> out = new ArrayList<>();
     for (Seen s : log) {
       if (event.test(s.event())) {
         out.add(s.epoch());

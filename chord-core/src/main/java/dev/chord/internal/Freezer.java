@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Validates JSON-like input and freezes it (see {@link dev.chord.spi.Snapshots} for the rules). The
@@ -24,7 +25,7 @@ public final class Freezer {
    *
    * @throws IllegalArgumentException if {@code map} or anything in it is not JSON-like
    */
-  public static Map<String, Object> freeze(Map<String, ?> map) {
+  public static Map<String, @Nullable Object> freeze(Map<String, ?> map) {
     if (map == null) {
       throw new IllegalArgumentException("data must be a map, was null");
     }
@@ -32,11 +33,12 @@ public final class Freezer {
   }
 
   /**
-   * A frozen copy of one JSON-like value (a map, a list or a scalar).
+   * A frozen copy of one JSON-like value (a map, a list or a scalar; {@code null} stays {@code
+   * null}).
    *
    * @throws IllegalArgumentException if {@code value} or anything in it is not JSON-like
    */
-  public static Object freezeValue(Object value) {
+  public static @Nullable Object freezeValue(@Nullable Object value) {
     return value instanceof Map<?, ?> || value instanceof List<?>
         ? freezeContainer(value, Place.root(value))
         : freezeScalar(value, Place.root(null), null);
@@ -46,7 +48,7 @@ public final class Freezer {
    * A frozen copy of the value found at {@code key} (a String or a list index) of the container at
    * {@code parent}: for code that walks input itself and freezes parts of it.
    */
-  public static Object freeze(Object value, Place parent, Object key) {
+  public static @Nullable Object freeze(@Nullable Object value, Place parent, Object key) {
     return value instanceof Map<?, ?> || value instanceof List<?>
         ? freezeContainer(value, parent.child(key, value))
         : freezeScalar(value, parent, key);
@@ -59,7 +61,8 @@ public final class Freezer {
   }
 
   /** A scalar as stored; {@code parent} and {@code key} name its place, for errors only. */
-  private static Object freezeScalar(Object value, Place parent, Object key) {
+  private static @Nullable Object freezeScalar(
+      @Nullable Object value, Place parent, @Nullable Object key) {
     if (value == null
         || value instanceof String
         || value instanceof Boolean
@@ -99,7 +102,7 @@ public final class Freezer {
    *
    * @throws IllegalArgumentException if it is not a String
    */
-  public static String key(Object key, Place at) {
+  public static String key(@Nullable Object key, Place at) {
     if (key instanceof String name) {
       return name;
     }
@@ -110,7 +113,7 @@ public final class Freezer {
             + at.render(null));
   }
 
-  private static Map<String, Object> freezeMap(Map<?, ?> map, Place path) {
+  private static Map<String, @Nullable Object> freezeMap(Map<?, ?> map, Place path) {
     FrozenMaps.Builder builder = FrozenMaps.builder(map.size());
     for (Map.Entry<?, ?> entry : map.entrySet()) {
       String name = key(entry.getKey(), path);
@@ -119,8 +122,8 @@ public final class Freezer {
     return builder.build();
   }
 
-  private static List<Object> freezeList(List<?> list, Place path) {
-    Object[] items = new Object[list.size()];
+  private static List<@Nullable Object> freezeList(List<?> list, Place path) {
+    @Nullable Object[] items = new Object[list.size()];
     int i = 0;
     for (Object item : list) {
       if (i == items.length) {
@@ -135,7 +138,7 @@ public final class Freezer {
     return Collections.unmodifiableList(Arrays.asList(items));
   }
 
-  private static void requireFinite(double d, Place parent, Object key) {
+  private static void requireFinite(double d, Place parent, @Nullable Object key) {
     if (Double.isNaN(d) || Double.isInfinite(d)) {
       throw new IllegalArgumentException(
           "numbers must be finite, found " + d + " at " + parent.render(key));
@@ -146,9 +149,13 @@ public final class Freezer {
    * The chain of containers from the root to the one being frozen: it names the place in errors
    * (rendered only then) and finds cycles and excess depth. Scalars get no node of their own.
    */
-  public record Place(Place parent, Object key, Object container, int depth) {
-    /** The node of the outermost value; the root container counts as depth 1. */
-    public static Place root(Object container) {
+  public record Place(
+      @Nullable Place parent, @Nullable Object key, @Nullable Object container, int depth) {
+    /**
+     * The node of the outermost value; the root container counts as depth 1. {@code container} is
+     * {@code null} for a lone scalar, which has no container.
+     */
+    public static Place root(@Nullable Object container) {
       return new Place(null, null, container, 1);
     }
 
@@ -169,7 +176,7 @@ public final class Freezer {
     }
 
     /** This place as a JSON Pointer, followed by {@code lastKey} if it is not null. */
-    public String render(Object lastKey) {
+    public String render(@Nullable Object lastKey) {
       ArrayDeque<String> keys = new ArrayDeque<>();
       if (lastKey != null) {
         keys.addFirst(lastKey.toString());

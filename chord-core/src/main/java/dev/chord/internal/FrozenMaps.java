@@ -11,6 +11,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.organicdesign.fp.collections.ImMap;
 import org.organicdesign.fp.collections.MutMap;
 import org.organicdesign.fp.collections.PersistentHashMap;
@@ -37,7 +38,7 @@ public final class FrozenMaps {
   private FrozenMaps() {}
 
   /** The empty frozen map. */
-  public static Map<String, Object> empty() {
+  public static Map<String, @Nullable Object> empty() {
     return EMPTY;
   }
 
@@ -47,25 +48,26 @@ public final class FrozenMaps {
   }
 
   /** A copy of frozen {@code map} with {@code key} set to {@code value}. */
-  public static Map<String, Object> with(Map<String, Object> map, String key, Object value) {
+  public static Map<String, @Nullable Object> with(
+      Map<String, @Nullable Object> map, String key, @Nullable Object value) {
     FrozenMap frozen = frozen(map);
-    Object[] kv = frozen.kv;
+    @Nullable Object[] kv = frozen.kv;
     if (kv == null) {
       return new FrozenMap(frozen.trie.assoc(key, value), null);
     }
     int at = frozen.indexOf(key);
     if (at >= 0) {
-      Object[] copy = kv.clone();
+      @Nullable Object[] copy = kv.clone();
       copy[at + 1] = value;
       return new FrozenMap(null, copy);
     }
     if (kv.length < 2 * SMALL) {
-      Object[] copy = Arrays.copyOf(kv, kv.length + 2);
+      @Nullable Object[] copy = Arrays.copyOf(kv, kv.length + 2);
       copy[kv.length] = key;
       copy[kv.length + 1] = value;
       return new FrozenMap(null, copy);
     }
-    MutMap<String, Object> trie = PersistentHashMap.emptyMutable();
+    MutMap<String, @Nullable Object> trie = PersistentHashMap.emptyMutable();
     for (int i = 0; i < kv.length; i += 2) {
       trie = trie.assoc((String) kv[i], kv[i + 1]);
     }
@@ -73,9 +75,10 @@ public final class FrozenMaps {
   }
 
   /** A copy of frozen {@code map} without {@code key}. */
-  public static Map<String, Object> without(Map<String, Object> map, String key) {
+  public static Map<String, @Nullable Object> without(
+      Map<String, @Nullable Object> map, String key) {
     FrozenMap frozen = frozen(map);
-    Object[] kv = frozen.kv;
+    @Nullable Object[] kv = frozen.kv;
     if (kv == null) {
       return frozen.trie.containsKey(key) ? new FrozenMap(frozen.trie.without(key), null) : frozen;
     }
@@ -86,7 +89,7 @@ public final class FrozenMaps {
     if (kv.length == 2) {
       return EMPTY;
     }
-    Object[] copy = new Object[kv.length - 2];
+    @Nullable Object[] copy = new Object[kv.length - 2];
     System.arraycopy(kv, 0, copy, 0, at);
     System.arraycopy(kv, at + 2, copy, at, kv.length - at - 2);
     return new FrozenMap(null, copy);
@@ -100,7 +103,7 @@ public final class FrozenMaps {
     return new Builder(expectedSize);
   }
 
-  private static FrozenMap frozen(Map<String, Object> map) {
+  private static FrozenMap frozen(Map<String, @Nullable Object> map) {
     if (map instanceof FrozenMap frozen) {
       return frozen;
     }
@@ -112,9 +115,13 @@ public final class FrozenMaps {
    * array; past that, into a transient trie, filled in place and frozen at the end.
    */
   public static final class Builder {
-    private Object[] kv;
+    /** The flat entries until the map outgrows them; {@code null} once {@code large} is used. */
+    private @Nullable Object @Nullable [] kv;
+
     private int size;
-    private MutMap<String, Object> large;
+
+    /** The trie, once the map has more than {@value #SMALL} entries; {@code null} before. */
+    private @Nullable MutMap<String, @Nullable Object> large;
 
     private Builder(int expectedSize) {
       if (expectedSize <= SMALL) {
@@ -124,7 +131,7 @@ public final class FrozenMaps {
       }
     }
 
-    public Builder put(String key, Object value) {
+    public Builder put(String key, @Nullable Object value) {
       if (large != null) {
         large = large.assoc(key, value);
         return this;
@@ -153,7 +160,7 @@ public final class FrozenMaps {
       return this;
     }
 
-    public Map<String, Object> build() {
+    public Map<String, @Nullable Object> build() {
       if (large != null) {
         return new FrozenMap(large.immutable(), null);
       }
@@ -171,20 +178,20 @@ public final class FrozenMaps {
    * java.util.Collections#unmodifiableMap} does: AbstractMap's defaults only throw once they reach
    * an element, which would let such calls pass silently.
    */
-  private static final class FrozenMap extends AbstractMap<String, Object> {
-    private final ImMap<String, Object> trie;
-    private final Object[] kv;
-    private Set<Entry<String, Object>> entries;
-    private Set<String> keys;
-    private Collection<Object> values;
+  private static final class FrozenMap extends AbstractMap<String, @Nullable Object> {
+    private final @Nullable ImMap<String, @Nullable Object> trie;
+    private final @Nullable Object @Nullable [] kv;
+    private @Nullable Set<Entry<String, @Nullable Object>> entries;
+    private @Nullable Set<String> keys;
+    private @Nullable Collection<@Nullable Object> values;
 
-    FrozenMap(ImMap<String, Object> trie, Object[] kv) {
+    FrozenMap(@Nullable ImMap<String, @Nullable Object> trie, @Nullable Object @Nullable [] kv) {
       this.trie = trie;
       this.kv = kv;
     }
 
     /** The index of {@code key} in {@code kv}, or -1. */
-    int indexOf(Object key) {
+    int indexOf(@Nullable Object key) {
       for (int i = 0; i < kv.length; i += 2) {
         if (kv[i].equals(key)) {
           return i;
@@ -199,7 +206,7 @@ public final class FrozenMaps {
     }
 
     @Override
-    public Object get(Object key) {
+    public @Nullable Object get(@Nullable Object key) {
       if (kv == null) {
         return trie.get(key);
       }
@@ -208,13 +215,13 @@ public final class FrozenMaps {
     }
 
     @Override
-    public boolean containsKey(Object key) {
+    public boolean containsKey(@Nullable Object key) {
       return kv != null ? indexOf(key) >= 0 : trie.containsKey(key);
     }
 
     @Override
-    public Set<Entry<String, Object>> entrySet() {
-      Set<Entry<String, Object>> view = entries;
+    public Set<Entry<String, @Nullable Object>> entrySet() {
+      Set<Entry<String, @Nullable Object>> view = entries;
       if (view == null) {
         view = Collections.unmodifiableSet(new EntryView(this));
         entries = view;
@@ -233,8 +240,8 @@ public final class FrozenMaps {
     }
 
     @Override
-    public Collection<Object> values() {
-      Collection<Object> view = values;
+    public Collection<@Nullable Object> values() {
+      Collection<@Nullable Object> view = values;
       if (view == null) {
         view = Collections.unmodifiableCollection(super.values());
         values = view;
@@ -243,7 +250,7 @@ public final class FrozenMaps {
     }
 
     @Override
-    public Object put(String key, Object value) {
+    public @Nullable Object put(String key, @Nullable Object value) {
       throw refused();
     }
 
@@ -253,12 +260,12 @@ public final class FrozenMaps {
     }
 
     @Override
-    public Object remove(Object key) {
+    public @Nullable Object remove(@Nullable Object key) {
       throw refused();
     }
 
     @Override
-    public boolean remove(Object key, Object value) {
+    public boolean remove(@Nullable Object key, @Nullable Object value) {
       throw refused();
     }
 
@@ -268,44 +275,51 @@ public final class FrozenMaps {
     }
 
     @Override
-    public Object putIfAbsent(String key, Object value) {
+    public @Nullable Object putIfAbsent(String key, @Nullable Object value) {
       throw refused();
     }
 
     @Override
-    public boolean replace(String key, Object oldValue, Object newValue) {
+    public boolean replace(String key, @Nullable Object oldValue, @Nullable Object newValue) {
       throw refused();
     }
 
     @Override
-    public Object replace(String key, Object value) {
+    public @Nullable Object replace(String key, @Nullable Object value) {
       throw refused();
     }
 
     @Override
-    public void replaceAll(BiFunction<? super String, ? super Object, ?> function) {
+    public void replaceAll(
+        BiFunction<? super String, ? super @Nullable Object, ? extends @Nullable Object> function) {
       throw refused();
     }
 
     @Override
-    public Object computeIfAbsent(String key, Function<? super String, ?> function) {
+    public @Nullable Object computeIfAbsent(
+        String key, Function<? super String, ? extends @Nullable Object> function) {
       throw refused();
     }
 
     @Override
-    public Object computeIfPresent(
-        String key, BiFunction<? super String, ? super Object, ?> function) {
+    public @Nullable Object computeIfPresent(
+        String key,
+        BiFunction<? super String, ? super Object, ? extends @Nullable Object> function) {
       throw refused();
     }
 
     @Override
-    public Object compute(String key, BiFunction<? super String, ? super Object, ?> function) {
+    public @Nullable Object compute(
+        String key,
+        BiFunction<? super String, ? super @Nullable Object, ? extends @Nullable Object> function) {
       throw refused();
     }
 
     @Override
-    public Object merge(
-        String key, Object value, BiFunction<? super Object, ? super Object, ?> function) {
+    public @Nullable Object merge(
+        String key,
+        Object value,
+        BiFunction<? super Object, ? super Object, ? extends @Nullable Object> function) {
       throw refused();
     }
 
@@ -315,7 +329,7 @@ public final class FrozenMaps {
   }
 
   /** The entries of a frozen map, as immutable entries. */
-  private static final class EntryView extends AbstractSet<Map.Entry<String, Object>> {
+  private static final class EntryView extends AbstractSet<Map.Entry<String, @Nullable Object>> {
     private final FrozenMap map;
 
     EntryView(FrozenMap map) {
@@ -323,8 +337,8 @@ public final class FrozenMaps {
     }
 
     @Override
-    public Iterator<Map.Entry<String, Object>> iterator() {
-      Object[] kv = map.kv;
+    public Iterator<Map.Entry<String, @Nullable Object>> iterator() {
+      @Nullable Object[] kv = map.kv;
       if (kv != null) {
         return new Iterator<>() {
           private int next;
@@ -335,7 +349,7 @@ public final class FrozenMaps {
           }
 
           @Override
-          public Map.Entry<String, Object> next() {
+          public Map.Entry<String, @Nullable Object> next() {
             if (next >= kv.length) {
               throw new NoSuchElementException();
             }
@@ -344,7 +358,7 @@ public final class FrozenMaps {
           }
         };
       }
-      Iterator<? extends Map.Entry<String, Object>> inner = map.trie.iterator();
+      Iterator<? extends Map.Entry<String, @Nullable Object>> inner = map.trie.iterator();
       return new Iterator<>() {
         @Override
         public boolean hasNext() {
@@ -352,8 +366,8 @@ public final class FrozenMaps {
         }
 
         @Override
-        public Map.Entry<String, Object> next() {
-          Map.Entry<String, Object> entry = inner.next();
+        public Map.Entry<String, @Nullable Object> next() {
+          Map.Entry<String, @Nullable Object> entry = inner.next();
           return new AbstractMap.SimpleImmutableEntry<>(entry.getKey(), entry.getValue());
         }
       };

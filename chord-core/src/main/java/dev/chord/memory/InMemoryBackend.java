@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps contexts and deltas in this JVM's heap. The default backend of {@link dev.chord.Chord}.
@@ -97,7 +98,7 @@ public final class InMemoryBackend implements Backend {
    *
    * @return the topic to {@link #publish}, or {@code null} when nobody listens
    */
-  private Topic queueForSubscribers(String contextId, Object event) {
+  private @Nullable Topic queueForSubscribers(String contextId, Object event) {
     Topic topic = topics.get(contextId);
     if (topic != null) {
       topic.add(event);
@@ -114,7 +115,7 @@ public final class InMemoryBackend implements Backend {
    * and the others only queue; the outer loop re-checks the queue after the flag is released so
    * that an event queued just before is not left waiting for the next commit.
    */
-  private static void publish(Topic topic) {
+  private static void publish(@Nullable Topic topic) {
     if (topic == null) {
       return;
     }
@@ -208,7 +209,7 @@ public final class InMemoryBackend implements Backend {
    * Deletes the entry if it is at {@code epoch} and {@code version}, or whatever it is at when
    * {@code epoch} is {@code null}.
    */
-  private boolean remove(String contextId, String epoch, long version) {
+  private boolean remove(String contextId, @Nullable String epoch, long version) {
     Entry entry = entries.get(contextId);
     if (entry == null) {
       return false;
@@ -248,7 +249,7 @@ public final class InMemoryBackend implements Backend {
   }
 
   @Override
-  public ContextPage listContexts(String cursor, int limit) {
+  public ContextPage listContexts(@Nullable String cursor, int limit) {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1, was " + limit);
     }
@@ -289,13 +290,12 @@ public final class InMemoryBackend implements Backend {
             });
   }
 
-
   /** A delete (version 0) or restore, queued for subscribers in order with the records. */
   private record Reset(String epoch, long version) {}
 
   /** One context: its head and its history, guarded by the entry's monitor. */
   private static final class Entry {
-    volatile Context head;
+    volatile @Nullable Context head;
     boolean dead;
     final ArrayDeque<DeltaRecord> deltas = new ArrayDeque<>();
   }
@@ -314,7 +314,7 @@ public final class InMemoryBackend implements Backend {
       unpublished.addLast(event);
     }
 
-    synchronized Object poll() {
+    synchronized @Nullable Object poll() {
       return unpublished.pollFirst();
     }
 

@@ -2,6 +2,7 @@ package dev.chord.spi;
 
 import dev.chord.Context;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where Chord keeps contexts and their delta history.
@@ -103,7 +104,7 @@ public interface Backend extends AutoCloseable {
    * @param cursor {@code null} for the first page, else {@link ContextPage#nextCursor()}
    * @param limit the most contexts to return, at least 1
    */
-  ContextPage listContexts(String cursor, int limit);
+  ContextPage listContexts(@Nullable String cursor, int limit);
 
   /**
    * Tells {@code feed} of every delta committed to that context from now on, and of every delete

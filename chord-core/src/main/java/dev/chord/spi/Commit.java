@@ -3,6 +3,7 @@ package dev.chord.spi;
 import dev.chord.Context;
 import dev.chord.DeltaRecord;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One atomic write: store {@code context} and append {@code delta} to its history, but only if the
@@ -65,7 +66,7 @@ public record Commit(Context context, DeltaRecord delta, long expectedVersion, i
    * The epoch the stored context must have for the commit to apply: {@code context.epoch()} for an
    * update, {@code null} for a create (the context must be absent).
    */
-  public String expectedEpoch() {
+  public @Nullable String expectedEpoch() {
     return creates() ? null : context.epoch();
   }
 }

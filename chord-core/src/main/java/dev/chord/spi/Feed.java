@@ -1,6 +1,7 @@
 package dev.chord.spi;
 
 import dev.chord.DeltaRecord;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a backend tells a subscription of one context ({@link Backend#subscribe}): the deltas
@@ -20,5 +21,5 @@ public interface Feed {
    * context. {@code epoch} {@code null}: the backend may have missed messages (after a reconnect,
    * say) and cannot tell what changed; Chord reads the current state. Chord tolerates repeats.
    */
-  default void onReset(String epoch, long version) {}
+  default void onReset(@Nullable String epoch, long version) {}
 }

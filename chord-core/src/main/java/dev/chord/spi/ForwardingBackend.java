@@ -3,6 +3,7 @@ package dev.chord.spi;
 import dev.chord.Context;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Backend} that hands every call to another one: the base for decorators (metrics, access
@@ -62,7 +63,7 @@ public abstract class ForwardingBackend implements Backend {
   }
 
   @Override
-  public ContextPage listContexts(String cursor, int limit) {
+  public ContextPage listContexts(@Nullable String cursor, int limit) {
     return delegate.listContexts(cursor, limit);
   }
 

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns JSON-like data into the immutable snapshot form that {@link dev.chord.Chord} stores and
@@ -31,16 +32,17 @@ public final class Snapshots {
    *
    * @throws IllegalArgumentException if {@code map} or anything in it is not JSON-like
    */
-  public static Map<String, Object> freeze(Map<String, ?> map) {
+  public static Map<String, @Nullable Object> freeze(Map<String, ?> map) {
     return Freezer.freeze(map);
   }
 
   /**
-   * A frozen copy of one JSON-like value (a map, a list or a scalar).
+   * A frozen copy of one JSON-like value (a map, a list or a scalar; {@code null} stays {@code
+   * null}).
    *
    * @throws IllegalArgumentException if {@code value} or anything in it is not JSON-like
    */
-  public static Object freezeValue(Object value) {
+  public static @Nullable Object freezeValue(@Nullable Object value) {
     return Freezer.freezeValue(value);
   }
 }

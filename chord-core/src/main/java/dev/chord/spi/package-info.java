@@ -3,4 +3,7 @@
  * Chord's contexts and deltas somewhere else. The delta logic stays in Chord; a backend stores and
  * reads. Prove an implementation with the conformance kit in {@code chord-backend-tck}.
  */
+@NullMarked
 package dev.chord.spi;
+
+import org.jspecify.annotations.NullMarked;
