@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * dropped; a patch that does not chain within the client's epoch becomes a full context, read when
  * it is sent. A reset ({@code full} or {@code absent}) replaces the client's state whatever it was,
  * so it also replaces whatever was queued before it; one naming a state the client already holds or
- * has passed in the same epoch is skipped. So the client's (epoch, version) always names a state
- * the server had, and ends at the server's.
+ * has passed in the same epoch is skipped, and so is the delete of an incarnation the client has
+ * passed (it holds a later one, read by its initial sync). So the client's (epoch, version) always
+ * names a state the server had, and ends at the server's.
  *
  * <p>Memory bound: the queue holds at most {@code queueLimit} items. When a new delta would exceed
  * that, every queued delta is merged into one ({@link Delta#merge}, which yields exactly the diff
@@ -55,7 +56,11 @@ final class LiveConnection {
       String epoch, long from, long to, Delta delta, long insertedAt, SharedStep step)
       implements Pending {}
 
-  private record Reset(SharedReset reset) implements Pending {}
+  /**
+   * A reset, and whether queuing it discarded anything (queued items or a pending full read): then
+   * the client may be behind what was discarded, so the reset is no proof of where it stands.
+   */
+  private record Reset(SharedReset reset, boolean discarded) implements Pending {}
 
   private final Chord chord;
   private final String contextId;
@@ -144,9 +149,10 @@ final class LiveConnection {
       if (closed) {
         return;
       }
+      boolean discarded = fullPending || !queue.isEmpty();
       queue.clear();
       fullPending = false;
-      queue.add(new Reset(reset));
+      queue.add(new Reset(reset, discarded));
     }
     pump();
   }
@@ -264,12 +270,8 @@ final class LiveConnection {
     while ((next = queue.poll()) != null) {
       if (next instanceof Reset reset) {
         SharedReset to = reset.reset();
-        boolean holds =
-            to.epoch() == null
-                ? epoch == null
-                : (to.epoch().equals(epoch) && to.version() <= lastSent);
-        if (holds) {
-          continue; // the client is at that state, or past it in the same epoch
+        if (passed(to, reset.discarded())) {
+          continue;
         }
         epoch = to.epoch();
         lastSent = to.version();
@@ -297,6 +299,23 @@ final class LiveConnection {
       return Json.write(Messages.patch(merged, patch.from(), format));
     }
     return null;
+  }
+
+  /**
+   * Whether the client is at the state {@code to} resets to, or past it, so that sending it would
+   * take the client back. For a full context: the client holds its epoch at that version or later.
+   * For "absent": the client is absent already, or it holds another incarnation than the one
+   * deleted. The client is at the state just before the reset or a later one (its initial sync read
+   * no earlier than the point it joined, and every event since was applied or found passed) unless
+   * the reset {@code discarded} queued events or a pending read; just before a delete the context
+   * is at the incarnation deleted, so another one is a later one: the initial sync read the context
+   * re-created.
+   */
+  private boolean passed(SharedReset to, boolean discarded) {
+    if (to.epoch() != null) {
+      return to.epoch().equals(epoch) && to.version() <= lastSent;
+    }
+    return epoch == null || (!discarded && to.left() != null && !to.left().equals(epoch));
   }
 
   /** Reads the current context for a full resync; {@code null} if that failed (and closed). */

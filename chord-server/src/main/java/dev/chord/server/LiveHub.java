@@ -156,6 +156,12 @@ final class LiveHub implements AutoCloseable {
     private Subscription subscription;
     private boolean closed;
 
+    /**
+     * The epoch the subscription is at, {@code null} while absent: what a reset leaves. Only the
+     * subscription's callbacks touch it, and it calls them one at a time.
+     */
+    private String epoch;
+
     Topic(String contextId) {
       this.contextId = contextId;
       for (int i = 0; i < shards.length; i++) {
@@ -228,14 +234,26 @@ final class LiveHub implements AutoCloseable {
       }
     }
 
+    /**
+     * The subscription's starting point: no connection has joined yet, so there is nobody to tell;
+     * it is only where {@link #epoch} starts.
+     */
+    @Override
+    public void onStart(Optional<Context> current) {
+      epoch = current.map(Context::epoch).orElse(null);
+    }
+
     @Override
     public void onDelta(DeltaRecord record) {
+      epoch = record.epoch();
       dispatch(new SharedStep(record));
     }
 
     @Override
     public void onReset(Optional<Context> current) {
-      dispatch(SharedReset.of(current));
+      String left = epoch;
+      epoch = current.map(Context::epoch).orElse(null);
+      dispatch(SharedReset.of(current, left));
     }
 
     private void dispatch(LiveEvent event) {

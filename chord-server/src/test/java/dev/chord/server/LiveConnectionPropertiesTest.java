@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
@@ -57,10 +58,7 @@ class LiveConnectionPropertiesTest {
   void messagesChain_andTheClientEndsOnTheServersState() {
     qt().withExamples(300)
         .forAll(
-            steps(),
-            integers().between(1, 5),
-            integers().between(1, 6),
-            integers().between(0, 3))
+            steps(), integers().between(1, 5), integers().between(1, 6), integers().between(0, 3))
         .checkAssert(LiveConnectionPropertiesTest::endsOnTheServersState);
   }
 
@@ -96,12 +94,16 @@ class LiveConnectionPropertiesTest {
             }
           }
           case DELETE -> {
+            String deleted = chord.getContext("room").orElseThrow().epoch();
             chord.deleteContext("room");
-            connection.reset(SharedReset.of(java.util.Optional.empty()));
+            connection.reset(SharedReset.of(Optional.empty(), deleted));
             connection.offer(
                 new SharedStep(chord.setContext("room", Map.of("k0", n)).deltaRecord()));
           }
-          case RESYNC -> connection.reset(SharedReset.of(chord.getContext("room")));
+          case RESYNC -> {
+            Optional<dev.chord.Context> current = chord.getContext("room");
+            connection.reset(SharedReset.of(current, current.orElseThrow().epoch()));
+          }
         }
       }
       // The client reads everything; one last delivered commit flushes any lost-delivery hole.

@@ -120,6 +120,19 @@ class LiveConnectionTest {
     return chord.getContext("room").orElseThrow();
   }
 
+  /** Deletes the room; the reset the hub hands on for that, naming the incarnation deleted. */
+  SharedReset delete() {
+    String deleted = current().epoch();
+    chord.deleteContext("room");
+    return SharedReset.of(Optional.empty(), deleted);
+  }
+
+  /** Restores the room; the reset the hub hands on for that, naming the incarnation it ended. */
+  SharedReset restore() {
+    String ended = current().epoch();
+    return SharedReset.of(Optional.of(chord.restoreContext("room")), ended);
+  }
+
   Map<String, Object> server() throws Exception {
     return parse(Json.write(current().data()));
   }
@@ -195,13 +208,32 @@ class LiveConnectionTest {
     chord.setContext("room", Map.of("a", 1));
     sink.autoComplete = true;
     LiveConnection connection = connect(8, 1000);
-    chord.deleteContext("room");
-    connection.reset(SharedReset.of(Optional.empty()));
+    connection.reset(delete());
     connection.offer(new SharedStep(chord.setContext("room", Map.of("b", 2)).deltaRecord()));
     assertThat(types()).containsExactly("full", "absent", "patch");
     Replica replica = replay();
     assertThat(replica.state).isEqualTo(Map.of("b", 2));
     assertThat(replica.epoch).isEqualTo(current().epoch());
+  }
+
+  /**
+   * The other side of skipping a delete the client has passed: a client of another incarnation than
+   * the one deleted may also be behind, when the reset discarded what would have brought it there.
+   * Here the slow client still holds A; B was created and deleted meanwhile, and the delete of B
+   * replaced B's creation in the queue. Skipping it would leave the client at A.
+   */
+  @Test
+  void aDeleteThatDiscardedWhatWasQueued_isSent_evenToAClientOfAnotherIncarnation()
+      throws Exception {
+    chord.setContext("room", Map.of("a", 1));
+    LiveConnection connection = connect(8, 1000); // the initial message stays in flight
+    update(connection, Map.of("a", 2));
+    connection.reset(delete()); // A's delete replaces A's version 2
+    connection.offer(new SharedStep(chord.setContext("room", Map.of("b", 1)).deltaRecord()));
+    connection.reset(delete()); // B's delete replaces A's delete and B's creation
+    sink.drain();
+    assertThat(types()).containsExactly("full", "absent");
+    assertThat(replay().epoch).isNull();
   }
 
   /**
@@ -215,8 +247,8 @@ class LiveConnectionTest {
     sink.autoComplete = true;
     LiveConnection connection = connect(8, 1000);
     DeltaRecord late = update(Map.of("a", "old")); // version 2 of the old epoch, not yet offered
-    Context restored = chord.restoreContext("room"); // version 1 of a new epoch
-    connection.reset(SharedReset.of(Optional.of(restored)));
+    connection.reset(restore());
+    Context restored = current(); // version 1 of a new epoch
     DeltaRecord next = update(Map.of("b", 1)); // version 2 of the new epoch
     connection.offer(new SharedStep(late)); // fromVersion 1: it "chains" by number alone
     connection.offer(new SharedStep(next));
@@ -237,8 +269,7 @@ class LiveConnectionTest {
       update(connection, Map.of("k" + i, i)); // overflows: a full read is pending
     }
     assertThat(connection.fullResyncs()).isEqualTo(1);
-    Context restored = chord.restoreContext("room");
-    connection.reset(SharedReset.of(Optional.of(restored)));
+    connection.reset(restore());
     update(connection, Map.of("after", true));
     int before = reads.get();
     sink.drain();
@@ -256,12 +287,12 @@ class LiveConnectionTest {
     update(Map.of("a", 2));
     sink.autoComplete = true;
     LiveConnection connection = connect(8, 1000); // the client holds version 2
-    connection.reset(SharedReset.of(Optional.of(first))); // a reset older than the initial sync
-    connection.reset(SharedReset.of(Optional.of(current())));
+    // a reset older than the initial sync, then one to it (as resyncs within one incarnation)
+    connection.reset(SharedReset.of(Optional.of(first), first.epoch()));
+    connection.reset(SharedReset.of(Optional.of(current()), first.epoch()));
     assertThat(types()).containsExactly("full");
-    chord.deleteContext("room");
-    connection.reset(SharedReset.of(Optional.empty()));
-    connection.reset(SharedReset.of(Optional.empty()));
+    connection.reset(delete());
+    connection.reset(SharedReset.of(Optional.empty(), null)); // a resync that finds it absent
     assertThat(types()).containsExactly("full", "absent");
   }
 
@@ -288,7 +319,7 @@ class LiveConnectionTest {
     LiveConnection connection = connect(8, 1000);
     connection.close();
     update(connection, Map.of("a", 2));
-    connection.reset(SharedReset.of(Optional.empty()));
+    connection.reset(delete());
     assertThat(sink.sent).hasSize(1);
   }
 

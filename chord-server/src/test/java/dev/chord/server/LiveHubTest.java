@@ -121,6 +121,9 @@ class LiveHubTest {
     final AtomicInteger subscribesToFail = new AtomicInteger();
     volatile String failNext;
 
+    /** Runs once, just before the next history read: what commits while a sync is on its way. */
+    volatile Runnable beforeNextHistory;
+
     FlakyBackend() {
       super(InMemoryBackend.create());
     }
@@ -141,6 +144,11 @@ class LiveHubTest {
     @Override
     public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
       maybeFail("history");
+      Runnable hook = beforeNextHistory;
+      beforeNextHistory = null;
+      if (hook != null) {
+        hook.run();
+      }
       return super.history(contextId, afterVersion, maxDeltas);
     }
 
@@ -239,6 +247,40 @@ class LiveHubTest {
     assertThat(replica.epoch).isEqualTo(epoch());
     assertThat(replica.version).isEqualTo(2);
     assertThat(replica.state).isEqualTo(server()).isEqualTo(Map.of("n", "restored", "m", 1));
+  }
+
+  /**
+   * The join race across incarnations: a connection joins while the room is incarnation A; A is
+   * deleted and B created before its initial sync reads, so the sync already hands the client B v1,
+   * while its queue holds A's delete and B's creation. Both are stale. A's delete used to be sent
+   * anyway (an "absent" reset could not tell which incarnation it ended), and the client flickered:
+   * B, then absent, then B again from its creation patch.
+   */
+  @Test
+  void aDeleteTheInitialSyncHasPassed_isNotSent() throws Exception {
+    chord.setContext("room", Map.of("n", "A"));
+    String a = epoch();
+    LiveHub hub = hub();
+    Client client = new Client();
+    backend.beforeNextHistory =
+        () -> {
+          chord.deleteContext("room");
+          chord.setContext("room", Map.of("n", "B"));
+        };
+    hub.open("room", WireFormat.CHORD, new ClientState(1L, a), client);
+    assertThat(epoch()).isNotEqualTo(a);
+    assertThat(LiveConnectionTest.parse(client.sent.get(0)))
+        .containsEntry("type", "full")
+        .containsEntry("epoch", epoch())
+        .containsEntry("version", 1);
+
+    fanout.runAll();
+    assertThat(client.sent).as("nothing the client has not got already").hasSize(1);
+
+    chord.deleteContext("room"); // B's own delete is news
+    fanout.runAll();
+    assertThat(client.sent).hasSize(2);
+    assertThat(LiveConnectionTest.parse(client.sent.get(1))).containsEntry("type", "absent");
   }
 
   @Test
