@@ -10,7 +10,9 @@ import java.util.Locale;
  * The KEYS and ARGV of one call of {@code chord.lua}, each argument set by name. The script reads
  * ARGV by position, in the same slots for every operation (listed by name at the top of {@code
  * chord.lua}); {@link #argv()} is the one place on this side that knows those positions. A slot
- * an operation does not read is sent as {@code ''}, which is also what an unset one is.
+ * an operation does not read is sent as {@code ''}, which is also what an unset one is, and the
+ * unset slots after the last set one are not sent at all: Redis parses every argument of every
+ * call, and a sync needs 4 of the 17.
  */
 final class ScriptCall {
   /** The script's operations, each sent as its lower-case name. */
@@ -59,7 +61,7 @@ final class ScriptCall {
     return keys;
   }
 
-  /** The script's ARGV, in the order it reads them. */
+  /** The script's ARGV, in the order it reads them, without unset slots at the end. */
   String[] argv() {
     List<String> out = new ArrayList<>(17 + deletes.size() + sets.size());
     Collections.addAll(
@@ -79,8 +81,15 @@ final class ScriptCall {
         insertedBefore,
         id,
         channel,
-        message,
-        Integer.toString(deletes.size()));
+        message);
+    if (deletes.isEmpty() && sets.isEmpty()) {
+      int end = out.size();
+      while (out.get(end - 1).isEmpty()) {
+        end--;
+      }
+      return out.subList(0, end).toArray(new String[0]);
+    }
+    out.add(Integer.toString(deletes.size()));
     out.addAll(deletes);
     out.addAll(sets);
     return out.toArray(new String[0]);

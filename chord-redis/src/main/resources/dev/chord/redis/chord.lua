@@ -19,8 +19,10 @@
 -- Versions are compared as strings, so they are exact at any size; arithmetic on them (how far
 -- behind a caller is) only decides how much to send, never what is stored.
 --
--- ARGV: the same slots for every operation, '' where an operation reads none (ScriptCall.java,
--- the one place on the Java side that knows these positions, fills them by name):
+-- ARGV: the same slots for every operation, '' where an operation reads none, and the slots after
+-- the last one it reads left out (a 'get' sends 4 or 5 arguments, not 17). Each operation binds
+-- the slots it reads to locals of these names, and only those: Redis runs this on every call.
+-- ScriptCall.java, the one place on the Java side that knows these positions, fills them by name:
 --   1 op               get | commit | history | restore | delete | trim
 --   2 knownVersion     get, commit: version of the copy the caller holds ('' if none)
 --   3 knownEpoch       get, commit: epoch of that copy
@@ -45,12 +47,9 @@
 --                      restore: field/value pairs
 
 local meta, data, log = KEYS[1], KEYS[2], KEYS[3]
-local op, knownVersion, knownEpoch = ARGV[1], ARGV[2], ARGV[3]
-local maxBehind, withData = tonumber(ARGV[4]), ARGV[5] == '1'
-local expectedVersion, expectedEpoch = ARGV[6], ARGV[7]
-local version, epoch, insertedAt, maxDeltas = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
-local afterVersion, insertedBefore = ARGV[12], ARGV[13]
-local id, channel, message, deleteCount = ARGV[14], ARGV[15], ARGV[16], tonumber(ARGV[17])
+-- Read by head(), so by every operation that replies with it.
+local op, knownVersion, knownEpoch = ARGV[1], ARGV[2] or '', ARGV[3] or ''
+local maxBehind, withData = tonumber(ARGV[4] or ''), ARGV[5] == '1'
 local FIELDS = 18
 
 -- Lua's unpack() is limited to a few thousand values: write long argument lists in chunks.
@@ -105,6 +104,9 @@ if op == 'get' then
 elseif op == 'commit' then
   -- Reply: {'ok'}, or {'conflict', head} with what the caller lacks of the stored context, or
   -- {'conflict'} if there is none.
+  local expectedVersion, expectedEpoch, version, epoch = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+  local insertedAt, maxDeltas = ARGV[10], ARGV[11]
+  local id, channel, message, deleteCount = ARGV[14], ARGV[15], ARGV[16], tonumber(ARGV[17] or '0')
   if epoch == '' or (expectedVersion ~= '0' and expectedEpoch ~= epoch) then
     -- Never a write that does not name the incarnation it was computed from: version numbers
     -- repeat across incarnations, so the version alone could match another one's.
@@ -138,6 +140,7 @@ elseif op == 'commit' then
 elseif op == 'history' then
   -- Reply: version, insertedAt, epoch, the log entries after afterVersion (none if more than
   -- maxBehind).
+  local afterVersion = ARGV[12]
   local h = redis.call('HMGET', meta, 'v', 'at', 'e')
   if not h[1] then
     return {}
@@ -150,6 +153,7 @@ elseif op == 'history' then
   return {h[1], h[2], h[3], entries}
 
 elseif op == 'restore' then
+  local version, epoch, insertedAt, id, channel = ARGV[8], ARGV[9], ARGV[10], ARGV[14], ARGV[15]
   drop()
   if #ARGV >= FIELDS then
     chunked('HSET', data, FIELDS, #ARGV, 2)
@@ -159,6 +163,7 @@ elseif op == 'restore' then
   return {1}
 
 elseif op == 'delete' then
+  local expectedVersion, expectedEpoch, channel = ARGV[6], ARGV[7], ARGV[15]
   local h = redis.call('HMGET', meta, 'v', 'e')
   if not h[1] or (expectedVersion ~= '' and (h[1] ~= expectedVersion or h[2] ~= expectedEpoch)) then
     return {0}
@@ -169,6 +174,7 @@ elseif op == 'delete' then
 
 elseif op == 'trim' then
   -- Drops the oldest entries while they are older than insertedBefore.
+  local insertedBefore = ARGV[13]
   local cutoff = tonumber(insertedBefore)
   local dropped = 0
   while true do

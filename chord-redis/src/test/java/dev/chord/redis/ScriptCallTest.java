@@ -19,13 +19,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Java and Lua sides name the script's arguments alike: every named setter fills the slot
- * chord.lua's header lists under that name, and the script binds that slot to a local of that
- * name.
+ * chord.lua's header lists under that name, and wherever the script binds that slot, it binds it
+ * to a local of that name.
  */
 class ScriptCallTest {
   private static final Pattern HEADER = Pattern.compile("^-- +(\\d+) (\\w+) ", Pattern.MULTILINE);
   private static final Pattern BINDING =
-      Pattern.compile("^local ([\\w, ]+) = (.+)$", Pattern.MULTILINE);
+      Pattern.compile("^ *local ([\\w, ]+) = (.+)$", Pattern.MULTILINE);
   private static final Pattern ARGV = Pattern.compile("ARGV\\[(\\d+)]");
 
   @Test
@@ -44,10 +44,11 @@ class ScriptCallTest {
       List<String> names = Arrays.asList(b.group(1).split(", "));
       Matcher argv = ARGV.matcher(b.group(2));
       for (int i = 0; argv.find(); i++) {
-        bound.put(names.get(i), Integer.parseInt(argv.group(1)));
+        Integer slot = Integer.parseInt(argv.group(1));
+        Integer before = bound.put(names.get(i), slot);
+        assertThat(before).as("%s bound to two slots", names.get(i)).isIn(null, slot);
       }
     }
-    bound.put("op", 1);
     assertThat(bound).isEqualTo(header);
 
     Context held = new Context("c", 7, Snapshots.freeze(Map.of()), 0, "heldEpoch");
@@ -95,7 +96,7 @@ class ScriptCallTest {
   }
 
   @Test
-  void argv_sendsEveryUnsetSlotEmpty_thenTheFieldsToDelete_thenThePairsToSet() {
+  void argv_sendsUnsetSlotsEmpty_thenTheFieldsToDelete_thenThePairsToSet() {
     String[] argv =
         new ScriptCall(ScriptCall.Op.COMMIT, new String[] {"m", "d", "l"})
             .deletes(List.of("/gone"))
@@ -105,6 +106,18 @@ class ScriptCallTest {
     assertThat(Arrays.copyOfRange(argv, 1, 16)).containsOnly("");
     assertThat(Arrays.copyOfRange(argv, 16, argv.length))
         .containsExactly("1", "/gone", "/a", "1", "/b", "{}");
+  }
+
+  @Test
+  void argv_leavesOutTheUnsetSlotsAfterTheLastSetOne() {
+    Context held = new Context("c", 7, Snapshots.freeze(Map.of()), 0, "heldEpoch");
+    assertThat(new ScriptCall(ScriptCall.Op.GET, new String[0]).known(held).maxBehind(64).argv())
+        .containsExactly("get", "7", "heldEpoch", "64");
+    assertThat(new ScriptCall(ScriptCall.Op.TRIM, new String[0]).insertedBefore(5).argv())
+        .hasSize(13)
+        .endsWith("5");
+    assertThat(new ScriptCall(ScriptCall.Op.RESTORE, new String[0]).argv())
+        .containsExactly("restore");
   }
 
   private static String script() throws IOException {
