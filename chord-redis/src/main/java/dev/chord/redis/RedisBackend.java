@@ -39,7 +39,11 @@ import java.util.Set;
  *     .backend(RedisBackend.connectCluster("redis://127.0.0.1:7101,redis://127.0.0.1:7102"))
  *     .build();
  * Chord tuned = Chord.builder()
- *     .backend(RedisBackend.builder("redis://127.0.0.1:6379").keyPrefix("app1").timeout(Duration.ofMillis(500)).build())
+ *     .backend(RedisBackend.builder("redis://127.0.0.1:6379")
+ *         .keyPrefix("app1")
+ *         .timeout(Duration.ofMillis(500))
+ *         .cacheBytes(256L << 20)
+ *         .build())
  *     .build();
  * }</pre>
  *
@@ -53,13 +57,14 @@ import java.util.Set;
  * <p>Epochs and times are Chord's: a create stores the epoch its commit brings, a restore the
  * restored context's, and {@code insertedAt} is stored in milliseconds as given, never converted.
  *
- * <p>Each backend keeps, per context it has seen, the newest copy it knows. That copy is only an
- * optimisation, never a judge: {@link #get} sends the (epoch, version) it holds and gets back
- * "same", the deltas since, or the whole context, so a read is always current and usually tiny.
- * {@link #getForCommit} hands it out unchecked, for writers: the script checks every commit against
- * the stored epoch and version, whatever this node holds, and the conflict reply brings what the
- * copy lacks. So in steady state an update through {@code Chord} is one round trip, a sync is one,
- * and a read is one.
+ * <p>Each backend keeps, per context it has seen, the newest copy it knows, in a cache bounded by
+ * the copies' approximate bytes and count ({@link Builder#cacheBytes}, {@link Builder#cacheSize}).
+ * That copy is only an optimisation, never a judge: {@link #get} sends the (epoch, version) it
+ * holds and gets back "same", the deltas since, or the whole context, so a read is always current
+ * and usually tiny. {@link #getForCommit} hands it out unchecked, for writers: the script checks
+ * every commit against the stored epoch and version, whatever this node holds, and the conflict
+ * reply brings what the copy lacks. So in steady state an update through {@code Chord} is one
+ * round trip, a sync is one, and a read is one.
  *
  * <p>Failures: an unreachable or slow Redis makes every method throw {@link BackendException}
  * within the timeout; the backend reconnects by itself. A commit that times out may still have
@@ -717,7 +722,8 @@ public final class RedisBackend implements Backend {
     public RedisBackend build() {
       RedisLink link;
       try {
-        link = cluster ? RedisLink.cluster(uris, timeout) : RedisLink.standalone(uris.get(0), timeout);
+        link =
+            cluster ? RedisLink.cluster(uris, timeout) : RedisLink.standalone(uris.get(0), timeout);
       } catch (RedisException e) {
         throw new BackendException("cannot connect to Redis at " + uris + ": " + e.getMessage(), e);
       }
