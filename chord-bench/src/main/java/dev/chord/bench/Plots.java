@@ -40,8 +40,18 @@ final class Plots {
 
   /** Adds a measured series with round markers. */
   static void measured(XYChart chart, String name, List<Double> x, List<Double> y) {
-    if (!x.isEmpty()) {
-      XYSeries series = chart.addSeries(name, x, y);
+    // A log axis cannot show 0: a CPU clock too coarse for a short (smoke) run measures 0 per op.
+    boolean logY = chart.getStyler().isYAxisLogarithmic();
+    List<Double> shownX = new java.util.ArrayList<>();
+    List<Double> shownY = new java.util.ArrayList<>();
+    for (int i = 0; i < x.size(); i++) {
+      if (!logY || y.get(i) > 0) {
+        shownX.add(x.get(i));
+        shownY.add(y.get(i));
+      }
+    }
+    if (!shownX.isEmpty()) {
+      XYSeries series = chart.addSeries(name, shownX, shownY);
       series.setMarker(SeriesMarkers.CIRCLE);
     }
   }
