@@ -108,7 +108,8 @@ public final class ChordServer implements AutoCloseable {
             b.maxBodyBytes,
             b.maxIdLength);
     ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
-    Origins origins = Origins.of(b.allowedOrigins);
+    Hosts hosts = Hosts.of(b.host, b.allowedHosts, Origins.hosts(b.allowedOrigins));
+    Origins origins = Origins.of(b.allowedOrigins, hosts);
     this.host = b.host;
     this.app = Javalin.create(cfg -> configure(cfg, b, api, origins, limiter));
     try {
@@ -126,6 +127,16 @@ public final class ChordServer implements AutoCloseable {
               + " tokens.",
           b.host,
           port());
+    }
+    if (hosts.unprotected()) {
+      log.warn(
+          "\n"
+              + "*** DNS-REBINDING PROTECTION IS OFF *** bound to {}, the server answers to any"
+              + " host name: a web page whose name is re-bound to this machine can use it through a"
+              + " visitor's browser.\n"
+              + "*** Start with --allowed-hosts (or CHORD_ALLOWED_HOSTS) naming the host names"
+              + " clients use.",
+          b.host);
     }
   }
 
@@ -391,6 +402,7 @@ public final class ChordServer implements AutoCloseable {
     private int maxMergedChanges = DEFAULT_MAX_MERGED_CHANGES;
     private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
     private List<String> allowedOrigins = List.of();
+    private List<String> allowedHosts;
 
     private Builder() {}
 
@@ -562,8 +574,26 @@ public final class ChordServer implements AutoCloseable {
      * @throws IllegalArgumentException for an entry that is neither {@code *} nor an http(s) origin
      */
     public Builder allowedOrigins(Collection<String> origins) {
-      Origins.of(origins);
+      Origins.hosts(origins);
       this.allowedOrigins = List.copyOf(origins);
+      return this;
+    }
+
+    /**
+     * Host names, besides {@code localhost}, {@code 127.0.0.1}, {@code [::1]}, a specific bind
+     * address and the hosts of the {@link #allowedOrigins}, that this server answers to: {@code
+     * host} (any port), {@code host:port}, {@code [v6]:port}, or {@code *} for any. Every request,
+     * WebSocket upgrades included, must name one in its {@code Host} header, or it gets 421 {@code
+     * misdirected_host} and nothing is done: a web page whose name is re-bound to this machine (DNS
+     * rebinding) looks same-origin otherwise. Default: none, except that a server bound to a
+     * wildcard address ({@code 0.0.0.0}, {@code ::}) then answers to any name and warns at start
+     * that this protection is off.
+     *
+     * @throws IllegalArgumentException for an entry that is none of those forms
+     */
+    public Builder allowedHosts(Collection<String> hosts) {
+      Hosts.entries(hosts);
+      this.allowedHosts = List.copyOf(hosts);
       return this;
     }
 

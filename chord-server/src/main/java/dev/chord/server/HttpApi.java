@@ -377,6 +377,15 @@ final class HttpApi {
     }
     ctx.status(error.status());
     send(ctx, out);
+    if (ctx.header("Sec-WebSocket-Version") != null) {
+      // Javalin takes such a request down its WebSocket path, which never writes the result of a
+      // refused upgrade: the client would get the status and an empty body.
+      try {
+        ctx.res().getOutputStream().write(Json.writeBytes(out));
+      } catch (IOException gone) {
+        log.debug("could not write the refusal of an upgrade: {}", gone.toString());
+      }
+    }
   }
 
   static ApiException toApiError(Exception e) {

@@ -188,6 +188,18 @@ public final class Main implements Callable<Integer> {
               + " default: the server's own origin only).")
   List<String> allowedOrigins;
 
+  @Option(
+      names = "--allowed-hosts",
+      split = ",",
+      defaultValue = "${env:CHORD_ALLOWED_HOSTS}",
+      description =
+          "Comma-separated host names (chord.example.com, host:port, [v6]:port) or * that this"
+              + " server answers to besides localhost, 127.0.0.1, [::1], the bind address and the"
+              + " hosts of --allowed-origins; any other Host gets 421 (DNS-rebinding protection)"
+              + " (env CHORD_ALLOWED_HOSTS; default: none more, or any name when bound to 0.0.0.0"
+              + " or ::).")
+  List<String> allowedHosts;
+
   /** Runs the command line; exits with its status. */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -279,6 +291,12 @@ public final class Main implements Callable<Integer> {
     }
     if (allowedOrigins != null) {
       b.allowedOrigins(allowedOrigins.stream().filter(o -> !o.isBlank()).toList());
+    }
+    // Blank (an empty CHORD_ALLOWED_HOSTS) is not given: on a wildcard address, any name.
+    List<String> hostNames =
+        allowedHosts == null ? List.of() : allowedHosts.stream().filter(h -> !h.isBlank()).toList();
+    if (!hostNames.isEmpty()) {
+      b.allowedHosts(hostNames);
     }
     // Last: a connection is opened only once every other value has passed its check.
     switch (backend.toLowerCase(Locale.ROOT)) {

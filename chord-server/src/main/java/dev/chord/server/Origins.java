@@ -20,6 +20,10 @@ import java.util.Set;
  * origin gets {@code Access-Control-Allow-Origin} (and preflights answered), any other none at all.
  * Requests that change something (every method but GET and HEAD) from an origin not allowed are
  * refused as well, since a browser sends some of them (a bodiless POST) without asking first.
+ *
+ * <p>Before any of that, every request must be addressed to a name this server answers to ({@link
+ * Hosts}): a page whose name was re-bound to this machine sends its own name as both {@code Origin}
+ * and {@code Host}, so "same origin" is only ever granted to a {@code Host} the server trusts.
  */
 final class Origins {
   static final String ALLOW_METHODS = "GET, PUT, PATCH, DELETE, POST, OPTIONS";
@@ -41,26 +45,45 @@ final class Origins {
 
   private final boolean any;
   private final Set<String> listed;
+  private final Hosts hosts;
 
-  private Origins(boolean any, Set<String> listed) {
+  private Origins(boolean any, Set<String> listed, Hosts hosts) {
     this.any = any;
     this.listed = listed;
+    this.hosts = hosts;
   }
 
   /**
    * The allow-list of {@code origins}: exact origins such as {@code https://app.example.com}, or
-   * {@code *} for every one.
+   * {@code *} for every one; for requests to the names {@code hosts} answers to.
    *
    * @throws IllegalArgumentException for an entry that is not {@code *} or an http(s) origin
    *     (scheme, host and optional port; no path)
    */
-  static Origins of(Collection<String> origins) {
-    boolean any = false;
+  static Origins of(Collection<String> origins, Hosts hosts) {
+    boolean any = origins.stream().anyMatch(o -> o.trim().equals("*"));
+    return new Origins(any, listed(origins), hosts);
+  }
+
+  /**
+   * The hosts of the origins listed in {@code origins} ({@code *} left out), in lower case.
+   *
+   * @throws IllegalArgumentException as {@link #of} does
+   */
+  static Set<String> hosts(Collection<String> origins) {
+    Set<String> hosts = new LinkedHashSet<>();
+    for (String origin : listed(origins)) {
+      hosts.add(URI.create(origin).getHost());
+    }
+    return hosts;
+  }
+
+  /** The origins listed, normalized, {@code *} left out. */
+  private static Set<String> listed(Collection<String> origins) {
     Set<String> listed = new LinkedHashSet<>();
     for (String raw : origins) {
       String origin = raw.trim();
       if (origin.equals("*")) {
-        any = true;
         continue;
       }
       String normal = normalize(origin);
@@ -73,7 +96,7 @@ final class Origins {
       }
       listed.add(normal);
     }
-    return new Origins(any, Set.copyOf(listed));
+    return Set.copyOf(listed);
   }
 
   /** How a request with {@code origin} (its header, or {@code null}) to {@code host} stands. */
@@ -89,14 +112,16 @@ final class Origins {
   }
 
   /**
-   * Before every HTTP request: {@code Vary: Origin} on every answer, CORS headers for an allowed
-   * cross origin, a 403 for a request that changes something from a forbidden one. Every answer
-   * depends on the {@code Origin}: without {@code Vary} on those that carry no CORS headers, a
-   * shared cache could hand one of them to a page of an allowed origin, which could not read it.
+   * Before every HTTP request: a 421 for one to a name this server does not answer to; then {@code
+   * Vary: Origin} on every answer, CORS headers for an allowed cross origin, a 403 for a request
+   * that changes something from a forbidden one. Every answer depends on the {@code Origin}:
+   * without {@code Vary} on those that carry no CORS headers, a shared cache could hand one of them
+   * to a page of an allowed origin, which could not read it.
    *
-   * @throws ApiException 403 {@code forbidden_origin}
+   * @throws ApiException 421 {@code misdirected_host}, 403 {@code forbidden_origin}
    */
   void filter(Context ctx) {
+    hosts.check(ctx);
     ctx.header("Vary", "Origin");
     String origin = ctx.header("Origin");
     Verdict verdict = judge(origin, ctx.header("Host"));
@@ -121,11 +146,13 @@ final class Origins {
   }
 
   /**
-   * Before a WebSocket upgrade: only from no origin, the same origin or an allowed one.
+   * Before a WebSocket upgrade: only to a name this server answers to, and from no origin, the same
+   * origin or an allowed one.
    *
-   * @throws ApiException 403 {@code forbidden_origin} otherwise
+   * @throws ApiException 421 {@code misdirected_host}, 403 {@code forbidden_origin}
    */
   void checkUpgrade(Context ctx) {
+    hosts.check(ctx);
     String origin = ctx.header("Origin");
     if (judge(origin, ctx.header("Host")) == Verdict.FORBIDDEN) {
       throw forbidden(origin);
@@ -142,8 +169,11 @@ final class Origins {
             + "' may not use this server; start it with --allowed-origins to allow them");
   }
 
-  /** Whether {@code origin} names the host and port the request was sent to. */
-  private static boolean sameOrigin(String origin, String host) {
+  /**
+   * Whether {@code origin} names the host and port the request was sent to, and that is a name this
+   * server answers to: a page whose name was re-bound to this machine has Origin equal to Host too.
+   */
+  private boolean sameOrigin(String origin, String host) {
     if (host == null) {
       return false;
     }
@@ -151,7 +181,8 @@ final class Origins {
     URI server = page == null ? null : parse(page.getScheme() + "://" + host);
     return server != null
         && server.getHost().equalsIgnoreCase(page.getHost())
-        && port(server) == port(page);
+        && port(server) == port(page)
+        && hosts.allows(host, port(server));
   }
 
   /** {@code scheme://host[:port]} in lower case without a default port; {@code null} if not one. */
