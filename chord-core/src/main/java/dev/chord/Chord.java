@@ -297,9 +297,9 @@ public final class Chord implements AutoCloseable {
    * SyncResult.Full}. Never a patch that misses a change.
    *
    * <p>Unsafe across re-creation: version numbers repeat when the id is deleted and created again
-   * or restored, so a client holding another incarnation at the same version is told "no change"
-   * or sent a patch for data it does not have. Use {@link #syncContext(String, long, String)} with
-   * the epoch the client holds.
+   * or restored, so a client holding another incarnation at the same version is told "no change" or
+   * sent a patch for data it does not have. Use {@link #syncContext(String, long, String)} with the
+   * epoch the client holds.
    *
    * @param clientVersion the version the client has, {@code null} if it has nothing
    * @throws ContextNotFoundException if the context does not exist

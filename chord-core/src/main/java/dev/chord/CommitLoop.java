@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Where a write is decided: reads the context, computes the next state, and commits it if the
- * stored context is still at the (epoch, version) it was computed from; otherwise starts again
- * from the state the backend reports. Optimistic, so writers to one context never wait on a lock
- * and never lose an update.
+ * stored context is still at the (epoch, version) it was computed from; otherwise starts again from
+ * the state the backend reports. Optimistic, so writers to one context never wait on a lock and
+ * never lose an update.
  *
  * <p>The first read may be a backend's cached copy ({@link Backend#getForCommit}): a stale one is
  * caught by the commit's (epoch, version) check, but "not found", "nothing changed" and "conflict"

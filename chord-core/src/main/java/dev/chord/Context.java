@@ -20,9 +20,9 @@ import org.jspecify.annotations.Nullable;
  * @param data the JSON-like state of the context (its values may be {@code null}: JSON null)
  * @param insertedAt time of the last change, in the {@link Chord.Builder#timeUnit configured unit}
  *     since the epoch of the clock
- * @param epoch the incarnation of the context: 8 to 22 characters of {@code [A-Za-z0-9_-]}, drawn at
- *     random when the context is created or restored and unchanged by every set and update; {@code
- *     null} only for a context not stored yet (what a {@link ContextProvider} may return)
+ * @param epoch the incarnation of the context: 8 to 22 characters of {@code [A-Za-z0-9_-]}, drawn
+ *     at random when the context is created or restored and unchanged by every set and update;
+ *     {@code null} only for a context not stored yet (what a {@link ContextProvider} may return)
  */
 public record Context(
     String contextId,

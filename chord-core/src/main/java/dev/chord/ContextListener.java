@@ -3,8 +3,7 @@ package dev.chord;
 import java.util.Optional;
 
 /**
- * Receives what happens to one context, in order: {@link Chord#subscribe(String,
- * ContextListener)}.
+ * Receives what happens to one context, in order: {@link Chord#subscribe(String, ContextListener)}.
  *
  * <p>The rule a listener relies on: starting from {@link #onStart}, applying every {@link #onReset}
  * (state := its context, or absent) and every {@link #onDelta} (only ever on the state of the same

@@ -382,8 +382,8 @@ public final class Delta {
   }
 
   /**
-   * A place in the tree, as a linked list of keys from the root ({@code null}): one small object per
-   * level walked, turned into a JSON Pointer only for an error message.
+   * A place in the tree, as a linked list of keys from the root ({@code null}): one small object
+   * per level walked, turned into a JSON Pointer only for an error message.
    */
   private record Where(@Nullable Where parent, String key) {
     static String pointer(@Nullable Where where) {

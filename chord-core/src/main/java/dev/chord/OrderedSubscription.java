@@ -19,10 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a backend's feed of one context (maybe out of order, repeated, with holes, or missing
- * whole incarnations) into the exact sequence a {@link ContextListener} relies on: every {@code
- * onDelta} applies to the state of the same epoch one version below, every {@code onReset} replaces
- * the state, and together they end at the stored state.
+ * Turns a backend's feed of one context (maybe out of order, repeated, with holes, or missing whole
+ * incarnations) into the exact sequence a {@link ContextListener} relies on: every {@code onDelta}
+ * applies to the state of the same epoch one version below, every {@code onReset} replaces the
+ * state, and together they end at the stored state.
  *
  * <p>The subscription holds the (epoch, version) its listener is at ({@code null}, 0: absent). A
  * record of that epoch at or below it is a repeat; one above the next version is a hole, filled
@@ -178,13 +178,15 @@ final class OrderedSubscription implements Feed, Subscription {
     long delay = retryMillis;
     retryMillis = Math.min(LAST_RETRY_MILLIS, retryMillis * 2);
     try {
-      retries.get().schedule(
-          () -> {
-            retryScheduled.set(false);
-            drain();
-          },
-          delay,
-          TimeUnit.MILLISECONDS);
+      retries
+          .get()
+          .schedule(
+              () -> {
+                retryScheduled.set(false);
+                drain();
+              },
+              delay,
+              TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // The Chord is closing: nothing will be delivered any more.
       retryScheduled.set(false);

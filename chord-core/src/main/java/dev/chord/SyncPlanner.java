@@ -8,8 +8,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Where sync is planned: what a client holding some (epoch, version) needs to reach the stored
- * state. One atomic history read decides; the whole context is read only when the answer is
- * {@link SyncResult.Full}.
+ * state. One atomic history read decides; the whole context is read only when the answer is {@link
+ * SyncResult.Full}.
  */
 final class SyncPlanner {
   private final Backend backend;
@@ -71,7 +71,9 @@ final class SyncPlanner {
             backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId))));
   }
 
-  /** Whether {@code records} are exactly the versions {@code from..to} of {@code epoch}, in order. */
+  /**
+   * Whether {@code records} are exactly the versions {@code from..to} of {@code epoch}, in order.
+   */
   private static boolean isRun(List<DeltaRecord> records, long from, long to, String epoch) {
     if (records.size() != to - from + 1) {
       return false;

@@ -99,8 +99,8 @@ class ChordCleanupTest {
   }
 
   /**
-   * Lists "idle" as expired at version 1, then runs {@code replace} (which puts another
-   * incarnation at version 1 there) before cleanup acts on the listing.
+   * Lists "idle" as expired at version 1, then runs {@code replace} (which puts another incarnation
+   * at version 1 there) before cleanup acts on the listing.
    */
   private void assertReplacedAfterListingIsKept(Runnable replaceOnce) {
     HookedBackend racy = new HookedBackend(backend);

@@ -159,8 +159,7 @@ class ChordContextListenerTest {
       }
       String epoch = epoch();
       // Version 5 shows the hole; versions 2 to 4 are trimmed (2 deltas kept), so it is a reset.
-      assertThat(model.events())
-          .containsExactly(delta(epoch, 1), reset(epoch, 5), delta(epoch, 6));
+      assertThat(model.events()).containsExactly(delta(epoch, 1), reset(epoch, 5), delta(epoch, 6));
       assertFollowed(model, shared.get(ID));
     }
   }

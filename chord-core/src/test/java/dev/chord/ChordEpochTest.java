@@ -61,8 +61,16 @@ class ChordEpochTest {
     }
     List<String> bad =
         List.of(
-            "", "abcdefg", "0123456789abcdefghijklm", "abcdefg!", "abcd efgh", "abcdéfgh",
-            "abcd+fgh", "abcd/fgh", "abcd=fgh", "abcdefgh\n");
+            "",
+            "abcdefg",
+            "0123456789abcdefghijklm",
+            "abcdefg!",
+            "abcd efgh",
+            "abcdéfgh",
+            "abcd+fgh",
+            "abcd/fgh",
+            "abcd=fgh",
+            "abcdefgh\n");
     for (String epoch : bad) {
       assertThat(Epochs.isValid(epoch)).as("'%s'", epoch).isFalse();
       assertThatThrownBy(() -> Epochs.check(epoch))

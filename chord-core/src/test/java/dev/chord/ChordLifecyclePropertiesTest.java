@@ -108,8 +108,7 @@ class ChordLifecyclePropertiesTest {
         } else if (op instanceof Restore restore) {
           provided.set(new Context(ID, restore.version(), restore.data(), 0));
           Context restored = chord.restoreContext(ID);
-          model.restore(
-              restore.version(), JsonTrees.copy(restore.data()), now, restored.epoch());
+          model.restore(restore.version(), JsonTrees.copy(restore.data()), now, restored.epoch());
           assertThat(restored.version()).isEqualTo(restore.version());
         }
         model.check(chord);

@@ -32,7 +32,8 @@ class ChordStaleCopyTest {
 
     assertThat(update.context().version()).isEqualTo(3);
     assertThat(update.context().data()).isEqualTo(Map.of("a", 2L, "b", 2L));
-    assertThat(update.delta()).isEqualTo(Delta.diff(Map.of("a", 2, "b", 1), Map.of("a", 2, "b", 2)));
+    assertThat(update.delta())
+        .isEqualTo(Delta.diff(Map.of("a", 2, "b", 1), Map.of("a", 2, "b", 2)));
   }
 
   @Test

@@ -37,7 +37,8 @@ class ChordSubscribeStartTest {
             if (r.epoch().equals(epoch[0]) && r.version() == version[0] + 1) {
               version[0] = r.version();
             } else if (!(r.epoch().equals(epoch[0]) && r.version() <= version[0])) {
-              unapplicable.add(r.epoch() + "." + r.version() + " on " + epoch[0] + "." + version[0]);
+              unapplicable.add(
+                  r.epoch() + "." + r.version() + " on " + epoch[0] + "." + version[0]);
             }
           }
 

@@ -278,8 +278,7 @@ class ChordSyncTest {
 
     assertThat(sync).isEqualTo(new SyncResult.Full(now));
     assertThat(sync.epoch()).isEqualTo(restored.epoch()).isNotEqualTo(epochBefore);
-    assertThat(((SyncResult.Full) sync).context().data())
-        .isEqualTo(Map.of("a", 1L, "other", true));
+    assertThat(((SyncResult.Full) sync).context().data()).isEqualTo(Map.of("a", 1L, "other", true));
     assertThat(chord.syncContext("room", 2L)).isInstanceOf(SyncResult.NoChange.class);
   }
 }

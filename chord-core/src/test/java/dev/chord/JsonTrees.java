@@ -149,11 +149,7 @@ final class JsonTrees {
     return integers()
         .between(0, 8)
         .zip(
-            integers().between(0, 1000),
-            integers().between(0, 1000),
-            keys(),
-            values(2),
-            Edit::new);
+            integers().between(0, 1000), integers().between(0, 1000), keys(), values(2), Edit::new);
   }
 
   /** Chains of {@code minEdits} to {@code maxEdits} edits. */

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * OrderedSubscription alone, fed by hand: the test commits through a Chord that the subscription
- * does not listen to, and hands it records and resets in whatever order, repeated or not at all,
- * as a remote backend's feed may.
+ * does not listen to, and hands it records and resets in whatever order, repeated or not at all, as
+ * a remote backend's feed may.
  */
 class OrderedSubscriptionTest {
   private static final String ID = "room";

@@ -72,6 +72,7 @@ public abstract class BackendContractTest {
   private static final long DELIVERY_TIMEOUT_SECONDS = 10;
 
   protected Backend backend;
+
   /** Unique per test, so tests never see each other's contexts. */
   protected String prefix;
 
@@ -219,8 +220,7 @@ public abstract class BackendContractTest {
     String id = id("conflict");
     List<Context> chain = commitChain(id, 3, 10);
     Context stale = context(id, 3, Map.of("n", 99), 5000);
-    Commit commit =
-        new Commit(stale, record(stale, Delta.diff(Map.of(), Map.of("n", 99))), 2, 10);
+    Commit commit = new Commit(stale, record(stale, Delta.diff(Map.of(), Map.of("n", 99))), 2, 10);
 
     CommitResult result = backend.commit(commit);
 
@@ -237,8 +237,7 @@ public abstract class BackendContractTest {
     Context first = commitNext(id, null, Map.of("a", 1), 1, 10);
     Context again = context(id, 1, Map.of("a", 2), 2, NEXT_EPOCH);
     CommitResult result =
-        backend.commit(
-            new Commit(again, record(again, Delta.diff(Map.of(), again.data())), 0, 10));
+        backend.commit(new Commit(again, record(again, Delta.diff(Map.of(), again.data())), 0, 10));
     assertThat(result).isInstanceOf(CommitResult.Conflict.class);
     assertThat(backend.get(id)).contains(first);
   }
@@ -248,8 +247,7 @@ public abstract class BackendContractTest {
     String id = id("absent");
     Context next = context(id, 5, Map.of("a", 1), 1);
     CommitResult result =
-        backend.commit(
-            new Commit(next, record(next, Delta.diff(Map.of(), next.data())), 4, 10));
+        backend.commit(new Commit(next, record(next, Delta.diff(Map.of(), next.data())), 4, 10));
     assertThat(result).isEqualTo(new CommitResult.Conflict(Optional.empty()));
     assertThat(backend.get(id)).isEmpty();
   }
@@ -348,8 +346,15 @@ public abstract class BackendContractTest {
   void contextIds_withSpecialCharacters_areKeptApart() {
     List<String> ids =
         List.of(
-            id("a:b"), id("a{b}"), id("{a}"), id("}{"), id("with space"), id("漢字 ü"), id("a/b"),
-            id("a*b?[c]"), id("a\nb"));
+            id("a:b"),
+            id("a{b}"),
+            id("{a}"),
+            id("}{"),
+            id("with space"),
+            id("漢字 ü"),
+            id("a/b"),
+            id("a*b?[c]"),
+            id("a\nb"));
     for (int i = 0; i < ids.size(); i++) {
       commitNext(ids.get(i), null, Map.of("i", i), i, 10);
     }
@@ -427,8 +432,7 @@ public abstract class BackendContractTest {
 
     assertThat(backend.deleteDeltasBefore(id, 25)).isEqualTo(2);
     assertThat(backend.deleteDeltasBefore(id, 25)).isZero();
-    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas()))
-        .containsExactly(3L, 4L);
+    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas())).containsExactly(3L, 4L);
     assertThat(backend.get(id)).contains(previous);
     assertThat(backend.deleteDeltasBefore(id("none"), 25)).isZero();
   }
@@ -513,8 +517,7 @@ public abstract class BackendContractTest {
    * {@link #backend}: the feed gets every delta with its epoch, the delete as a reset to version 0
    * naming the deleted epoch, the restore as a reset to the restored (epoch, version).
    */
-  private void assertFeedSignalsResetsWithEpochs(String id, Backend subscribedOn)
-      throws Exception {
+  private void assertFeedSignalsResetsWithEpochs(String id, Backend subscribedOn) throws Exception {
     RecordingFeed feed = new RecordingFeed();
     try (AutoCloseable subscription = subscribedOn.subscribe(id, feed)) {
       List<Context> first = commitChain(id, 2, 10);
@@ -606,8 +609,8 @@ public abstract class BackendContractTest {
   }
 
   /**
-   * {@code id} holds exactly {@code expected}, its history has exactly {@code versions}, all of
-   * its epoch, and a listing shows its epoch and version.
+   * {@code id} holds exactly {@code expected}, its history has exactly {@code versions}, all of its
+   * epoch, and a listing shows its epoch and version.
    */
   private void assertOnlyStored(String id, Context expected, long... versions) {
     assertThat(backend.get(id)).contains(expected);

@@ -34,9 +34,9 @@ import org.jspecify.annotations.Nullable;
  * Syncing by epoch, as a property of the backend: random histories of set, update, delete,
  * re-create, export, restore and TTL cleanup with auto-delete through two nodes on one store (one
  * on the test's backend, one on its peer; one in seconds, one in milliseconds, each with its own
- * delta threshold). A client syncs at random points through either node by {@code
- * syncContext(id, version, epoch)} and applies what it gets; a {@link ContextListener} on the peer
- * applies every event by the listener rule.
+ * delta threshold). A client syncs at random points through either node by {@code syncContext(id,
+ * version, epoch)} and applies what it gets; a {@link ContextListener} on the peer applies every
+ * event by the listener rule.
  *
  * <p>After every sync the client holds exactly the stored (epoch, version, data), and it is never
  * sent a Patch or NoChange of another incarnation than the one it holds; at the end of a history

@@ -71,8 +71,7 @@ public final class RecordingFeed implements Feed {
    *
    * @return the events seen before it, in order
    */
-  public List<String> awaitEvent(String expected, long timeoutSeconds)
-      throws InterruptedException {
+  public List<String> awaitEvent(String expected, long timeoutSeconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     List<String> seen = new ArrayList<>();
     while (true) {

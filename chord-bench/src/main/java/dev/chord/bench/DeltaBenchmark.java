@@ -20,8 +20,8 @@ import org.openjdk.jmh.annotations.State;
 /**
  * The delta engine on its own: {@code Delta.diff} of two 50-participant rooms (plain maps, as a
  * caller passes them, so validation and freezing are included), {@code Delta.merge} of the 100
- * deltas of 100 consecutive one-participant updates, and the {@code chord()} and {@code jsonPatch()}
- * formatters of a delta with 50 changes (every participant's status).
+ * deltas of 100 consecutive one-participant updates, and the {@code chord()} and {@code
+ * jsonPatch()} formatters of a delta with 50 changes (every participant's status).
  *
  * <pre>java -jar chord-bench/target/benchmarks.jar DeltaBenchmark</pre>
  */

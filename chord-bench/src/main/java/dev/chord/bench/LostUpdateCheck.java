@@ -54,7 +54,13 @@ final class LostUpdateCheck {
       long version = changed.get(k).update().context().version();
       if (version != base + k + 1) {
         problems.add(
-            id + ": change " + (k + 1) + " after the set at v" + base + " got v" + version
+            id
+                + ": change "
+                + (k + 1)
+                + " after the set at v"
+                + base
+                + " got v"
+                + version
                 + " (versions not contiguous or reused)");
         break;
       }
@@ -62,8 +68,14 @@ final class LostUpdateCheck {
     long last = base + changed.size();
     if (run.after().version() != last) {
       problems.add(
-          id + ": ended at v" + run.after().version() + ", expected v" + last + " after "
-              + changed.size() + " changes");
+          id
+              + ": ended at v"
+              + run.after().version()
+              + ", expected v"
+              + last
+              + " after "
+              + changed.size()
+              + " changes");
     }
     if (eachParticipantOnce && changed.size() != expected) {
       problems.add(id + ": " + changed.size() + " changes, expected " + expected);
@@ -80,8 +92,13 @@ final class LostUpdateCheck {
     if (!replay.equals(actual)) {
       for (Scenarios.Action action : changed) {
         if (!Objects.equals(field(actual, action), field(replay, action))) {
-          problems.add(id + ": lost " + describe(action) + " (final state has "
-              + field(actual, action) + ")");
+          problems.add(
+              id
+                  + ": lost "
+                  + describe(action)
+                  + " (final state has "
+                  + field(actual, action)
+                  + ")");
         }
       }
       problems.add(id + ": final state differs from replaying the updates in version order");
@@ -98,7 +115,8 @@ final class LostUpdateCheck {
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> participant(Map<String, Object> state, Scenarios.Action action) {
+  private static Map<String, Object> participant(
+      Map<String, Object> state, Scenarios.Action action) {
     Map<String, Object> participants = (Map<String, Object>) state.get("participants");
     return (Map<String, Object>) participants.get(action.participant());
   }

@@ -15,15 +15,31 @@ final class Machine {
     String cpu = firstValue("/proc/cpuinfo", "model name").orElse("unknown CPU");
     String memory =
         firstValue("/proc/meminfo", "MemTotal")
-            .map(kb -> String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(kb.replaceAll("\\D", "")) / 1048576.0))
+            .map(
+                kb ->
+                    String.format(
+                        Locale.ROOT,
+                        "%.1f GiB",
+                        Long.parseLong(kb.replaceAll("\\D", "")) / 1048576.0))
             .orElse("unknown memory");
-    return Runtime.getRuntime().availableProcessors() + " cores (nproc), " + cpu + ", " + memory
-        + " RAM, " + System.getProperty("os.name") + " " + System.getProperty("os.version");
+    return Runtime.getRuntime().availableProcessors()
+        + " cores (nproc), "
+        + cpu
+        + ", "
+        + memory
+        + " RAM, "
+        + System.getProperty("os.name")
+        + " "
+        + System.getProperty("os.version");
   }
 
   static String jdk() {
-    return System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
-        + " (" + System.getProperty("java.vm.vendor") + ")";
+    return System.getProperty("java.vm.name")
+        + " "
+        + System.getProperty("java.runtime.version")
+        + " ("
+        + System.getProperty("java.vm.vendor")
+        + ")";
   }
 
   /** The 1, 5 and 15 minute load averages. */

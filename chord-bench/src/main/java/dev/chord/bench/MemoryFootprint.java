@@ -10,24 +10,24 @@ import org.openjdk.jol.info.GraphLayout;
  * (each object counted once, shared structure included once):
  *
  * <ul>
- *   <li>per context: {@value #ROOMS} (or {@code --rooms}) 50-participant rooms, each with its one stored delta (the
- *       creation delta, which shares the room's values), minus the empty backend, divided by the
- *       number of rooms;
- *   <li>per stored delta: one room after {@value #UPDATES} (or {@code --updates}) one-participant status updates, kept
- *       with all its deltas, minus the same room kept with one delta, divided by the difference in
- *       deltas. A delta's share includes its record, its change tree and the old values that only
- *       it still references.
+ *   <li>per context: {@value #ROOMS} (or {@code --rooms}) 50-participant rooms, each with its one
+ *       stored delta (the creation delta, which shares the room's values), minus the empty backend,
+ *       divided by the number of rooms;
+ *   <li>per stored delta: one room after {@value #UPDATES} (or {@code --updates}) one-participant
+ *       status updates, kept with all its deltas, minus the same room kept with one delta, divided
+ *       by the difference in deltas. A delta's share includes its record, its change tree and the
+ *       old values that only it still references.
  * </ul>
  *
- * <pre>java -cp chord-bench/target/benchmarks.jar dev.chord.bench.MemoryFootprint --out m.json</pre>
+ * <pre>java -cp chord-bench/target/benchmarks.jar dev.chord.bench.MemoryFootprint --out m.json
+ * </pre>
  */
 public final class MemoryFootprint {
   static final int ROOMS = 200;
   static final int UPDATES = 10_000;
 
   /** The measured figures. */
-  record Report(
-      int rooms, long bytesPerContext, int deltas, long bytesPerDelta, String method) {}
+  record Report(int rooms, long bytesPerContext, int deltas, long bytesPerDelta, String method) {}
 
   private MemoryFootprint() {}
 

@@ -27,8 +27,13 @@ final class Plots {
   /** A line chart; {@code logX}/{@code logY} make that axis logarithmic. */
   static XYChart lines(String title, String xTitle, String yTitle, boolean logX, boolean logY) {
     XYChart chart =
-        new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
-            .yAxisTitle(yTitle).build();
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title(title)
+            .xAxisTitle(xTitle)
+            .yAxisTitle(yTitle)
+            .build();
     chart.getStyler().setXAxisLogarithmic(logX);
     chart.getStyler().setYAxisLogarithmic(logY);
     chart.getStyler().setLegendPosition(LegendPosition.InsideNW);
@@ -63,14 +68,20 @@ final class Plots {
     series.setLineColor(color);
     series.setMarkerColor(color);
     series.setLineStyle(
-        new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f}, 0f));
+        new BasicStroke(
+            2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {6f, 4f}, 0f));
   }
 
   /** A bar chart; {@code logY} makes the value axis logarithmic. */
   static CategoryChart bars(String title, String xTitle, String yTitle, boolean logY) {
     CategoryChart chart =
-        new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
-            .yAxisTitle(yTitle).build();
+        new CategoryChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title(title)
+            .xAxisTitle(xTitle)
+            .yAxisTitle(yTitle)
+            .build();
     chart.getStyler().setYAxisLogarithmic(logY);
     chart.getStyler().setLegendPosition(LegendPosition.OutsideS);
     chart.getStyler().setChartBackgroundColor(Color.WHITE);

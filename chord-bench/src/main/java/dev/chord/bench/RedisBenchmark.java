@@ -23,12 +23,14 @@ import org.openjdk.jmh.infra.ThreadParams;
 /**
  * Chord on Redis next to the ceiling of the same client: {@code updateContext} of one participant's
  * status and {@code syncContext} from 10 versions behind, at 1 and 16 concurrent callers (each
- * caller on its own 50-participant room, so callers do not conflict), and Lettuce's own {@code PING}
- * and {@code EVALSHA} of {@code return 1} on one shared connection at the same concurrency. Scores
- * are operations per second over all callers. {@code bench/run.sh} starts a private redis-server
- * and passes its URI.
+ * caller on its own 50-participant room, so callers do not conflict), and Lettuce's own {@code
+ * PING} and {@code EVALSHA} of {@code return 1} on one shared connection at the same concurrency.
+ * Scores are operations per second over all callers. {@code bench/run.sh} starts a private
+ * redis-server and passes its URI.
  *
- * <pre>java -jar chord-bench/target/benchmarks.jar RedisBenchmark -p redisUri=redis://127.0.0.1:6379</pre>
+ * <pre>
+ * java -jar chord-bench/target/benchmarks.jar RedisBenchmark -p redisUri=redis://127.0.0.1:6379
+ * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

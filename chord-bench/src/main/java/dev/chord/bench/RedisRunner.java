@@ -66,7 +66,9 @@ public final class RedisRunner {
       ceiling.put("EVALSHA", new LinkedHashMap<>());
       for (int clients : CONCURRENCY) {
         ceiling.get("PING").put(clients, redisBenchmark(target, clients, requests, "PING"));
-        ceiling.get("EVALSHA").put(clients, redisBenchmark(target, clients, requests, "EVALSHA", sha, "0"));
+        ceiling
+            .get("EVALSHA")
+            .put(clients, redisBenchmark(target, clients, requests, "EVALSHA", sha, "0"));
       }
       Map<String, Double> commands = roundTrips(target, uri, connection);
       String version = info(connection, "redis_version");
@@ -96,18 +98,28 @@ public final class RedisRunner {
   }
 
   /** Requests per second that {@code redis-benchmark} reaches with {@code command}. */
-  private static double redisBenchmark(RedisURI target, int clients, int requests, String... command)
+  private static double redisBenchmark(
+      RedisURI target, int clients, int requests, String... command)
       throws IOException, InterruptedException {
     List<String> line =
         new ArrayList<>(
             List.of(
-                "redis-benchmark", "-h", target.getHost(), "-p", Integer.toString(target.getPort()),
-                "-c", Integer.toString(clients), "-n", Integer.toString(requests), "--csv"));
+                "redis-benchmark",
+                "-h",
+                target.getHost(),
+                "-p",
+                Integer.toString(target.getPort()),
+                "-c",
+                Integer.toString(clients),
+                "-n",
+                Integer.toString(requests),
+                "--csv"));
     line.addAll(List.of(command));
     Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
     List<String> output = new ArrayList<>();
     try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       reader.lines().forEach(output::add);
     }
     if (process.waitFor() != 0 || output.size() < 2) {
@@ -128,7 +140,12 @@ public final class RedisRunner {
       throws IOException, InterruptedException {
     Process monitor =
         new ProcessBuilder(
-                "redis-cli", "-h", target.getHost(), "-p", Integer.toString(target.getPort()), "monitor")
+                "redis-cli",
+                "-h",
+                target.getHost(),
+                "-p",
+                Integer.toString(target.getPort()),
+                "monitor")
             .redirectErrorStream(true)
             .start();
     List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  */
 public final class ScenarioRunner {
   /** How a run is set up. */
-  record Settings(int runs, double jitWarmupSeconds, double warmupSeconds, double seconds, int callers) {}
+  record Settings(
+      int runs, double jitWarmupSeconds, double warmupSeconds, double seconds, int callers) {}
 
   /** One timed run and what its check found. */
   record Run(
@@ -106,7 +107,11 @@ public final class ScenarioRunner {
       throws InterruptedException {
     // One untimed run first, so that the timed runs measure JIT-compiled code (under load the
     // compiler threads need seconds, and a scenario's code paths differ from the previous one's).
-    run(kind, stateful, chords, new Settings(1, 0, 0, settings.jitWarmupSeconds(), settings.callers()));
+    run(
+        kind,
+        stateful,
+        chords,
+        new Settings(1, 0, 0, settings.jitWarmupSeconds(), settings.callers()));
     List<Run> runs = new ArrayList<>();
     for (int r = 0; r < settings.runs(); r++) {
       runs.add(run(kind, stateful, chords, settings));
@@ -190,7 +195,13 @@ public final class ScenarioRunner {
     Run result(double seconds) {
       double rate = iterations / seconds;
       return new Run(
-          iterations, seconds, rate, rate * kind.callsPerIteration(), checkedRooms, failedRooms, kept);
+          iterations,
+          seconds,
+          rate,
+          rate * kind.callsPerIteration(),
+          checkedRooms,
+          failedRooms,
+          kept);
     }
   }
 

@@ -70,6 +70,7 @@ final class Scenarios {
   private final Kind kind;
   private final Chord chord;
   private final ExecutorService callers;
+
   /** One actor per room when stateful, else null. */
   private final ExecutorService[] actors;
 
@@ -108,7 +109,8 @@ final class Scenarios {
     for (int room = 1; room <= kind.rooms; room++) {
       String id = kind.roomId(room);
       runs.add(
-          new RoomRun(id, sets.get(room - 1), byRoom.get(room - 1), chord.getContext(id).orElseThrow()));
+          new RoomRun(
+              id, sets.get(room - 1), byRoom.get(room - 1), chord.getContext(id).orElseThrow()));
     }
     return runs;
   }

@@ -7,8 +7,8 @@ import java.util.Map;
  * the building of its argument. Every change in the ring really changes the context: entry {@code
  * j} and entry {@code j + span} touch the same participant with different values, so whatever entry
  * last touched a participant, the next one to touch it brings a new value. The participants are
- * visited in a scattered order covering all of them (up to {@code span}), so that large contexts are
- * not measured on a hot, cached corner.
+ * visited in a scattered order covering all of them (up to {@code span}), so that large contexts
+ * are not measured on a hot, cached corner.
  */
 final class StatusChanges {
   /** 7919 is prime, so stepping by it visits every participant of any count it does not divide. */

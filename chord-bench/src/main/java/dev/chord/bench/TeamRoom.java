@@ -11,8 +11,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The original Chord benchmark's "team room" state ({@code bench/chord_benchmark.exs}, {@code
  * large_context}), built the same way: {@code group_id}, {@code group_name}, {@code participants}
- * {@code user_1..user_n}, {@code metadata} and a {@code chat_history} of 20 messages. Timestamps are
- * formatted like Elixir's {@code DateTime.to_string/1} ({@code 2024-05-01 10:00:00.123456Z}).
+ * {@code user_1..user_n}, {@code metadata} and a {@code chat_history} of 20 messages. Timestamps
+ * are formatted like Elixir's {@code DateTime.to_string/1} ({@code 2024-05-01 10:00:00.123456Z}).
  */
 final class TeamRoom {
   /** The participant count of the original's room. */

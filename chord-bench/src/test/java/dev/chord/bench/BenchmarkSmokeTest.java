@@ -31,7 +31,10 @@ class BenchmarkSmokeTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "UpdateBenchmark", "SyncBenchmark", "SetContextBenchmark", "DeltaBenchmark",
+        "UpdateBenchmark",
+        "SyncBenchmark",
+        "SetContextBenchmark",
+        "DeltaBenchmark",
         "ContentionBenchmark"
       })
   void benchmark_oneShortIteration_producesAScore(String benchmark) throws Exception {
@@ -43,7 +46,8 @@ class BenchmarkSmokeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"SINGLE:stateless", "SINGLE:stateful", "MULTI:stateless", "MULTI:stateful"})
+  @ValueSource(
+      strings = {"SINGLE:stateless", "SINGLE:stateful", "MULTI:stateless", "MULTI:stateful"})
   void scenario_shortRun_losesNothing(String which) throws Exception {
     String[] parts = which.split(":");
     ScenarioRunner.Result result =
@@ -54,10 +58,13 @@ class BenchmarkSmokeTest {
             new ScenarioRunner.Settings(1, 0, 0, 0.05, 4));
 
     assertThat(result.lostUpdates()).as("%s", result.runs()).isFalse();
-    assertThat(result.runs()).singleElement().satisfies(run -> {
-      assertThat(run.iterations()).isPositive();
-      assertThat(run.roomsChecked()).isPositive();
-    });
+    assertThat(result.runs())
+        .singleElement()
+        .satisfies(
+            run -> {
+              assertThat(run.iterations()).isPositive();
+              assertThat(run.roomsChecked()).isPositive();
+            });
   }
 
   @Test
@@ -96,10 +103,14 @@ class BenchmarkSmokeTest {
       // As if the second update had been overwritten by a writer that never saw it.
       Scenarios.RoomRun lost =
           new Scenarios.RoomRun(
-              "room", set, actions, new Context("room", second.context().version(), afterFirst.data(), 0));
+              "room",
+              set,
+              actions,
+              new Context("room", second.context().version(), afterFirst.data(), 0));
 
       assertThat(LostUpdateCheck.problems(intact, true)).isEmpty();
-      assertThat(LostUpdateCheck.problems(lost, true)).anyMatch(p -> p.contains("lost user_2.status"));
+      assertThat(LostUpdateCheck.problems(lost, true))
+          .anyMatch(p -> p.contains("lost user_2.status"));
     }
   }
 
@@ -139,7 +150,8 @@ class BenchmarkSmokeTest {
                 .build())
         .run();
     ScenarioRunner.write(
-        ScenarioRunner.run("in-memory", Chord::inMemory, new ScenarioRunner.Settings(1, 0, 0, 0.05, 4)),
+        ScenarioRunner.run(
+            "in-memory", Chord::inMemory, new ScenarioRunner.Settings(1, 0, 0, 0.05, 4)),
         results.resolve("scenarios-memory.json"));
     System.setProperty("jol.magicFieldOffset", "true");
     ScenarioRunner.write(MemoryFootprint.measure(5, 200), results.resolve("memory.json"));
@@ -149,8 +161,14 @@ class BenchmarkSmokeTest {
 
     Report.main(
         new String[] {
-          "--results", results.toString(), "--plots", dir.resolve("plots").toString(),
-          "--markdown", markdown.toString(), "--command", "smoke"
+          "--results",
+          results.toString(),
+          "--plots",
+          dir.resolve("plots").toString(),
+          "--markdown",
+          markdown.toString(),
+          "--command",
+          "smoke"
         });
 
     String text = Files.readString(markdown);

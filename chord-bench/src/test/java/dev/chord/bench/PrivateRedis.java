@@ -42,8 +42,17 @@ final class PrivateRedis implements AutoCloseable {
     Path dir = Files.createTempDirectory("chord-bench-redis");
     Process process =
         new ProcessBuilder(
-                binary.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                binary.toString(),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                dir.toString())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("redis.log").toFile())
             .start();
@@ -61,7 +70,8 @@ final class PrivateRedis implements AutoCloseable {
 
   /** In CI, where the service is required, installs the Debian package (we run as root there). */
   private static void install() throws IOException, InterruptedException {
-    for (String command : new String[] {"apt-get update -q", "apt-get install -y -q redis-server"}) {
+    for (String command :
+        new String[] {"apt-get update -q", "apt-get install -y -q redis-server"}) {
       new ProcessBuilder("sh", "-c", command).inheritIO().start().waitFor();
     }
   }

@@ -35,7 +35,8 @@ class RedisSectionTest {
         (source, target, measured, met) -> targets.add(target + " → " + met + ": " + measured));
 
     assertThat(out.toString())
-        .contains("| Chord `updateContext` (one participant's status) | 9,000 | 20,000 | 1.00 | ~2,000 |")
+        .contains(
+            "| Chord `updateContext` (one participant's status) | 9,000 | 20,000 | 1.00 | ~2,000 |")
         .contains("| `redis-benchmark` `PING` | 80,000 | 160,000 | 1 | |");
     assertThat(targets)
         .containsExactly(

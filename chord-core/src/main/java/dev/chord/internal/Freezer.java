@@ -91,10 +91,7 @@ public final class Freezer {
       return Double.valueOf(Float.toString(f));
     }
     throw new IllegalArgumentException(
-        "unsupported value of type "
-            + value.getClass().getName()
-            + " at "
-            + parent.render(key));
+        "unsupported value of type " + value.getClass().getName() + " at " + parent.render(key));
   }
 
   /**

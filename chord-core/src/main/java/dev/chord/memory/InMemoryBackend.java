@@ -91,10 +91,10 @@ public final class InMemoryBackend implements Backend {
   }
 
   /**
-   * Queues {@code event} (a {@link DeltaRecord} or a {@link Reset}) for the
-   * subscribers of {@code contextId}. Called under the entry's monitor, so events queue in the order
-   * they happened; and after the change is made, so a subscriber registering meanwhile either is
-   * seen here or sees the change in its own read (both are volatile) and misses nothing.
+   * Queues {@code event} (a {@link DeltaRecord} or a {@link Reset}) for the subscribers of {@code
+   * contextId}. Called under the entry's monitor, so events queue in the order they happened; and
+   * after the change is made, so a subscriber registering meanwhile either is seen here or sees the
+   * change in its own read (both are volatile) and misses nothing.
    *
    * @return the topic to {@link #publish}, or {@code null} when nobody listens
    */
@@ -110,10 +110,10 @@ public final class InMemoryBackend implements Backend {
    * Hands the topic's queued events to its feeds in order, outside every entry monitor. Publishing
    * straight from each committing thread would let a thread that was paused between its commit and
    * its publish deliver its record after later ones (even after a later incarnation's records);
-   * Chord would then fill the hole from history, but a slow publisher may be so far behind that
-   * the record is already trimmed. So one thread at a time publishes (whoever finds the flag free)
-   * and the others only queue; the outer loop re-checks the queue after the flag is released so
-   * that an event queued just before is not left waiting for the next commit.
+   * Chord would then fill the hole from history, but a slow publisher may be so far behind that the
+   * record is already trimmed. So one thread at a time publishes (whoever finds the flag free) and
+   * the others only queue; the outer loop re-checks the queue after the flag is released so that an
+   * event queued just before is not left waiting for the next commit.
    */
   private static void publish(@Nullable Topic topic) {
     if (topic == null) {
@@ -157,8 +157,7 @@ public final class InMemoryBackend implements Backend {
       }
       long behind = head.version() - afterVersion;
       if (behind < 1 || behind > maxDeltas) {
-        return Optional.of(
-            new History(head.version(), head.insertedAt(), List.of(), head.epoch()));
+        return Optional.of(new History(head.version(), head.insertedAt(), List.of(), head.epoch()));
       }
       ArrayList<DeltaRecord> newer = new ArrayList<>((int) Math.min(behind, entry.deltas.size()));
       Iterator<DeltaRecord> newestFirst = entry.deltas.descendingIterator();
@@ -187,8 +186,7 @@ public final class InMemoryBackend implements Backend {
         entry.deltas.clear();
         entry.head = context;
         topic =
-            queueForSubscribers(
-                context.contextId(), new Reset(context.epoch(), context.version()));
+            queueForSubscribers(context.contextId(), new Reset(context.epoch(), context.version()));
       }
       publish(topic);
       return;
@@ -219,8 +217,7 @@ public final class InMemoryBackend implements Backend {
       if (entry.dead || entry.head == null) {
         return false;
       }
-      if (epoch != null
-          && (entry.head.version() != version || !entry.head.epoch().equals(epoch))) {
+      if (epoch != null && (entry.head.version() != version || !entry.head.epoch().equals(epoch))) {
         return false;
       }
       entry.dead = true;
@@ -261,8 +258,7 @@ public final class InMemoryBackend implements Backend {
       if (head == null) {
         continue;
       }
-      page.add(
-          new ContextInfo(head.contextId(), head.version(), head.insertedAt(), head.epoch()));
+      page.add(new ContextInfo(head.contextId(), head.version(), head.insertedAt(), head.epoch()));
       last = e.getKey();
       if (page.size() == limit) {
         break;
@@ -304,7 +300,9 @@ public final class InMemoryBackend implements Backend {
   private static final class Topic {
     final List<Feed> feeds = new CopyOnWriteArrayList<>();
 
-    /** Records and resets not yet handed to the feeds, in the order they happened; guarded by this. */
+    /**
+     * Records and resets not yet handed to the feeds, in the order they happened; guarded by this.
+     */
     private final ArrayDeque<Object> unpublished = new ArrayDeque<>();
 
     /** Set while one thread hands {@link #unpublished} events to the feeds. */

@@ -14,8 +14,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #commit} is atomic and checked against the stored (epoch, version): the context, its
  *       delta and its version are written together or not at all, and only if the stored epoch and
  *       version are the expected ones.
- *   <li>An epoch names one incarnation of a context: a commit keeps it, a create and a restore bring
- *       a new one (Chord draws it), and a backend stores and returns it as given.
+ *   <li>An epoch names one incarnation of a context: a commit keeps it, a create and a restore
+ *       bring a new one (Chord draws it), and a backend stores and returns it as given.
  *   <li>Times ({@code insertedAt}) are stored as Chord gives them, in milliseconds; Chord converts
  *       to the unit its user configured, so nodes with different settings share one store.
  *   <li>The stored deltas of a context are always a contiguous run of versions that ends at the
@@ -36,9 +36,9 @@ public interface Backend extends AutoCloseable {
   Optional<Context> get(String contextId);
 
   /**
-   * The context a write should start from. Unlike {@link #get} it may answer from a local copy
-   * that is out of date (saving a round trip to remote storage): the commit's version check catches
-   * a stale copy, and Chord confirms with {@link #get} before it reports "not found" or "nothing
+   * The context a write should start from. Unlike {@link #get} it may answer from a local copy that
+   * is out of date (saving a round trip to remote storage): the commit's version check catches a
+   * stale copy, and Chord confirms with {@link #get} before it reports "not found" or "nothing
    * changed" from it. The default is {@link #get}.
    */
   default Optional<Context> getForCommit(String contextId) {
@@ -66,9 +66,9 @@ public interface Backend extends AutoCloseable {
   Optional<History> history(String contextId, long afterVersion, int maxDeltas);
 
   /**
-   * Stores {@code context} as is, at its version and epoch, whatever was there, and drops all stored
-   * deltas of that id. Subscribers get {@link Feed#onReset} with the restored epoch and version; no
-   * delta.
+   * Stores {@code context} as is, at its version and epoch, whatever was there, and drops all
+   * stored deltas of that id. Subscribers get {@link Feed#onReset} with the restored epoch and
+   * version; no delta.
    */
   void restore(Context context);
 

@@ -83,6 +83,7 @@ class FrozenMapsPropertiesTest {
     assertThat(built.entrySet()).hasSize(model.size());
     assertThatThrownBy(() -> built.put("x", 1)).isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> built.entrySet().iterator().next().setValue(1))
-        .isInstanceOfAny(UnsupportedOperationException.class, java.util.NoSuchElementException.class);
+        .isInstanceOfAny(
+            UnsupportedOperationException.class, java.util.NoSuchElementException.class);
   }
 }

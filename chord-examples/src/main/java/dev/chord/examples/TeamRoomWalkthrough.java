@@ -29,8 +29,7 @@ public final class TeamRoomWalkthrough {
   private static final String ROOM = "room:launch";
 
   private final PrintStream out;
-  private final ObjectMapper json =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   TeamRoomWalkthrough(PrintStream out) {
     this.out = out;
@@ -49,60 +48,80 @@ public final class TeamRoomWalkthrough {
             .deltaThreshold(100)
             .exporter(context -> savedRooms.put(context.contextId(), context))
             .externalProvider(id -> Optional.ofNullable(savedRooms.get(id)))
-            .listener(e -> operations.computeIfAbsent(e.operation(), k -> new LongAdder()).increment())
+            .listener(
+                e -> operations.computeIfAbsent(e.operation(), k -> new LongAdder()).increment())
             .build()) {
 
       step("1. setContext creates the room at version 1");
       ContextUpdate created = chord.setContext(ROOM, teamRoom());
       show("context", created.context());
-      show("its delta, as clients get it (DeltaFormatters.chord())", chord.formatDelta(created.deltaRecord()));
+      show(
+          "its delta, as clients get it (DeltaFormatters.chord())",
+          chord.formatDelta(created.deltaRecord()));
 
       step("2. A client that has nothing syncs: it gets the whole context");
       SyncResult first = chord.syncContext(ROOM, null);
       out.println("  " + describe(first));
       long clientVersion = first.version();
       String clientEpoch = first.epoch();
-      out.println("  the client keeps (epoch, version) = (" + clientEpoch + ", " + clientVersion + ")");
+      out.println(
+          "  the client keeps (epoch, version) = (" + clientEpoch + ", " + clientVersion + ")");
 
       step("3. A subscriber starts listening for every change from now on");
       List<String> pushed = new ArrayList<>();
       AutoCloseable subscription =
-          chord.subscribe(ROOM, record -> pushed.add("v" + record.version() + " " + record.delta().changes()));
+          chord.subscribe(
+              ROOM, record -> pushed.add("v" + record.version() + " " + record.delta().changes()));
 
       step("4. Partial updates: updateContext deep-merges just the changed fields");
       ContextUpdate away =
-          chord.updateContext(ROOM, Map.of("participants", Map.of("user_2", Map.of("status", "away"))));
+          chord.updateContext(
+              ROOM, Map.of("participants", Map.of("user_2", Map.of("status", "away"))));
       show("delta of version " + away.context().version(), away.delta().toMap());
       ContextUpdate typing =
-          chord.updateContext(ROOM, Map.of("participants", Map.of("user_1", Map.of("typing", true))));
-      show("delta of version " + typing.context().version() + " as JSON Patch",
+          chord.updateContext(
+              ROOM, Map.of("participants", Map.of("user_1", Map.of("typing", true))));
+      show(
+          "delta of version " + typing.context().version() + " as JSON Patch",
           DeltaFormatters.jsonPatch().format(typing.deltaRecord()));
       ContextUpdate message =
           chord.updateContext(
               ROOM,
-              Map.of("chat_history", List.of(Map.of("sender_id", "user_1", "content", "Ready to ship?"))));
+              Map.of(
+                  "chat_history",
+                  List.of(Map.of("sender_id", "user_1", "content", "Ready to ship?"))));
       out.println("  version is now " + message.context().version());
       ContextUpdate again =
-          chord.updateContext(ROOM, Map.of("participants", Map.of("user_1", Map.of("typing", true))));
-      out.println("  the same update again changes nothing: changed=" + again.changed()
-          + ", version stays " + again.context().version());
+          chord.updateContext(
+              ROOM, Map.of("participants", Map.of("user_1", Map.of("typing", true))));
+      out.println(
+          "  the same update again changes nothing: changed="
+              + again.changed()
+              + ", version stays "
+              + again.context().version());
 
       step("5. The client from step 2 syncs from version " + clientVersion + ": one merged patch");
       SyncResult catchUp = chord.syncContext(ROOM, clientVersion, clientEpoch);
       out.println("  " + describe(catchUp));
       if (catchUp instanceof SyncResult.Patch patch) {
         show("merged delta", patch.delta().toMap());
-        Map<String, Object> clientState = patch.delta().applyTo(first instanceof SyncResult.Full full
-            ? full.context().data() : Map.of());
-        out.println("  client state after applying it equals the server's: "
-            + clientState.equals(chord.getContext(ROOM).orElseThrow().data()));
+        Map<String, Object> clientState =
+            patch
+                .delta()
+                .applyTo(first instanceof SyncResult.Full full ? full.context().data() : Map.of());
+        out.println(
+            "  client state after applying it equals the server's: "
+                + clientState.equals(chord.getContext(ROOM).orElseThrow().data()));
       }
-      out.println("  a client at the current version: "
-          + describe(chord.syncContext(ROOM, catchUp.version(), catchUp.epoch())));
-      out.println("  a client from before the room existed (version 0): "
-          + describe(chord.syncContext(ROOM, 0L)));
-      out.println("  a client claiming a future version gets the full context: "
-          + describe(chord.syncContext(ROOM, catchUp.version() + 10)));
+      out.println(
+          "  a client at the current version: "
+              + describe(chord.syncContext(ROOM, catchUp.version(), catchUp.epoch())));
+      out.println(
+          "  a client from before the room existed (version 0): "
+              + describe(chord.syncContext(ROOM, 0L)));
+      out.println(
+          "  a client claiming a future version gets the full context: "
+              + describe(chord.syncContext(ROOM, catchUp.version() + 10)));
 
       step("6. A change and its undo cancel out in the merged patch");
       long beforeUndo = chord.getContext(ROOM).orElseThrow().version();
@@ -121,11 +140,18 @@ public final class TeamRoomWalkthrough {
       chord.deleteContext(ROOM);
       out.println("  after delete, getContext is present: " + chord.getContext(ROOM).isPresent());
       Context restored = chord.restoreContext(ROOM);
-      out.println("  restored at version " + restored.version() + ", data equal to the export: "
-          + restored.data().equals(exported.data()));
-      out.println("  restored with a new epoch: " + restored.epoch() + " (was " + clientEpoch + ")");
-      out.println("  a client at version " + restored.version() + " of the old incarnation gets: "
-          + describe(chord.syncContext(ROOM, restored.version(), clientEpoch)));
+      out.println(
+          "  restored at version "
+              + restored.version()
+              + ", data equal to the export: "
+              + restored.data().equals(exported.data()));
+      out.println(
+          "  restored with a new epoch: " + restored.epoch() + " (was " + clientEpoch + ")");
+      out.println(
+          "  a client at version "
+              + restored.version()
+              + " of the old incarnation gets: "
+              + describe(chord.syncContext(ROOM, restored.version(), clientEpoch)));
 
       step("9. Telemetry: operations observed by the listener");
       Map<String, Long> counts = new LinkedHashMap<>();
@@ -141,27 +167,44 @@ public final class TeamRoomWalkthrough {
       participants.put(
           "user_" + i,
           Map.of(
-              "user_id", "user_" + i,
-              "username", "User " + i,
-              "status", "active",
-              "typing", false));
+              "user_id",
+              "user_" + i,
+              "username",
+              "User " + i,
+              "status",
+              "active",
+              "typing",
+              false));
     }
     return Map.of(
-        "group_id", "launch",
-        "group_name", "Launch team",
-        "participants", participants,
-        "metadata", Map.of("topic", "Launch review", "created_by", "user_1"),
-        "chat_history", List.of());
+        "group_id",
+        "launch",
+        "group_name",
+        "Launch team",
+        "participants",
+        participants,
+        "metadata",
+        Map.of("topic", "Launch review", "created_by", "user_1"),
+        "chat_history",
+        List.of());
   }
 
   private String describe(SyncResult result) {
     if (result instanceof SyncResult.Full full) {
-      return "Full context at version " + full.version()
-          + " (" + full.context().data().size() + " top-level keys)";
+      return "Full context at version "
+          + full.version()
+          + " ("
+          + full.context().data().size()
+          + " top-level keys)";
     }
     if (result instanceof SyncResult.Patch patch) {
-      return "Patch from version " + patch.fromVersion() + " to " + patch.version()
-          + " with " + patch.delta().changeCount() + " change(s)";
+      return "Patch from version "
+          + patch.fromVersion()
+          + " to "
+          + patch.version()
+          + " with "
+          + patch.delta().changeCount()
+          + " change(s)";
     }
     return "No change (version " + result.version() + ")";
   }

@@ -24,37 +24,41 @@ import org.slf4j.LoggerFactory;
 /**
  * Cross-node push: the script publishes every commit, delete and restore on its context's channel
  * ({@link #DELTA} and {@link #RESET} messages, each naming its epoch); this class holds one channel
- * subscription per subscribed context on the backend's pub/sub connection and hands each message
- * to that context's {@link Feed}s.
+ * subscription per subscribed context on the backend's pub/sub connection and hands each message to
+ * that context's {@link Feed}s.
  *
  * <p>Threads: Lettuce reports messages on its event loop, which must never run user code or block
  * (Chord's subscriptions read the backend from their feeds: to fill holes, after resets). So the
  * event loop only appends each message to its context's queue; a fixed pool of delivery threads
- * calls the feeds. Each context is an actor: at most one task drains its queue at a time, in
- * order, so its feeds get its messages one at a time in the order Redis sent them (Redis runs
- * each script atomically and delivers one channel's messages in publishing order, so resets
- * arrive in order with the deltas). A task hands over its thread after {@link #BATCH} messages, so
- * a busy context takes turns with the others; a context whose feed blocks holds one thread, and
- * the others go on with the rest of the pool.
+ * calls the feeds. Each context is an actor: at most one task drains its queue at a time, in order,
+ * so its feeds get its messages one at a time in the order Redis sent them (Redis runs each script
+ * atomically and delivers one channel's messages in publishing order, so resets arrive in order
+ * with the deltas). A task hands over its thread after {@link #BATCH} messages, so a busy context
+ * takes turns with the others; a context whose feed blocks holds one thread, and the others go on
+ * with the rest of the pool.
  *
- * <p>Memory: a context queues at most {@link #MAX_QUEUED} messages. One more, and what is queued
- * is dropped for a single reset without epoch ("messages may be missing"): Chord reads the
- * context then, so nothing is lost but the steps in between.
+ * <p>Memory: a context queues at most {@link #MAX_QUEUED} messages. One more, and what is queued is
+ * dropped for a single reset without epoch ("messages may be missing"): Chord reads the context
+ * then, so nothing is lost but the steps in between.
  *
- * <p>Gaps: pub/sub drops what is published while the connection is down. Lettuce resubscribes
- * after a reconnect; when a channel's subscription is confirmed for the second time or later, its
- * feeds get a reset without epoch, queued before the channel's next message, and Chord reads what
- * it missed. A message that cannot be read is logged and signalled the same way.
+ * <p>Gaps: pub/sub drops what is published while the connection is down. Lettuce resubscribes after
+ * a reconnect; when a channel's subscription is confirmed for the second time or later, its feeds
+ * get a reset without epoch, queued before the channel's next message, and Chord reads what it
+ * missed. A message that cannot be read is logged and signalled the same way.
  */
 final class Channels extends RedisPubSubAdapter<String, String> implements AutoCloseable {
   /** A commit: {@code d <epoch> <delta message>}. */
   static final String DELTA = "d";
+
   /** A restore: {@code r <epoch> <version>}; a delete: {@code r <deleted epoch> 0}. */
   static final String RESET = "r";
+
   /** The version of a reset without epoch, which tells of nothing but "re-read". */
   static final long UNKNOWN_VERSION = -1;
+
   /** The most messages one context may have waiting for its feeds. */
   static final int MAX_QUEUED = 1024;
+
   /** The most messages one task delivers before its thread goes to the next context in line. */
   static final int BATCH = 64;
 
@@ -67,6 +71,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   private final Keys keys;
   private final Script script;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
+
   /**
    * The delivery threads. Its queue holds at most one task per context (see {@link Topic}), so it
    * is bounded by the number of subscribed contexts.
@@ -158,20 +163,23 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   }
 
   /**
-   * The feeds of one context's channel and the messages waiting for them; run by a delivery
-   * thread, it delivers some of them (see the class comment).
+   * The feeds of one context's channel and the messages waiting for them; run by a delivery thread,
+   * it delivers some of them (see the class comment).
    */
   private final class Topic implements Runnable {
     final String contextId;
     final String channel;
     final List<Feed> feeds = new CopyOnWriteArrayList<>();
+
     /** Set by the first subscription confirmation; later ones are resubscriptions. */
     final AtomicBoolean confirmed = new AtomicBoolean();
+
     /** Completes when Redis confirmed the first subscription; guarded by the topics' monitor. */
     CompletableFuture<?> ready;
 
     /** Raw messages and {@link #UNKNOWN}, oldest first; guarded by this. */
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
     /** Whether a task of this topic is queued or running; guarded by this. */
     private boolean scheduled;
 

@@ -23,9 +23,9 @@ import java.util.Map;
  * JSON for what Chord stores in Redis, so that every value reads back with its Java type.
  *
  * <p>Plain JSON keeps most types apart by itself: integers are written without a point and read as
- * {@code Long} (beyond 2^53 too, as Jackson reads 64-bit integers exactly), and a {@code Double}
- * is always written with a point or an exponent ({@code 1.0}, {@code 1.0E300}), so it reads back
- * as a {@code Double}. What JSON cannot tell apart gets a one-entry wrapper object:
+ * {@code Long} (beyond 2^53 too, as Jackson reads 64-bit integers exactly), and a {@code Double} is
+ * always written with a point or an exponent ({@code 1.0}, {@code 1.0E300}), so it reads back as a
+ * {@code Double}. What JSON cannot tell apart gets a one-entry wrapper object:
  *
  * <ul>
  *   <li>{@code BigDecimal}: {@code {"$dec": "1.50"}} (its string form keeps the scale);
@@ -55,7 +55,10 @@ final class JsonCodec {
     // Most fields of a context hash are short strings, small integers or the map marker: read
     // those without a parser (a full read of a large context is dominated by this).
     int n = json.length();
-    if (n >= 2 && json.charAt(0) == '"' && json.indexOf('"', 1) == n - 1 && json.indexOf('\\') < 0) {
+    if (n >= 2
+        && json.charAt(0) == '"'
+        && json.indexOf('"', 1) == n - 1
+        && json.indexOf('\\') < 0) {
       return json.substring(1, n - 1);
     }
     if (json.equals("{}")) {
@@ -240,8 +243,8 @@ final class JsonCodec {
 
   /**
    * Reads one value in two steps: first the plain tree, with objects kept as {@link Obj}, then
-   * {@link #interpret} top-down, because whether an object is a wrapper depends on where it is:
-   * the object inside {@code $map} is the user's map as is, even if it looks like a wrapper.
+   * {@link #interpret} top-down, because whether an object is a wrapper depends on where it is: the
+   * object inside {@code $map} is the user's map as is, even if it looks like a wrapper.
    */
   private static Object readValue(JsonParser p) throws IOException {
     return interpret(readTree(p));

@@ -29,11 +29,10 @@ import java.util.Map;
  * (raw) into the message.
  *
  * <p>Size: a node's copy of a context is weighed by the {@link #size} of its stored form: the
- * characters of its fields' names and values (what a full read transfers) plus {@link
- * #FIELD_BYTES} per field. That is close to the heap a rebuilt copy takes (measured with JOL on
- * contexts of 10 to 10,000 participants: within 1%). It is exact along a history: the size
- * after a delta is the size before it plus {@link Writes#sizeChange}, the same as the size
- * computed afresh.
+ * characters of its fields' names and values (what a full read transfers) plus {@link #FIELD_BYTES}
+ * per field. That is close to the heap a rebuilt copy takes (measured with JOL on contexts of 10 to
+ * 10,000 participants: within 1%). It is exact along a history: the size after a delta is the size
+ * before it plus {@link Writes#sizeChange}, the same as the size computed afresh.
  */
 final class LeafLayout {
   /**
@@ -47,9 +46,9 @@ final class LeafLayout {
   private LeafLayout() {}
 
   /**
-   * What a commit of one delta sends: the hash operations (fields to delete first, then
-   * field/value pairs to set) and the delta message for the log and the channel; and how the
-   * stored form's {@link #size} changes with it.
+   * What a commit of one delta sends: the hash operations (fields to delete first, then field/value
+   * pairs to set) and the delta message for the log and the channel; and how the stored form's
+   * {@link #size} changes with it.
    */
   record Writes(List<String> deletes, List<String> sets, String message, long sizeChange) {}
 
@@ -59,8 +58,7 @@ final class LeafLayout {
     long[] sizeChange = {0};
     String message =
         JsonCodec.deltaMessage(
-            record,
-            (g, change, old) -> sizeChange[0] += walkChange(g, change, old, deletes, sets));
+            record, (g, change, old) -> sizeChange[0] += walkChange(g, change, old, deletes, sets));
     return new Writes(deletes, sets, message, sizeChange[0]);
   }
 

@@ -63,25 +63,29 @@ import java.util.Set;
  * holds and gets back "same", the deltas since, or the whole context, so a read is always current
  * and usually tiny. {@link #getForCommit} hands it out unchecked, for writers: the script checks
  * every commit against the stored epoch and version, whatever this node holds, and the conflict
- * reply brings what the copy lacks. So in steady state an update through {@code Chord} is one
- * round trip, a sync is one, and a read is one.
+ * reply brings what the copy lacks. So in steady state an update through {@code Chord} is one round
+ * trip, a sync is one, and a read is one.
  *
  * <p>Failures: an unreachable or slow Redis makes every method throw {@link BackendException}
- * within the timeout; the backend reconnects by itself. A commit that times out may still have
- * been applied by Redis (the reply was lost, not the write): the caller learns the outcome from
- * the next read, as with any remote store.
+ * within the timeout; the backend reconnects by itself. A commit that times out may still have been
+ * applied by Redis (the reply was lost, not the write): the caller learns the outcome from the next
+ * read, as with any remote store.
  *
  * <p>Instances are thread-safe; {@link #close()} releases the connections and threads.
  */
 public final class RedisBackend implements Backend {
   /** Default of {@link Builder#timeout}. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+
   /** Default of {@link Builder#keyPrefix}. */
   public static final String DEFAULT_KEY_PREFIX = "chord";
+
   /** Default of {@link Builder#cacheSize}. */
   public static final int DEFAULT_CACHE_SIZE = 10_000;
+
   /** Default of {@link Builder#cacheBytes}: 64 MiB. */
   public static final long DEFAULT_CACHE_BYTES = 64L << 20;
+
   /** Default of {@link Builder#deliveryThreads}. */
   public static final int DEFAULT_DELIVERY_THREADS = 4;
 
@@ -90,8 +94,10 @@ public final class RedisBackend implements Backend {
    * whole context. Deltas are usually far smaller than contexts, but many of them are not.
    */
   private static final int MAX_CATCH_UP = 64;
+
   /** Plain full reads tried before the atomic but costlier scripted one; see readFull. */
   private static final int FULL_READ_ATTEMPTS = 3;
+
   /** SCAN calls one listing page may make before it returns, so a page is quick even if sparse. */
   private static final int MAX_SCANS_PER_PAGE = 16;
 
@@ -99,10 +105,13 @@ public final class RedisBackend implements Backend {
   private final Keys keys;
   private final Script script;
   private final Channels channels;
+
   /** Whether {@link #known} holds anything: both of the builder's bounds are above 0. */
   private final boolean caching;
+
   /** The newest copy this backend knows of each context; a hint, see above. */
   private final Cache<String, Held> known;
+
   private volatile boolean closed;
 
   private RedisBackend(RedisLink link, Builder b) {
@@ -278,8 +287,8 @@ public final class RedisBackend implements Backend {
   /**
    * Stores the commit if Redis holds its base, ({@link Commit#expectedEpoch()}, {@link
    * Commit#expectedVersion()}), whatever this node's copy is: the script compares with what is
-   * stored. The copy only shapes a conflict reply: the script sends "same" or the deltas since
-   * when the copy is of the stored epoch, and the whole context otherwise, so a copy of another
+   * stored. The copy only shapes a conflict reply: the script sends "same" or the deltas since when
+   * the copy is of the stored epoch, and the whole context otherwise, so a copy of another
    * incarnation is never built on.
    */
   @Override
@@ -394,8 +403,7 @@ public final class RedisBackend implements Backend {
   /** Drops old deltas; {@code insertedBefore} is in milliseconds, as the times are stored. */
   @Override
   public long deleteDeltasBefore(String contextId, long insertedBefore) {
-    return Replies.count(
-        run(call(ScriptCall.Op.TRIM, contextId).insertedBefore(insertedBefore)));
+    return Replies.count(run(call(ScriptCall.Op.TRIM, contextId).insertedBefore(insertedBefore)));
   }
 
   // ---- listing ----
@@ -587,9 +595,9 @@ public final class RedisBackend implements Backend {
 
   /**
    * Keeps {@code now} as the known copy unless a newer one of the same epoch is held: concurrent
-   * readers and writers may finish in any order, and an older copy of the same incarnation must
-   * not replace a newer one (a copy of another incarnation always does: the newest read wins).
-   * Returns {@code now}'s context.
+   * readers and writers may finish in any order, and an older copy of the same incarnation must not
+   * replace a newer one (a copy of another incarnation always does: the newest read wins). Returns
+   * {@code now}'s context.
    */
   private Context remember(Held now) {
     if (caching) {
@@ -684,10 +692,10 @@ public final class RedisBackend implements Backend {
     /**
      * About how many bytes of memory this node's copies of contexts may take (default 64 MiB); 0
      * keeps none, like {@code cacheSize(0)}. A copy is weighed by its stored form: the characters
-     * of its fields' names and values plus 72 bytes per field (a map entry, a leaf or a nested
-     * map, each one field), which is close to the heap the copy takes. Copies are evicted by
-     * Caffeine's policy (those used recently and often stay); a context larger than the bound is
-     * not kept. See also {@link #cacheSize}.
+     * of its fields' names and values plus 72 bytes per field (a map entry, a leaf or a nested map,
+     * each one field), which is close to the heap the copy takes. Copies are evicted by Caffeine's
+     * policy (those used recently and often stay); a context larger than the bound is not kept. See
+     * also {@link #cacheSize}.
      *
      * @throws IllegalArgumentException if negative
      */

@@ -31,10 +31,10 @@ import java.util.function.Function;
  * differs between the two is how they connect ({@link #standalone}, {@link #cluster}) and which
  * nodes a listing scans ({@link Topology}); the rest of the backend sees only what they share.
  *
- * <p>Fault behaviour, for both: commands time out after the configured timeout; while a
- * connection is down, commands are rejected at once rather than queued (so callers learn of the
- * outage within the timeout, and nothing queued runs late); Lettuce reconnects in the background,
- * retrying every 10 ms growing to at most 1 s, and resubscribes the pub/sub channels.
+ * <p>Fault behaviour, for both: commands time out after the configured timeout; while a connection
+ * is down, commands are rejected at once rather than queued (so callers learn of the outage within
+ * the timeout, and nothing queued runs late); Lettuce reconnects in the background, retrying every
+ * 10 ms growing to at most 1 s, and resubscribes the pub/sub channels.
  */
 final class RedisLink implements AutoCloseable {
   /** Which nodes hold keys a listing must scan, and how to reach one. */

@@ -113,8 +113,7 @@ final class Replies {
         break;
       case "deltas":
         if (reply.size() == 5) {
-          return new Deltas(
-              version, insertedAt, epoch, records(contextId, list(reply, 4), epoch));
+          return new Deltas(version, insertedAt, epoch, records(contextId, list(reply, 4), epoch));
         }
         break;
       case "full":

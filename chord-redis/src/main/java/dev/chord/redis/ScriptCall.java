@@ -9,10 +9,10 @@ import java.util.Locale;
 /**
  * The KEYS and ARGV of one call of {@code chord.lua}, each argument set by name. The script reads
  * ARGV by position, in the same slots for every operation (listed by name at the top of {@code
- * chord.lua}); {@link #argv()} is the one place on this side that knows those positions. A slot
- * an operation does not read is sent as {@code ''}, which is also what an unset one is, and the
- * unset slots after the last set one are not sent at all: Redis parses every argument of every
- * call, and a sync needs 4 of the 17.
+ * chord.lua}); {@link #argv()} is the one place on this side that knows those positions. A slot an
+ * operation does not read is sent as {@code ''}, which is also what an unset one is, and the unset
+ * slots after the last set one are not sent at all: Redis parses every argument of every call, and
+ * a sync needs 4 of the 17.
  */
 final class ScriptCall {
   /** The script's operations, each sent as its lower-case name. */

@@ -11,9 +11,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class JsonCodecTest {
 
@@ -96,15 +96,24 @@ class JsonCodecTest {
     assertThat(JsonCodec.write(Snapshots.freezeValue(List.of(1, 1.0, "a"))))
         .isEqualTo("[1,1.0,\"a\"]");
     assertThat(JsonCodec.write(new BigDecimal("1.50"))).isEqualTo("{\"$dec\":\"1.50\"}");
-    assertThat(JsonCodec.write(Snapshots.freezeValue(Map.of("$k", 1)))).isEqualTo("{\"$map\":{\"$k\":1}}");
+    assertThat(JsonCodec.write(Snapshots.freezeValue(Map.of("$k", 1))))
+        .isEqualTo("{\"$map\":{\"$k\":1}}");
   }
 
   @Test
   void deltaMessage_roundTrips() {
     Map<String, Object> before =
-        Snapshots.freeze(Map.of("a", 1, "m", Map.of("x", new BigDecimal("1.0")), "gone", List.of(1)));
+        Snapshots.freeze(
+            Map.of("a", 1, "m", Map.of("x", new BigDecimal("1.0")), "gone", List.of(1)));
     Map<String, Object> after =
-        Snapshots.freeze(Map.of("a", 2.0, "m", Map.of("x", new BigDecimal("1.00"), "y", Map.of()), "n", Map.of("k", (Object) BigInteger.TEN)));
+        Snapshots.freeze(
+            Map.of(
+                "a",
+                2.0,
+                "m",
+                Map.of("x", new BigDecimal("1.00"), "y", Map.of()),
+                "n",
+                Map.of("k", (Object) BigInteger.TEN)));
     long at = 1_764_130_000_123L;
     DeltaRecord record = new DeltaRecord("ctx", 7, Delta.diff(before, after), at, "epochOfCtx");
 

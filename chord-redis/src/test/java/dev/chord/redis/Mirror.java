@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A {@link ContextListener} that keeps the state its events lead to, as a client would: a reset
  * replaces it, a delta applies to it. It checks the listener rule on every delta (same epoch, one
- * version up, or a version 1 while absent) and records each event pushed after the start as
- * {@code "delta <version>"}, {@code "reset <version>"} or {@code "reset absent"}; the starting
- * state ({@link #onStart}) is its first state, not an event.
+ * version up, or a version 1 while absent) and records each event pushed after the start as {@code
+ * "delta <version>"}, {@code "reset <version>"} or {@code "reset absent"}; the starting state
+ * ({@link #onStart}) is its first state, not an event.
  */
 final class Mirror implements ContextListener {
   private Context state;

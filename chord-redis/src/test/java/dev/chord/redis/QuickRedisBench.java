@@ -10,8 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A quick, JMH-free measurement of the Redis backend next to redis-benchmark on the same server
- * (a redis-server of its own on a free port). Not a test; run with
+ * A quick, JMH-free measurement of the Redis backend next to redis-benchmark on the same server (a
+ * redis-server of its own on a free port). Not a test; run with
  *
  * <pre>
  * mvn -B -q -pl chord-redis test-compile exec:java -Dexec.classpathScope=test \
@@ -35,8 +35,12 @@ public final class QuickRedisBench {
         String c = Integer.toString(callers);
         row("redis-benchmark PING", callers, benchmark(port, c, "PING"));
         String sha =
-            RedisServers.run(List.of("redis-cli", "-p", port, "SCRIPT", "LOAD", "return 1"), 10).strip();
-        row("redis-benchmark EVALSHA of `return 1`", callers, benchmark(port, c, "EVALSHA", sha, "0"));
+            RedisServers.run(List.of("redis-cli", "-p", port, "SCRIPT", "LOAD", "return 1"), 10)
+                .strip();
+        row(
+            "redis-benchmark EVALSHA of `return 1`",
+            callers,
+            benchmark(port, c, "EVALSHA", sha, "0"));
         try (Chord chord = Chord.builder().backend(connect(server)).build()) {
           List<String> ids = new ArrayList<>();
           for (int i = 0; i < callers; i++) {
@@ -44,15 +48,21 @@ public final class QuickRedisBench {
             chord.setContext(id, room());
             ids.add(id);
           }
-          row("Chord.updateContext, one participant's status", callers,
+          row(
+              "Chord.updateContext, one participant's status",
+              callers,
               run(callers, (t, i) -> chord.updateContext(ids.get(t), change(i))));
           long[] versions = new long[callers];
           for (int t = 0; t < callers; t++) {
             versions[t] = chord.getContext(ids.get(t)).orElseThrow().version();
           }
-          row("Chord.syncContext, 1 version behind (Patch)", callers,
+          row(
+              "Chord.syncContext, 1 version behind (Patch)",
+              callers,
               run(callers, (t, i) -> chord.syncContext(ids.get(t), versions[t] - 1)));
-          row("Chord.syncContext, current (NoChange)", callers,
+          row(
+              "Chord.syncContext, current (NoChange)",
+              callers,
               run(callers, (t, i) -> chord.syncContext(ids.get(t), versions[t])));
         }
       }
@@ -61,11 +71,14 @@ public final class QuickRedisBench {
         try (RedisBackend cold = connect(server)) {
           long start = System.nanoTime();
           cold.get("bytes").orElseThrow();
-          System.out.printf("full read of the %d-participant context: %.1f ms%n", PARTICIPANTS, (System.nanoTime() - start) / 1e6);
+          System.out.printf(
+              "full read of the %d-participant context: %.1f ms%n",
+              PARTICIPANTS, (System.nanoTime() - start) / 1e6);
         }
       }
       for (String line :
-          RedisServers.run(List.of("redis-cli", "-p", port, "INFO", "commandstats"), 10).split("\r?\n")) {
+          RedisServers.run(List.of("redis-cli", "-p", port, "INFO", "commandstats"), 10)
+              .split("\r?\n")) {
         if (line.startsWith("cmdstat_")) {
           System.out.println("server: " + line);
         }
@@ -87,8 +100,7 @@ public final class QuickRedisBench {
   }
 
   private static Map<String, Object> change(long i) {
-    return Map.of(
-        "participants", Map.of("user" + (i % PARTICIPANTS), Map.of("status", "s" + i)));
+    return Map.of("participants", Map.of("user" + (i % PARTICIPANTS), Map.of("status", "s" + i)));
   }
 
   private interface Op {
@@ -133,7 +145,8 @@ public final class QuickRedisBench {
 
   private static double benchmark(String port, String callers, String... command) throws Exception {
     List<String> line =
-        new ArrayList<>(List.of("redis-benchmark", "-p", port, "-n", "100000", "-c", callers, "-q"));
+        new ArrayList<>(
+            List.of("redis-benchmark", "-p", port, "-n", "100000", "-c", callers, "-q"));
     line.addAll(List.of(command));
     String out = RedisServers.run(line, 120);
     // "PING: 43478.26 requests per second, p50=…" (after \r progress lines)

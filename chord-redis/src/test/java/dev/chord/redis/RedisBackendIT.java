@@ -84,7 +84,9 @@ class RedisBackendIT {
                     for (int i = 0; i < updatesPerThread; i++) {
                       chord.updateContext(
                           id,
-                          Map.of("participants", Map.of(participant, Map.of("n", i, "node", chord == a ? "a" : "b"))));
+                          Map.of(
+                              "participants",
+                              Map.of(participant, Map.of("n", i, "node", chord == a ? "a" : "b"))));
                     }
                   }));
         }
@@ -123,9 +125,9 @@ class RedisBackendIT {
 
   /**
    * Round trips in steady state, counted by Redis itself (INFO commandstats on a server of this
-   * test's own): a sync is one script call, and so is an update, through Chord (which starts
-   * writes from {@link RedisBackend#getForCommit}, answered from the node's copy) or through the
-   * backend directly.
+   * test's own): a sync is one script call, and so is an update, through Chord (which starts writes
+   * from {@link RedisBackend#getForCommit}, answered from the node's copy) or through the backend
+   * directly.
    */
   @Test
   void steadyState_roundTripsCountedByRedis() throws Exception {
@@ -193,7 +195,8 @@ class RedisBackendIT {
     Map<String, Long> calls = new HashMap<>();
     String info =
         RedisServers.run(
-            List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "commandstats"), 10);
+            List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "commandstats"),
+            10);
     for (String line : info.split("\r?\n")) {
       if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_info:")) {
         String name = line.substring("cmdstat_".length(), line.indexOf(':'));
@@ -253,7 +256,8 @@ class RedisBackendIT {
    */
   @Test
   void crashDuringWrites_leavesNothingHalfWritten() throws Exception {
-    try (RedisServers.Server server = RedisServers.own("--appendonly", "yes", "--appendfsync", "always");
+    try (RedisServers.Server server =
+            RedisServers.own("--appendonly", "yes", "--appendfsync", "always");
         Chord chord =
             Chord.builder()
                 .backend(RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(500)).build())
@@ -264,7 +268,8 @@ class RedisBackendIT {
       int writers = 4;
       long[] acknowledged = new long[writers];
       java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
-      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
       ExecutorService pool = Executors.newFixedThreadPool(writers);
       List<Future<?>> futures = new ArrayList<>();
       for (int t = 0; t < writers; t++) {
@@ -275,7 +280,10 @@ class RedisBackendIT {
                   for (long n = 1; !stop.get(); n++) {
                     try {
                       chord.updateContext(
-                          id, Map.of("participants", Map.of("w" + writer, Map.of("n", n, "pad", "x".repeat(200)))));
+                          id,
+                          Map.of(
+                              "participants",
+                              Map.of("w" + writer, Map.of("n", n, "pad", "x".repeat(200)))));
                       acknowledged[writer] = n;
                       commits.incrementAndGet();
                     } catch (BackendException e) {
@@ -315,7 +323,8 @@ class RedisBackendIT {
       Map<String, Map<String, Object>> participants =
           (Map<String, Map<String, Object>>) last.data().get("participants");
       for (int t = 0; t < writers; t++) {
-        assertThat((Long) participants.get("w" + t).get("n")).isGreaterThanOrEqualTo(acknowledged[t]);
+        assertThat((Long) participants.get("w" + t).get("n"))
+            .isGreaterThanOrEqualTo(acknowledged[t]);
       }
     }
   }
@@ -334,7 +343,9 @@ class RedisBackendIT {
             RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(300)).build()) {
       assertThat(backend.get("paused")).isEmpty();
       RedisServers.run(
-          List.of("redis-cli", "-p", Integer.toString(server.port()), "CLIENT", "PAUSE", "1500", "ALL"), 10);
+          List.of(
+              "redis-cli", "-p", Integer.toString(server.port()), "CLIENT", "PAUSE", "1500", "ALL"),
+          10);
       assertThatThrownBy(() -> backend.get("paused"))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("timed out");
@@ -361,7 +372,14 @@ class RedisBackendIT {
         assertThat(versions(received, 6)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
 
         RedisServers.run(
-            List.of("redis-cli", "-p", Integer.toString(server.port()), "CLIENT", "KILL", "TYPE", "pubsub"),
+            List.of(
+                "redis-cli",
+                "-p",
+                Integer.toString(server.port()),
+                "CLIENT",
+                "KILL",
+                "TYPE",
+                "pubsub"),
             10);
         for (int i = 6; i <= 10; i++) {
           a.updateContext("push", Map.of("n", i));
@@ -417,8 +435,8 @@ class RedisBackendIT {
 
   /**
    * A restore to a lower version, and a delete and re-create, made while node B's pub/sub
-   * connection is down (so B never gets their reset messages): after B resubscribes its feeds get
-   * a reset without epoch, Chord reads the context, and the subscriber gets a reset to the new
+   * connection is down (so B never gets their reset messages): after B resubscribes its feeds get a
+   * reset without epoch, Chord reads the context, and the subscriber gets a reset to the new
    * incarnation instead of dropping its records as repeats. Redis refuses new connections meanwhile
    * (maxclients), so B surely misses them.
    */
@@ -505,8 +523,16 @@ class RedisBackendIT {
         }
         assertThat(feed.awaitEvent("delta 10", 20))
             .containsExactly(
-                "delta 2", "reset -1", "reset -1", "reset -1", "reset -1", "reset -1",
-                "reset -1", "delta 2", "reset 9", "reset 0");
+                "delta 2",
+                "reset -1",
+                "reset -1",
+                "reset -1",
+                "reset -1",
+                "reset -1",
+                "reset -1",
+                "delta 2",
+                "reset 9",
+                "reset 0");
         List<String> nulls = java.util.Collections.nCopies(6, null);
         List<String> expectedEpochs = new ArrayList<>(List.of(other));
         expectedEpochs.addAll(nulls);
@@ -570,13 +596,15 @@ class RedisBackendIT {
   @Test
   void layout_isReadableAndOneSlotPerContext() {
     String id = "room {1}:ü";
-    try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+    try (RedisBackend backend =
+            RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         Chord chord =
             Chord.builder()
                 .backend(backend)
                 .timeUnit(java.time.temporal.ChronoUnit.MILLIS)
                 .build()) {
-      chord.setContext(id, Map.of("participants", Map.of("ann", Map.of("status", "active")), "n", 1.0));
+      chord.setContext(
+          id, Map.of("participants", Map.of("ann", Map.of("status", "active")), "n", 1.0));
       chord.updateContext(id, Map.of("participants", Map.of("ann", Map.of("status", "away"))));
 
       RedisClient client = RedisClient.create(RedisServers.standalone());
@@ -597,7 +625,12 @@ class RedisBackendIT {
             .containsEntry("/participants/ann/status", "\"away\"")
             .containsEntry("/n", "1.0");
         assertThat(redis.xlen(keys[2])).isEqualTo(2);
-        assertThat(redis.xrange(keys[2], io.lettuce.core.Range.create("2-0", "2-0")).get(0).getBody().get("d"))
+        assertThat(
+                redis
+                    .xrange(keys[2], io.lettuce.core.Range.create("2-0", "2-0"))
+                    .get(0)
+                    .getBody()
+                    .get("d"))
             .isEqualTo(
                 "{\"version\":2,\"insertedAt\":"
                     + chord.getContext(id).orElseThrow().insertedAt()
@@ -622,14 +655,16 @@ class RedisBackendIT {
   @ValueSource(ints = {3, 70})
   void conflict_bringsTheCurrentContext(int behind) {
     String id = "conflict-" + behind + "-" + UUID.randomUUID();
-    try (RedisBackend stale = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+    try (RedisBackend stale =
+            RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         RedisBackend otherBackend =
             RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         Chord other = Chord.builder().backend(otherBackend).build()) {
       other.setContext(id, Map.of("n", 0, "m", Map.of("k", List.of(1))));
       Context held = stale.getForCommit(id).orElseThrow();
       for (int i = 1; i <= behind; i++) {
-        other.updateContext(id, Map.of("n", i, "m", Map.of("k" + i, new java.math.BigDecimal("1.0" + i))));
+        other.updateContext(
+            id, Map.of("n", i, "m", Map.of("k" + i, new java.math.BigDecimal("1.0" + i))));
       }
       Map<String, Object> data = new HashMap<>(held.data());
       data.put("n", -1L);
@@ -658,8 +693,14 @@ class RedisBackendIT {
   @Test
   void staleNode_neverReportsUnchangedOrFoundFromItsCopy() {
     String id = "stale-" + UUID.randomUUID();
-    try (Chord a = Chord.builder().backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build()).build();
-        Chord b = Chord.builder().backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build()).build()) {
+    try (Chord a =
+            Chord.builder()
+                .backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build())
+                .build();
+        Chord b =
+            Chord.builder()
+                .backend(RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build())
+                .build()) {
       a.setContext(id, Map.of("x", 1));
       b.setContext(id, Map.of("x", 2));
 
@@ -720,9 +761,16 @@ class RedisBackendIT {
   @Test
   void atomicFullRead_readsTheSameContext() {
     String id = "atomic-" + UUID.randomUUID();
-    try (RedisBackend backend = RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
+    try (RedisBackend backend =
+            RedisBackend.builder(RedisServers.standalone()).keyPrefix(PREFIX).build();
         Chord chord = Chord.builder().backend(backend).build()) {
-      chord.setContext(id, Map.of("a", Map.of("b", List.of(1, "x"), "empty", Map.of()), "d", new java.math.BigDecimal("2.50")));
+      chord.setContext(
+          id,
+          Map.of(
+              "a",
+              Map.of("b", List.of(1, "x"), "empty", Map.of()),
+              "d",
+              new java.math.BigDecimal("2.50")));
       RedisBackend.Held atomic = backend.readAtomically(id).orElseThrow();
       assertThat(atomic.context()).isEqualTo(backend.get(id).orElseThrow());
       assertThat(atomic.bytes())
@@ -736,8 +784,8 @@ class RedisBackendIT {
   }
 
   /**
-   * Chord's cleanup over Redis, on one server and on the cluster: expired deltas go, stale
-   * contexts go (with their keys), a context updated since stays.
+   * Chord's cleanup over Redis, on one server and on the cluster: expired deltas go, stale contexts
+   * go (with their keys), a context updated since stays.
    */
   @ParameterizedTest(name = "cluster={0}")
   @ValueSource(booleans = {false, true})
@@ -747,7 +795,8 @@ class RedisBackendIT {
         cluster
             ? () -> RedisBackend.clusterBuilder(RedisServers.cluster()).keyPrefix(prefix).build()
             : () -> RedisBackend.builder(RedisServers.standalone()).keyPrefix(prefix).build();
-    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+    java.util.concurrent.atomic.AtomicLong now =
+        new java.util.concurrent.atomic.AtomicLong(1_000_000);
     java.time.Clock clock =
         new java.time.Clock() {
           @Override
@@ -819,9 +868,9 @@ class RedisBackendIT {
   }
 
   /**
-   * Live threads not in {@code before}, except the JDK's "process reaper": it waits for this
-   * test's own redis-cli processes, and whether an idle one is left from earlier tests (the JDK
-   * keeps them a minute) depends on test order.
+   * Live threads not in {@code before}, except the JDK's "process reaper": it waits for this test's
+   * own redis-cli processes, and whether an idle one is left from earlier tests (the JDK keeps them
+   * a minute) depends on test order.
    */
   private static List<Thread> newThreads(Set<Thread> before) {
     return Thread.getAllStackTraces().keySet().stream()
@@ -830,7 +879,9 @@ class RedisBackendIT {
   }
 
   private static String connectedClients(RedisServers.Server server) throws Exception {
-    String info = RedisServers.run(List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "clients"), 10);
+    String info =
+        RedisServers.run(
+            List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "clients"), 10);
     for (String line : info.split("\r?\n")) {
       if (line.startsWith("connected_clients:")) {
         return line.strip();

@@ -45,9 +45,9 @@ class RedisCacheIT {
   }
 
   /**
-   * The weight of a copy follows the context through every way it reaches the node (its own
-   * creates and updates, another node's updates read as deltas, a conflict reply, a restore) and
-   * always equals the size of what is stored, computed afresh.
+   * The weight of a copy follows the context through every way it reaches the node (its own creates
+   * and updates, another node's updates read as deltas, a conflict reply, a restore) and always
+   * equals the size of what is stored, computed afresh.
    */
   @Test
   void weights_followEveryPathAndEqualTheStoredSize() {

@@ -93,8 +93,8 @@ class RedisDeliveryIT {
 
   /**
    * Listeners of three contexts block (one fewer than the delivery threads): a fourth context's
-   * subscriber still gets every commit. (With one delivery thread for all contexts, as before,
-   * the first blocked listener stopped every other context's pushes.)
+   * subscriber still gets every commit. (With one delivery thread for all contexts, as before, the
+   * first blocked listener stopped every other context's pushes.)
    */
   @Test
   void blockedListeners_doNotStopOtherContextsDeliveries() throws Exception {
@@ -130,9 +130,9 @@ class RedisDeliveryIT {
 
   /**
    * While a context's listener blocks, more commits arrive than one context may have waiting
-   * ({@link Channels#MAX_QUEUED}): the queued messages are dropped for one reset without epoch,
-   * so memory stays bounded, and once the listener goes on, Chord reads the context and the
-   * subscriber ends at the stored state.
+   * ({@link Channels#MAX_QUEUED}): the queued messages are dropped for one reset without epoch, so
+   * memory stays bounded, and once the listener goes on, Chord reads the context and the subscriber
+   * ends at the stored state.
    */
   @Test
   void floodBeyondTheBound_endsInAResetAndAtTheStoredState() throws Exception {
@@ -167,10 +167,10 @@ class RedisDeliveryIT {
   }
 
   /**
-   * Forty contexts written by four threads at once, delivered by four threads: every context's
-   * feed gets its versions in order, each once, never two calls at a time, and always on a
-   * delivery thread (never on Lettuce's event loop). The feeds wait until every write is done, so
-   * each context has a backlog of all its messages when delivery starts.
+   * Forty contexts written by four threads at once, delivered by four threads: every context's feed
+   * gets its versions in order, each once, never two calls at a time, and always on a delivery
+   * thread (never on Lettuce's event loop). The feeds wait until every write is done, so each
+   * context has a backlog of all its messages when delivery starts.
    */
   @Test
   void perContextOrder_isKeptUnderManyContexts() throws Exception {

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
 class RedisEpochIT {
   private static final String PREFIX =
       "chord-epoch-" + UUID.randomUUID().toString().substring(0, 8);
+
   /** The time test's own keys: its cleanup pass must meet no other test's contexts. */
   private static final String TIMES_PREFIX = PREFIX + "-times";
 
@@ -123,10 +124,10 @@ class RedisEpochIT {
   }
 
   /**
-   * Node A keeps no copy (cacheSize 0). Node B deletes the context and creates it again at
-   * version 1. A's commit, computed from the old incarnation's version 1, is a conflict carrying
-   * the new incarnation, and the new one is left exactly as B wrote it (before the script checked
-   * the epoch always, this write landed on it and left the old structure's fields in its hash).
+   * Node A keeps no copy (cacheSize 0). Node B deletes the context and creates it again at version
+   * 1. A's commit, computed from the old incarnation's version 1, is a conflict carrying the new
+   * incarnation, and the new one is left exactly as B wrote it (before the script checked the epoch
+   * always, this write landed on it and left the old structure's fields in its hash).
    */
   @Test
   void uncachedNode_commitFromAnIncarnationDeletedAndRecreated_conflicts() {
@@ -152,8 +153,8 @@ class RedisEpochIT {
   }
 
   /**
-   * The same after node B restores the context at the version A's copy has: A's commit from
-   * before the restore conflicts and the restored context stays as restored.
+   * The same after node B restores the context at the version A's copy has: A's commit from before
+   * the restore conflicts and the restored context stays as restored.
    */
   @Test
   void uncachedNode_commitFromBeforeARestoreAtTheSameVersion_conflicts() {
@@ -215,9 +216,9 @@ class RedisEpochIT {
   }
 
   /**
-   * The script itself refuses an update that does not name the epoch it was computed from, or
-   * whose new version would carry another epoch, and a create without an epoch: no such write can
-   * reach the stored context, whatever a caller sends.
+   * The script itself refuses an update that does not name the epoch it was computed from, or whose
+   * new version would carry another epoch, and a create without an epoch: no such write can reach
+   * the stored context, whatever a caller sends.
    */
   @Test
   void script_refusesAnUpdateWithoutItsExpectedEpoch() {
@@ -231,8 +232,7 @@ class RedisEpochIT {
       assertThatThrownBy(() -> backend.run(backend.commitCall(update, writes, null, "")))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("must name its expected epoch");
-      assertThatThrownBy(
-              () -> backend.run(backend.commitCall(update, writes, null, Epochs.next())))
+      assertThatThrownBy(() -> backend.run(backend.commitCall(update, writes, null, Epochs.next())))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("must name its expected epoch");
       String other = "other-" + UUID.randomUUID();

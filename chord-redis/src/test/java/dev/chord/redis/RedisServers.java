@@ -40,7 +40,8 @@ final class RedisServers {
   /** A Redis URI for standalone tests; share it only with a unique key prefix. */
   static synchronized String standalone() {
     if (standalone == null) {
-      standalone = answers(6379) ? "redis://127.0.0.1:6379" : require(() -> Server.start(false)).uri();
+      standalone =
+          answers(6379) ? "redis://127.0.0.1:6379" : require(() -> Server.start(false)).uri();
     }
     return standalone;
   }
@@ -68,7 +69,8 @@ final class RedisServers {
     }
     RedisClient client = RedisClient.create(RedisURI.create(uris));
     try (StatefulRedisConnection<String, String> c = client.connect()) {
-      ScanIterator<String> keys = ScanIterator.scan(c.sync(), ScanArgs.Builder.matches(prefix + ":*").limit(500));
+      ScanIterator<String> keys =
+          ScanIterator.scan(c.sync(), ScanArgs.Builder.matches(prefix + ":*").limit(500));
       while (keys.hasNext()) {
         String key = keys.next();
         c.sync().del(key);
@@ -102,7 +104,12 @@ final class RedisServers {
       return;
     }
     // The Debian package brings redis-server and redis-cli; installing needs root.
-    run(List.of("sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server"), 300);
+    run(
+        List.of(
+            "sh",
+            "-c",
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server"),
+        300);
     if (!onPath("redis-server")) {
       throw new IOException("redis-server is not installed and could not be installed");
     }
@@ -117,7 +124,8 @@ final class RedisServers {
     return false;
   }
 
-  static String run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+  static String run(List<String> command, int timeoutSeconds)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out;
     try (InputStream in = p.getInputStream()) {
@@ -157,7 +165,8 @@ final class RedisServers {
         port = s.getLocalPort();
       }
       if (port < 55_000 && !answers(port)) {
-        try (ServerSocket bus = new ServerSocket(port + 10_000, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket bus =
+            new ServerSocket(port + 10_000, 1, java.net.InetAddress.getLoopbackAddress())) {
           return port;
         } catch (IOException taken) {
           // try another
@@ -205,9 +214,14 @@ final class RedisServers {
       Runtime.getRuntime().addShutdownHook(new Thread(this::close));
     }
 
-    static Server start(boolean clusterNode, String... extraArgs) throws IOException, InterruptedException {
+    static Server start(boolean clusterNode, String... extraArgs)
+        throws IOException, InterruptedException {
       Server server =
-          new Server(freePort(), Files.createTempDirectory("chord-redis-"), clusterNode, List.of(extraArgs));
+          new Server(
+              freePort(),
+              Files.createTempDirectory("chord-redis-"),
+              clusterNode,
+              List.of(extraArgs));
       server.restart();
       return server;
     }
@@ -228,14 +242,25 @@ final class RedisServers {
       List<String> command =
           new ArrayList<>(
               List.of(
-                  "redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                  "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+                  "redis-server",
+                  "--port",
+                  Integer.toString(port),
+                  "--bind",
+                  "127.0.0.1",
+                  "--save",
+                  "",
+                  "--appendonly",
+                  "no",
+                  "--dir",
+                  dir.toString()));
       command.addAll(extraArgs);
       if (clusterNode) {
         command.addAll(
             List.of(
-                "--cluster-enabled", "yes",
-                "--cluster-config-file", dir.resolve("nodes-" + port + ".conf").toString()));
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                dir.resolve("nodes-" + port + ".conf").toString()));
       }
       process =
           new ProcessBuilder(command)
@@ -246,7 +271,10 @@ final class RedisServers {
       while (!answers(port)) {
         if (!process.isAlive() || System.nanoTime() > deadline) {
           throw new IOException(
-              "redis-server on port " + port + " did not start: " + Files.readString(dir.resolve("redis.log")));
+              "redis-server on port "
+                  + port
+                  + " did not start: "
+                  + Files.readString(dir.resolve("redis.log")));
         }
         Thread.sleep(20);
       }

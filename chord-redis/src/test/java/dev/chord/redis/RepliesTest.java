@@ -78,7 +78,6 @@ class RepliesTest {
         .isInstanceOf(BackendException.class);
     assertThatThrownBy(() -> Replies.history("c", List.of("5", "50", EPOCH)))
         .isInstanceOf(BackendException.class);
-    assertThatThrownBy(() -> Replies.count(List.of()))
-        .isInstanceOf(BackendException.class);
+    assertThatThrownBy(() -> Replies.count(List.of())).isInstanceOf(BackendException.class);
   }
 }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Java and Lua sides name the script's arguments alike: every named setter fills the slot
- * chord.lua's header lists under that name, and wherever the script binds that slot, it binds it
- * to a local of that name.
+ * chord.lua's header lists under that name, and wherever the script binds that slot, it binds it to
+ * a local of that name.
  */
 class ScriptCallTest {
   private static final Pattern HEADER = Pattern.compile("^-- +(\\d+) (\\w+) ", Pattern.MULTILINE);

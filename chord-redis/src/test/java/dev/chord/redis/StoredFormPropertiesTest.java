@@ -53,9 +53,9 @@ class StoredFormPropertiesTest {
   /**
    * Applying the hash writes of each delta, one after another, always leaves exactly the hash of
    * the current state, and that hash rebuilds the current state. The message written in the same
-   * walk is, byte for byte, the delta written plainly, and reads back as the same record. The
-   * size a node weighs its copy by follows exactly: the size before plus the delta's size change
-   * is the size of the new state's hash.
+   * walk is, byte for byte, the delta written plainly, and reads back as the same record. The size
+   * a node weighs its copy by follows exactly: the size before plus the delta's size change is the
+   * size of the new state's hash.
    */
   @Test
   void layout_writesOfEachDelta_keepTheHashEqualToTheState() {
@@ -99,22 +99,8 @@ class StoredFormPropertiesTest {
     return oneOf(
         Generate.pick(
             List.of(
-                "a",
-                "b",
-                "c",
-                "$dec",
-                "$int",
-                "$map",
-                "$x",
-                "",
-                "a/b",
-                "/",
-                "~",
-                "~0",
-                "~1",
-                "ü 漢",
-                "😀",
-                "{x}")),
+                "a", "b", "c", "$dec", "$int", "$map", "$x", "", "a/b", "/", "~", "~0", "~1", "ü 漢",
+                "😀", "{x}")),
         Generate.characters('a', 'd').map(c -> String.valueOf(c.charValue())));
   }
 
@@ -138,8 +124,8 @@ class StoredFormPropertiesTest {
   }
 
   /**
-   * Any finite double of either sign, uniform over bit patterns: subnormal, tiny and huge values are
-   * as likely as ordinary ones.
+   * Any finite double of either sign, uniform over bit patterns: subnormal, tiny and huge values
+   * are as likely as ordinary ones.
    */
   private static Gen<Double> finiteDoubles() {
     return longs()
