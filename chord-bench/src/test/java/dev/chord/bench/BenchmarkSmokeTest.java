@@ -6,6 +6,8 @@ import dev.chord.Chord;
 import dev.chord.Context;
 import dev.chord.ContextUpdate;
 import dev.chord.redis.RedisBackend;
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -69,7 +71,7 @@ class BenchmarkSmokeTest {
 
   @Test
   void redis_benchmarkAndScenario_runOnAPrivateServer() throws Exception {
-    try (PrivateRedis redis = PrivateRedis.start()) {
+    try (RedisServer redis = RedisServers.own()) {
       Collection<RunResult> results =
           new Runner(smoke("RedisBenchmark").param("redisUri", redis.uri()).build()).run();
       assertThat(results).hasSize(8);

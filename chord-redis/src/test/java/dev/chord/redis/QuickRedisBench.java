@@ -2,6 +2,9 @@ package dev.chord.redis;
 
 import dev.chord.Chord;
 import dev.chord.spi.Snapshots;
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
+import dev.chord.testsupport.Services;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +30,7 @@ public final class QuickRedisBench {
   private QuickRedisBench() {}
 
   public static void main(String[] args) throws Exception {
-    try (RedisServers.Server server = RedisServers.own()) {
+    try (RedisServer server = RedisServers.own()) {
       String port = Integer.toString(server.port());
       System.out.println("| what | callers | ops/s |");
       System.out.println("| --- | ---: | ---: |");
@@ -35,7 +38,7 @@ public final class QuickRedisBench {
         String c = Integer.toString(callers);
         row("redis-benchmark PING", callers, benchmark(port, c, "PING"));
         String sha =
-            RedisServers.run(List.of("redis-cli", "-p", port, "SCRIPT", "LOAD", "return 1"), 10)
+            Services.run(List.of("redis-cli", "-p", port, "SCRIPT", "LOAD", "return 1"), 10)
                 .strip();
         row(
             "redis-benchmark EVALSHA of `return 1`",
@@ -77,7 +80,7 @@ public final class QuickRedisBench {
         }
       }
       for (String line :
-          RedisServers.run(List.of("redis-cli", "-p", port, "INFO", "commandstats"), 10)
+          Services.run(List.of("redis-cli", "-p", port, "INFO", "commandstats"), 10)
               .split("\r?\n")) {
         if (line.startsWith("cmdstat_")) {
           System.out.println("server: " + line);
@@ -87,7 +90,7 @@ public final class QuickRedisBench {
   }
 
   /** A generous timeout: the machine is shared, and a full read of a large context is slow. */
-  private static RedisBackend connect(RedisServers.Server server) {
+  private static RedisBackend connect(RedisServer server) {
     return RedisBackend.builder(server.uri()).timeout(java.time.Duration.ofSeconds(10)).build();
   }
 
@@ -148,14 +151,14 @@ public final class QuickRedisBench {
         new ArrayList<>(
             List.of("redis-benchmark", "-p", port, "-n", "100000", "-c", callers, "-q"));
     line.addAll(List.of(command));
-    String out = RedisServers.run(line, 120);
+    String out = Services.run(line, 120);
     // "PING: 43478.26 requests per second, p50=…" (after \r progress lines)
     String last = out.substring(out.lastIndexOf('\r') + 1).strip();
     String number = last.substring(last.indexOf(':') + 1, last.indexOf("requests")).strip();
     return Double.parseDouble(number);
   }
 
-  private static void bytesPerUpdate(RedisServers.Server server, String port) throws Exception {
+  private static void bytesPerUpdate(RedisServer server, String port) throws Exception {
     try (Chord chord = Chord.builder().backend(connect(server)).build()) {
       Map<String, Object> room = room();
       chord.setContext("bytes", room);
@@ -179,7 +182,7 @@ public final class QuickRedisBench {
   }
 
   private static long inputBytes(String port) throws Exception {
-    String info = RedisServers.run(List.of("redis-cli", "-p", port, "INFO", "stats"), 10);
+    String info = Services.run(List.of("redis-cli", "-p", port, "INFO", "stats"), 10);
     for (String line : info.split("\r?\n")) {
       if (line.startsWith("total_net_input_bytes:")) {
         return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());

@@ -2,6 +2,7 @@ package dev.chord.redis;
 
 import dev.chord.spi.Backend;
 import dev.chord.tck.BackendContractTest;
+import dev.chord.testsupport.RedisServers;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 
@@ -27,6 +28,6 @@ class RedisBackendContractIT extends BackendContractTest {
 
   @AfterAll
   static void deleteKeys() {
-    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
+    TestKeys.deleteKeys(RedisServers.standalone(), false, PREFIX);
   }
 }

@@ -14,6 +14,9 @@ import dev.chord.spi.CommitResult;
 import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.Snapshots;
 import dev.chord.tck.RecordingFeed;
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
+import dev.chord.testsupport.Services;
 import io.lettuce.core.ClientListArgs;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
@@ -47,7 +50,7 @@ class RedisBackendIT {
 
   @AfterAll
   static void deleteKeys() {
-    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
+    TestKeys.deleteKeys(RedisServers.standalone(), false, PREFIX);
   }
 
   private static Supplier<RedisBackend> nodes(boolean cluster) {
@@ -131,7 +134,7 @@ class RedisBackendIT {
    */
   @Test
   void steadyState_roundTripsCountedByRedis() throws Exception {
-    try (RedisServers.Server server = RedisServers.own();
+    try (RedisServer server = RedisServers.own();
         Chord chord = Chord.builder().backend(RedisBackend.connect(server.uri())).build();
         RedisBackend direct = RedisBackend.connect(server.uri())) {
       String id = "counted";
@@ -191,10 +194,10 @@ class RedisBackendIT {
   }
 
   /** Calls per command since the server started, INFO itself left out. */
-  private static Map<String, Long> commandCalls(RedisServers.Server server) throws Exception {
+  private static Map<String, Long> commandCalls(RedisServer server) throws Exception {
     Map<String, Long> calls = new HashMap<>();
     String info =
-        RedisServers.run(
+        Services.run(
             List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "commandstats"),
             10);
     for (String line : info.split("\r?\n")) {
@@ -225,7 +228,7 @@ class RedisBackendIT {
    */
   @Test
   void redisRestart_failsWithBackendException_thenSameInstanceRecovers() throws Exception {
-    try (RedisServers.Server server = RedisServers.own();
+    try (RedisServer server = RedisServers.own();
         Chord chord =
             Chord.builder()
                 .backend(RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(500)).build())
@@ -256,8 +259,7 @@ class RedisBackendIT {
    */
   @Test
   void crashDuringWrites_leavesNothingHalfWritten() throws Exception {
-    try (RedisServers.Server server =
-            RedisServers.own("--appendonly", "yes", "--appendfsync", "always");
+    try (RedisServer server = RedisServers.own("--appendonly", "yes", "--appendfsync", "always");
         Chord chord =
             Chord.builder()
                 .backend(RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(500)).build())
@@ -329,7 +331,7 @@ class RedisBackendIT {
     }
   }
 
-  private static List<DeltaRecord> historyOf(RedisServers.Server server, String id) {
+  private static List<DeltaRecord> historyOf(RedisServer server, String id) {
     try (RedisBackend reader = RedisBackend.connect(server.uri())) {
       return reader.history(id, 0, Integer.MAX_VALUE).orElseThrow().deltas();
     }
@@ -338,11 +340,11 @@ class RedisBackendIT {
   /** A Redis that stops answering (paused clients) makes calls time out with BackendException. */
   @Test
   void unresponsiveRedis_timesOutWithBackendException() throws Exception {
-    try (RedisServers.Server server = RedisServers.own();
+    try (RedisServer server = RedisServers.own();
         RedisBackend backend =
             RedisBackend.builder(server.uri()).timeout(Duration.ofMillis(300)).build()) {
       assertThat(backend.get("paused")).isEmpty();
-      RedisServers.run(
+      Services.run(
           List.of(
               "redis-cli", "-p", Integer.toString(server.port()), "CLIENT", "PAUSE", "1500", "ALL"),
           10);
@@ -360,7 +362,7 @@ class RedisBackendIT {
    */
   @Test
   void subscriberOnOtherNode_catchesUpAfterLosingItsConnection() throws Exception {
-    try (RedisServers.Server server = RedisServers.own();
+    try (RedisServer server = RedisServers.own();
         Chord a = Chord.builder().backend(RedisBackend.connect(server.uri())).build();
         Chord b = Chord.builder().backend(RedisBackend.connect(server.uri())).build()) {
       BlockingQueue<DeltaRecord> received = new LinkedBlockingQueue<>();
@@ -371,7 +373,7 @@ class RedisBackendIT {
         }
         assertThat(versions(received, 6)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
 
-        RedisServers.run(
+        Services.run(
             List.of(
                 "redis-cli",
                 "-p",
@@ -442,7 +444,7 @@ class RedisBackendIT {
    */
   @Test
   void subscriberOnOtherNode_followsResetsMissedWhileDisconnected() throws Exception {
-    try (RedisServers.Server server = RedisServers.own();
+    try (RedisServer server = RedisServers.own();
         RedisBackend backendA = RedisBackend.connect(server.uri());
         Chord a = Chord.builder().backend(backendA).build();
         Chord b = Chord.builder().backend(RedisBackend.connect(server.uri())).build()) {
@@ -848,7 +850,7 @@ class RedisBackendIT {
   /** Closing a backend closes its connections and ends every thread it started. */
   @Test
   void close_releasesConnectionsAndThreads() throws Exception {
-    try (RedisServers.Server server = RedisServers.own()) {
+    try (RedisServer server = RedisServers.own()) {
       Set<Thread> before = Thread.getAllStackTraces().keySet();
       String clientsBefore = connectedClients(server);
       RedisBackend backend = RedisBackend.connect(server.uri());
@@ -878,9 +880,9 @@ class RedisBackendIT {
         .toList();
   }
 
-  private static String connectedClients(RedisServers.Server server) throws Exception {
+  private static String connectedClients(RedisServer server) throws Exception {
     String info =
-        RedisServers.run(
+        Services.run(
             List.of("redis-cli", "-p", Integer.toString(server.port()), "INFO", "clients"), 10);
     for (String line : info.split("\r?\n")) {
       if (line.startsWith("connected_clients:")) {

@@ -6,6 +6,7 @@ import dev.chord.Chord;
 import dev.chord.Context;
 import dev.chord.Epochs;
 import dev.chord.spi.Snapshots;
+import dev.chord.testsupport.RedisServers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,7 +25,7 @@ class RedisCacheIT {
 
   @AfterAll
   static void deleteKeys() {
-    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
+    TestKeys.deleteKeys(RedisServers.standalone(), false, PREFIX);
   }
 
   private static RedisBackend.Builder node() {

@@ -2,6 +2,7 @@ package dev.chord.redis;
 
 import dev.chord.spi.Backend;
 import dev.chord.tck.BackendContractTest;
+import dev.chord.testsupport.RedisServers;
 
 /** The Redis backend meets the backend contract on a 3-master Redis Cluster, across two nodes. */
 class RedisClusterBackendContractIT extends BackendContractTest {

@@ -8,6 +8,7 @@ import dev.chord.ContextListener;
 import dev.chord.DeltaRecord;
 import dev.chord.spi.Feed;
 import dev.chord.tck.RecordingFeed;
+import dev.chord.testsupport.RedisServers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ class RedisDeliveryIT {
 
   @AfterAll
   static void deleteKeys() {
-    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
+    TestKeys.deleteKeys(RedisServers.standalone(), false, PREFIX);
   }
 
   private static RedisBackend.Builder node() {

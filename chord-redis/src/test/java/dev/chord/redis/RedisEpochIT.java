@@ -17,6 +17,7 @@ import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.History;
 import dev.chord.spi.Snapshots;
 import dev.chord.tck.RecordingFeed;
+import dev.chord.testsupport.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Clock;
@@ -48,8 +49,8 @@ class RedisEpochIT {
 
   @AfterAll
   static void deleteKeys() {
-    RedisServers.deleteKeys(RedisServers.standalone(), false, PREFIX);
-    RedisServers.deleteKeys(RedisServers.standalone(), false, TIMES_PREFIX);
+    TestKeys.deleteKeys(RedisServers.standalone(), false, PREFIX);
+    TestKeys.deleteKeys(RedisServers.standalone(), false, TIMES_PREFIX);
   }
 
   private static RedisBackend node() {

@@ -2,6 +2,7 @@ package dev.chord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.chord.testsupport.Chromium;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +32,6 @@ class BrowserIT {
 
   @BeforeAll
   static void start() throws Exception {
-    Chromium.require();
     server = ServerFixture.start();
     http = new Http(server.url());
     ann = Chromium.open();

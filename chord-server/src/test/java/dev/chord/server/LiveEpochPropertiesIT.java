@@ -7,6 +7,8 @@ import dev.chord.memory.InMemoryBackend;
 import dev.chord.redis.RedisBackend;
 import dev.chord.spi.Backend;
 import dev.chord.spi.ForwardingBackend;
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -109,10 +111,10 @@ class LiveEpochPropertiesIT {
    * Node B keeps only 3 deltas per context, so a reconnect from further back gets the context whole
    * there, where node A would merge the deltas into one patch.
    */
-  private record Nodes(ChordServer a, ChordServer b, RedisProcess redis, ExecutorService writers)
+  private record Nodes(ChordServer a, ChordServer b, RedisServer redis, ExecutorService writers)
       implements AutoCloseable {
     static Nodes start(Store store, Path exports) throws Exception {
-      RedisProcess redis = store == Store.REDIS ? RedisProcess.start() : null;
+      RedisServer redis = store == Store.REDIS ? RedisServers.own() : null;
       Supplier<Backend> own;
       Supplier<Backend> peer;
       if (redis == null) {

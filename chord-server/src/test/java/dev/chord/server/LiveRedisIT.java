@@ -1,16 +1,18 @@
 package dev.chord.server;
 
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** {@link LiveIT} on the Redis backend. */
 class LiveRedisIT extends LiveIT {
-  static RedisProcess redis;
+  static RedisServer redis;
 
   @BeforeAll
   static void startRedis() throws Exception {
-    redis = RedisProcess.start();
+    redis = RedisServers.own();
   }
 
   @AfterAll

@@ -1,6 +1,7 @@
 package dev.chord.server;
 
 import dev.chord.redis.RedisBackend;
+import dev.chord.testsupport.RedisServer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -10,7 +11,7 @@ final class RedisBackendFixture {
 
   private RedisBackendFixture() {}
 
-  static ChordServer start(RedisProcess redis, UnaryOperator<ChordServer.Builder> settings) {
+  static ChordServer start(RedisServer redis, UnaryOperator<ChordServer.Builder> settings) {
     String prefix = "t" + ProcessHandle.current().pid() + "x" + PREFIXES.incrementAndGet();
     return ServerFixture.start(
         b ->

@@ -3,6 +3,8 @@ package dev.chord.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.chord.redis.RedisBackend;
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** Two server nodes sharing one Redis: a client on node B follows changes made through node A. */
 class RedisTwoNodeIT {
-  static RedisProcess redis;
+  static RedisServer redis;
   static ChordServer nodeA;
   static ChordServer nodeB;
   static Http a;
@@ -23,7 +25,7 @@ class RedisTwoNodeIT {
 
   @BeforeAll
   static void start() throws Exception {
-    redis = RedisProcess.start();
+    redis = RedisServers.own();
     nodeA = ServerFixture.start(s -> s.backend(RedisBackend.connect(redis.uri()), "redis"));
     nodeB = ServerFixture.start(s -> s.backend(RedisBackend.connect(redis.uri()), "redis"));
     a = new Http(nodeA.url());
@@ -201,7 +203,7 @@ class RedisTwoNodeIT {
 
   @Test
   void backendDown_is503_andHealthSaysSo() throws Exception {
-    RedisProcess own = RedisProcess.start();
+    RedisServer own = RedisServers.own();
     try (ChordServer node =
         ServerFixture.start(
             s ->
