@@ -71,7 +71,7 @@ final class Cleaner {
     return scheduler.scheduleWithFixedDelay(
         () -> {
           try {
-            cleanup.get();
+            CleanupReport unused = cleanup.get();
           } catch (RuntimeException e) {
             log.warn("scheduled cleanup failed", e);
           }

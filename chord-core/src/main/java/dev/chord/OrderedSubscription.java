@@ -178,15 +178,16 @@ final class OrderedSubscription implements Feed, Subscription {
     long delay = retryMillis;
     retryMillis = Math.min(LAST_RETRY_MILLIS, retryMillis * 2);
     try {
-      retries
-          .get()
-          .schedule(
-              () -> {
-                retryScheduled.set(false);
-                drain();
-              },
-              delay,
-              TimeUnit.MILLISECONDS);
+      var unused =
+          retries
+              .get()
+              .schedule(
+                  () -> {
+                    retryScheduled.set(false);
+                    drain();
+                  },
+                  delay,
+                  TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // The Chord is closing: nothing will be delivered any more.
       retryScheduled.set(false);

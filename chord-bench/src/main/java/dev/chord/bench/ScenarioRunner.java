@@ -119,7 +119,7 @@ public final class ScenarioRunner {
     double[] rates = runs.stream().mapToDouble(Run::iterationsPerSecond).toArray();
     double median = median(rates);
     return new Result(
-        kind.name().toLowerCase(),
+        kind.name().toLowerCase(java.util.Locale.ROOT),
         kind.title,
         stateful,
         kind.callsPerIteration(),

@@ -126,7 +126,15 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
       topic.feeds.remove(feed);
       if (topic.feeds.isEmpty() && topics.remove(topic.channel, topic)) {
         try {
-          connection.async().unsubscribe(topic.channel);
+          connection
+              .async()
+              .unsubscribe(topic.channel)
+              .whenComplete(
+                  (done, failure) -> {
+                    if (failure != null) {
+                      log.debug("unsubscribe from {} failed", topic.channel, failure);
+                    }
+                  });
         } catch (RedisException e) {
           // Disconnected: the channel is gone from Lettuce's resubscribe list either way.
           log.debug("unsubscribe from {} failed", topic.channel, e);

@@ -82,7 +82,7 @@ final class Mirror implements ContextListener {
 
   private boolean matches(Context expected) {
     if (expected == null || state == null) {
-      return expected == state;
+      return expected == null && state == null;
     }
     return expected.epoch().equals(state.epoch())
         && expected.version() == state.version()

@@ -73,7 +73,7 @@ public final class QuickRedisBench {
       for (int i = 0; i < 5; i++) {
         try (RedisBackend cold = connect(server)) {
           long start = System.nanoTime();
-          cold.get("bytes").orElseThrow();
+          var unused = cold.get("bytes").orElseThrow();
           System.out.printf(
               "full read of the %d-participant context: %.1f ms%n",
               PARTICIPANTS, (System.nanoTime() - start) / 1e6);

@@ -129,8 +129,8 @@ final class Origins {
       ctx.header("Access-Control-Allow-Origin", origin);
       ctx.header("Access-Control-Expose-Headers", "ETag");
     } else if (verdict == Verdict.FORBIDDEN
-        && ctx.method() != HandlerType.GET
-        && ctx.method() != HandlerType.HEAD) {
+        && !HandlerType.GET.equals(ctx.method())
+        && !HandlerType.HEAD.equals(ctx.method())) {
       throw forbidden(origin);
     }
   }

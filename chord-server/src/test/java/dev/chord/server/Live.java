@@ -145,7 +145,7 @@ final class Live implements WebSocket.Listener, AutoCloseable {
   @Override
   public void close() {
     if (!socket.isOutputClosed()) {
-      socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+      var unused = socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
     }
     socket.abort();
   }

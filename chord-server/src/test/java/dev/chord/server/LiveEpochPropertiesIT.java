@@ -421,7 +421,7 @@ class LiveEpochPropertiesIT {
       }
       Http.Reply read = http.get(random.nextInt(2)).get(path());
       stored = read.status() == 404 ? State.ABSENT : State.of(read.json());
-      if (stored != State.ABSENT) {
+      if (!stored.equals(State.ABSENT)) {
         assertThat(stored.data())
             .as("the stored state after a burst is one a write answered")
             .isEqualTo(states.get(stored.epoch() + "." + stored.version()));
@@ -437,7 +437,7 @@ class LiveEpochPropertiesIT {
 
     private String exported(Http.Reply reply) {
       assertThat(reply.status()).as("export answer %s", reply.body()).isIn(200, 404);
-      assertThat(reply.status() == 404).as("404 iff absent").isEqualTo(stored == State.ABSENT);
+      assertThat(reply.status() == 404).as("404 iff absent").isEqualTo(stored.equals(State.ABSENT));
       return reply.status() == 404 ? "not found" : "v" + stored.version();
     }
 
@@ -608,10 +608,10 @@ class LiveEpochPropertiesIT {
       }
       String epoch = old.get(random.nextInt(old.size()));
       long[] then = incarnations.get(epoch);
-      long[] now = stored == State.ABSENT ? then : incarnations.get(stored.epoch());
+      long[] now = stored.equals(State.ABSENT) ? then : incarnations.get(stored.epoch());
       long low = Math.max(then[0], now[0]);
       long high = Math.min(then[1], now[1]);
-      if (low <= high && stored != State.ABSENT) {
+      if (low <= high && !stored.equals(State.ABSENT)) {
         stats.probesOfASharedVersion++;
       } else {
         low = now[0];
@@ -624,7 +624,7 @@ class LiveEpochPropertiesIT {
         Map<String, Object> first = probe.next();
         first.remove("_bytes");
         String what = "old epoch " + epoch + " v" + version + " got " + first;
-        if (stored == State.ABSENT) {
+        if (stored.equals(State.ABSENT)) {
           assertThat(first).as(what).containsEntry("type", "absent");
         } else {
           assertThat(first)

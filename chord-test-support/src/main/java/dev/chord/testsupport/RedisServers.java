@@ -61,7 +61,7 @@ public final class RedisServers {
   /** Whether a Redis answers PING on that loopback port. */
   public static boolean answersPing(int port) {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 300);
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 300);
       socket.setSoTimeout(500);
       OutputStream out = socket.getOutputStream();
       out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -81,7 +81,7 @@ public final class RedisServers {
       if (port < 55_000 && !Services.accepting(port)) {
         try (ServerSocket bus =
             new ServerSocket(port + 10_000, 1, InetAddress.getLoopbackAddress())) {
-          return port;
+          return bus.getLocalPort() - 10_000;
         } catch (IOException taken) {
           // try another pair
         }

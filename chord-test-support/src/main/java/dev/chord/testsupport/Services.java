@@ -106,7 +106,7 @@ public final class Services {
   /** Whether something accepts TCP connections on that loopback port. */
   public static boolean accepting(int port) {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 300);
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 300);
       return true;
     } catch (IOException e) {
       return false;
