@@ -1,6 +1,6 @@
 /**
- * The Redis and Redis Cluster backend: {@link dev.chord.redis.RedisBackend}. Everything else in
- * the module is internal.
+ * The Redis and Redis Cluster backend: {@link dev.chord.redis.RedisBackend}. Everything else in the
+ * module is internal.
  */
 module dev.chord.redis {
   requires transitive dev.chord;
