@@ -35,7 +35,14 @@ results=bench/results
 jar=chord-bench/target/benchmarks.jar
 load_before="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 started=$(date +%s)
-phase() { echo "== $* (at $(( $(date +%s) - started )) s)"; }
+# Each section starts with a phase line; its load average (1, 5, 15 min) goes to loads.tsv, so the
+# report shows the load at the start and end of every section, not only of the whole run.
+phase() {
+  local load
+  load="$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "== $* (at $(( $(date +%s) - started )) s, load $load)"
+  if [[ -d "$results" ]]; then printf '%s\t%s\n' "$*" "$load" >> "$results/loads.tsv"; fi
+}
 
 if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$jar" ]]; then
   phase "building $jar"
@@ -44,6 +51,7 @@ fi
 
 rm -rf "$results"
 mkdir -p "$results" bench/plots
+: > "$results/loads.tsv"
 
 phase "JMH microbenchmarks (${jmh_opts[*]})"
 java -jar "$jar" "${jmh_opts[@]}" -prof gc -prof dev.chord.bench.CpuTimeProfiler -rf json -rff "$results/jmh.json" \

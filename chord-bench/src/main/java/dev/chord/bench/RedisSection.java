@@ -11,7 +11,7 @@ import org.knowm.xchart.CategoryChart;
 final class RedisSection {
   /** Receives a target row. */
   interface Targets {
-    void target(String source, String target, String measured, Boolean met);
+    void target(String source, String target, String measured, Boolean met, double spread);
   }
 
   private static final double TARGET_SHARE = 0.8;
@@ -110,10 +110,12 @@ final class RedisSection {
         .append(
             "`MONITOR` (commands that Lua scripts run inside Redis excluded; nothing is pipelined).\n\n");
 
-    Optional<Double> ping = find(jmh, "lettucePing1Caller");
+    Optional<Report.Jmh> pingResult = result(jmh, "lettucePing1Caller");
+    Optional<Double> ping = pingResult.map(Report.Jmh::score);
     double benchmarkPing = ceiling.path("PING").path("1").asDouble();
     for (String[] op : new String[][] {{"update1Caller", "update"}, {"sync1Caller", "sync"}}) {
-      Optional<Double> rate = find(jmh, op[0]);
+      Optional<Report.Jmh> rateResult = result(jmh, op[0]);
+      Optional<Double> rate = rateResult.map(Report.Jmh::score);
       if (rate.isPresent() && ping.isPresent()) {
         double share = rate.get() / ping.get();
         targets.target(
@@ -127,7 +129,8 @@ final class RedisSection {
                 Report.number(ping.get()),
                 rate.get() / benchmarkPing * 100,
                 Report.number(benchmarkPing)),
-            share >= TARGET_SHARE);
+            share >= TARGET_SHARE,
+            Math.max(Report.spread(rateResult.get()), Report.spread(pingResult.get())));
       }
     }
   }
@@ -158,9 +161,10 @@ final class RedisSection {
   }
 
   private static Optional<Double> find(List<Report.Jmh> jmh, String method) {
-    return jmh.stream()
-        .filter(r -> r.benchmark().equals("RedisBenchmark." + method))
-        .map(Report.Jmh::score)
-        .findFirst();
+    return result(jmh, method).map(Report.Jmh::score);
+  }
+
+  private static Optional<Report.Jmh> result(List<Report.Jmh> jmh, String method) {
+    return jmh.stream().filter(r -> r.benchmark().equals("RedisBenchmark." + method)).findFirst();
   }
 }

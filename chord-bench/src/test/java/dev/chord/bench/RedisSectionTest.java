@@ -32,7 +32,8 @@ class RedisSectionTest {
         new ObjectMapper().readTree(REDIS_JSON),
         jmh,
         out,
-        (source, target, measured, met) -> targets.add(target + " → " + met + ": " + measured));
+        (source, target, measured, met, spread) ->
+            targets.add(target + " → " + Report.verdict(met, spread) + ": " + measured));
 
     assertThat(out.toString())
         .contains(
@@ -40,10 +41,48 @@ class RedisSectionTest {
         .contains("| `redis-benchmark` `PING` | 80,000 | 160,000 | 1 | |");
     assertThat(targets)
         .containsExactly(
-            "Redis single-caller update ≥ 80% of the client's own PING rate → true: "
+            "Redis single-caller update ≥ 80% of the client's own PING rate → **met**: "
                 + "9,000/s = 90% of Lettuce PING 10,000/s (11% of redis-benchmark PING 80,000/s)",
-            "Redis single-caller sync ≥ 80% of the client's own PING rate → false: "
+            "Redis single-caller sync ≥ 80% of the client's own PING rate → **missed**: "
                 + "7,000/s = 70% of Lettuce PING 10,000/s (9% of redis-benchmark PING 80,000/s)");
+  }
+
+  @Test
+  void write_aNoisyPingRun_isUnstableNotMet() throws Exception {
+    List<Report.Jmh> jmh =
+        List.of(
+            jmh("update1Caller", 9_000),
+            jmh("sync1Caller", 9_000),
+            new Report.Jmh(
+                "RedisBenchmark.lettucePing1Caller",
+                Map.of(),
+                1,
+                10_000,
+                4_000,
+                "ops/s",
+                null,
+                null));
+    List<String> verdicts = new ArrayList<>();
+
+    RedisSection.write(
+        new ObjectMapper().readTree(REDIS_JSON),
+        jmh,
+        new StringBuilder(),
+        (source, target, measured, met, spread) -> verdicts.add(Report.verdict(met, spread)));
+
+    assertThat(verdicts).containsOnly("**unstable — rerun** (spread 40%)").hasSize(2);
+  }
+
+  @Test
+  void verdicts_spreadAndGrowthArtefacts_areNeverMet() {
+    assertThat(Report.verdict(true, 0.05)).isEqualTo("**met**");
+    assertThat(Report.verdict(false, 0.05)).isEqualTo("**missed**");
+    assertThat(Report.verdict(true, 0.31)).startsWith("**unstable — rerun**");
+    assertThat(Report.verdict(true, Double.NaN)).startsWith("**unstable — rerun**");
+    assertThat(Report.verdict(null, 0.9)).isEqualTo("not measured");
+    assertThat(Report.growthVerdict(1.4, 2, 0.1)).isEqualTo("**met**");
+    assertThat(Report.growthVerdict(2.5, 2, 0.1)).isEqualTo("**missed**");
+    assertThat(Report.growthVerdict(0.8, 2, 0.1)).contains("unstable", "0.80 < 1");
   }
 
   private static Report.Jmh jmh(String method, double score) {
