@@ -253,15 +253,19 @@ public final class Report {
             "`UpdateBenchmark`: in-memory, one thread, one participant's status per call, participants ")
         .append("visited in a scattered order across the whole room.\n\n");
     out.append(
-        "| participants | µs per update | updates/s | CPU µs per update | allocated per update | original updates/s |\n");
-    out.append("|---:|---:|---:|---:|---:|---:|\n");
+        "| participants | µs per update | updates/s | CPU µs per update | allocated per update | floor: nested persistent-map assoc, µs | × floor | original updates/s |\n");
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     List<Double> x = new ArrayList<>();
     List<Double> y = new ArrayList<>();
     Map<String, String> originals = Map.of("50", "~33,000", "1000", "~2,300", "10000", "~195");
     List<Double> cpuX = new ArrayList<>();
     List<Double> cpuY = new ArrayList<>();
+    double[] worstOverFloor = {0};
+    double[] worstSpread = {0};
+    String[] worstAt = {""};
     for (Jmh r : select("UpdateBenchmark.updateStatus")) {
       String n = r.param("participants");
+      Optional<Jmh> floor = one("UpdateBenchmark.persistentMapFloor", "participants", n);
       out.append("| ")
           .append(number(Double.parseDouble(n)))
           .append(" | ")
@@ -273,14 +277,36 @@ public final class Report {
           .append(" | ")
           .append(bytes(r.bytesPerOp()))
           .append(" | ")
+          .append(floor.map(Report::micros).orElse("—"))
+          .append(" | ")
+          .append(
+              floor.map(f -> String.format(Locale.ROOT, "%.1f×", nanos(r) / nanos(f))).orElse("—"))
+          .append(" | ")
           .append(originals.getOrDefault(n, ""))
           .append(" |\n");
+      floor.ifPresent(
+          f -> {
+            worstOverFloor[0] = Math.max(worstOverFloor[0], nanos(r) / nanos(f));
+            worstSpread[0] = Math.max(worstSpread[0], Math.max(spread(r), spread(f)));
+            if (worstOverFloor[0] == nanos(r) / nanos(f)) {
+              worstAt[0] = n;
+            }
+          });
       x.add(Double.parseDouble(n));
       y.add(nanos(r) / 1000);
       if (r.cpuNanosPerOp() != null) {
         cpuX.add(Double.parseDouble(n));
         cpuY.add(r.cpuNanosPerOp() / 1000);
       }
+    }
+    if (worstOverFloor[0] > 0) {
+      target(
+          "issue 12",
+          "update within 1.5× of the nested persistent-map assoc (same run) at every size",
+          String.format(
+              Locale.ROOT, "at most %.1f× (at %s participants)", worstOverFloor[0], worstAt[0]),
+          worstOverFloor[0] <= 1.5,
+          worstSpread[0]);
     }
     Optional<Jmh> at50 = one("UpdateBenchmark.updateStatus", "participants", "50");
     Optional<Jmh> at1k = one("UpdateBenchmark.updateStatus", "participants", "1000");

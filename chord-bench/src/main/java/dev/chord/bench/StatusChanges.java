@@ -31,6 +31,11 @@ final class StatusChanges {
     }
   }
 
+  /** How many changes the ring holds before it repeats. */
+  int length() {
+    return ring.length;
+  }
+
   /** The next change of the ring. */
   Map<String, Object> next() {
     Map<String, Object> change = ring[next];
