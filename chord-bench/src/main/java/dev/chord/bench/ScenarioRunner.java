@@ -9,9 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -134,15 +132,15 @@ public final class ScenarioRunner {
       throws InterruptedException {
     // Work-stealing like the BEAM's schedulers, which run the original's Task processes.
     ExecutorService callers = new ForkJoinPool(settings.callers());
-    ExecutorService[] actors = null;
+    RoomOwner[] owners = null;
     if (stateful) {
-      actors = new ExecutorService[kind.rooms];
+      owners = new RoomOwner[kind.rooms];
       for (int i = 0; i < kind.rooms; i++) {
-        actors[i] = Executors.newSingleThreadExecutor(daemons("room-" + (i + 1)));
+        owners[i] = new RoomOwner();
       }
     }
     try (Chord chord = chords.get()) {
-      Scenarios scenarios = new Scenarios(kind, chord, callers, actors);
+      Scenarios scenarios = new Scenarios(kind, chord, callers, owners);
       long warmupEnd = System.nanoTime() + nanos(settings.warmupSeconds());
       while (System.nanoTime() < warmupEnd) {
         scenarios.iterate();
@@ -161,9 +159,6 @@ public final class ScenarioRunner {
       return check.result(timed / 1e9);
     } finally {
       callers.shutdownNow();
-      if (actors != null) {
-        Arrays.stream(actors).forEach(ExecutorService::shutdownNow);
-      }
       callers.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
@@ -214,14 +209,6 @@ public final class ScenarioRunner {
 
   private static long nanos(double seconds) {
     return (long) (seconds * 1e9);
-  }
-
-  static ThreadFactory daemons(String name) {
-    return runnable -> {
-      Thread thread = new Thread(runnable, name);
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 
   static void write(Object report, Path out) throws IOException {

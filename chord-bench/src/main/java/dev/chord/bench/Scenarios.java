@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The original Chord's published benchmark ({@code bench/chord_benchmark.exs}), reproduced: one
@@ -26,10 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *       (1..10) on each, each on a random participant: 1,100 Chord calls.
  * </ul>
  *
- * Stateless: the callers call Chord directly. Stateful: every room is owned by an actor (a
- * single-threaded executor) that performs the actions it is sent; callers wait for its reply, as
- * the original's callers wait for the room's GenServer. The original runs each action in a BEAM
- * process of its own; here the actions are tasks of a work-stealing pool ({@link ScenarioRunner}).
+ * Stateless: the callers call Chord directly. Stateful: every room has a serialized owner ({@link
+ * RoomOwner}), as the original's GenServer is one: one action at a time per room. The original's
+ * caller sends the room's process a message and waits for the reply, a hand-off per action; ours
+ * takes the room's lock and performs the action on its own thread, the cheapest correct
+ * serialization. The original runs each action in a BEAM process of its own; here the actions are
+ * tasks of a work-stealing pool ({@link ScenarioRunner}).
  */
 final class Scenarios {
   /** Which of the original's scenarios. */
@@ -71,14 +74,14 @@ final class Scenarios {
   private final Chord chord;
   private final ExecutorService callers;
 
-  /** One actor per room when stateful, else null. */
-  private final ExecutorService[] actors;
+  /** One owner per room when stateful, else null. */
+  private final RoomOwner @Nullable [] owners;
 
-  Scenarios(Kind kind, Chord chord, ExecutorService callers, ExecutorService[] actors) {
+  Scenarios(Kind kind, Chord chord, ExecutorService callers, RoomOwner @Nullable [] owners) {
     this.kind = kind;
     this.chord = chord;
     this.callers = callers;
-    this.actors = actors;
+    this.owners = owners;
   }
 
   /** One iteration; returns each room's record for the lost-update check. */
@@ -123,14 +126,13 @@ final class Scenarios {
     };
   }
 
-  /** The caller's task: do the action, directly or through the room's actor. */
+  /** The caller's task: do the action, directly or as the room's owner. */
   private Callable<Action> call(Action action) {
-    Callable<Action> perform = () -> perform(action);
-    if (actors == null) {
-      return perform;
+    if (owners == null) {
+      return () -> perform(action);
     }
-    ExecutorService actor = actors[action.room() - 1];
-    return () -> join(actor.submit(perform));
+    RoomOwner owner = owners[action.room() - 1];
+    return () -> owner.run(() -> perform(action));
   }
 
   private Action perform(Action action) {
