@@ -94,6 +94,7 @@ final class EpochSyncProperty {
       } catch (RuntimeException | AssertionError e) {
         String message = "failed with seed " + seed + "; replay with -Dchord.seed=" + seed;
         System.err.println(message);
+        System.err.println(chordThreads());
         throw new AssertionError(message + ": " + e.getMessage(), e);
       }
     }
@@ -102,6 +103,26 @@ final class EpochSyncProperty {
           .as("syncs where only the epoch tells the client it is behind, in %d histories", runs)
           .isPositive();
     }
+  }
+
+  /**
+   * The stacks of Chord's and the client library's threads at a failure: a listener that never
+   * reaches the stored state is either waiting for a message that never came or stuck in a read.
+   */
+  private static String chordThreads() {
+    StringBuilder dump = new StringBuilder("threads at the failure:\n");
+    Thread.getAllStackTraces()
+        .forEach(
+            (thread, stack) -> {
+              if (thread.getName().startsWith("chord-")
+                  || thread.getName().startsWith("lettuce-")) {
+                dump.append(thread.getName()).append(' ').append(thread.getState()).append('\n');
+                for (StackTraceElement frame : stack) {
+                  dump.append("    at ").append(frame).append('\n');
+                }
+              }
+            });
+    return dump.toString();
   }
 
   /** What the client holds: nothing ({@code data == null}) or one state of one incarnation. */
