@@ -1,0 +1,414 @@
+package dev.chord.jdbc;
+
+import dev.chord.BackendException;
+import dev.chord.DeltaRecord;
+import dev.chord.Epochs;
+import dev.chord.spi.Feed;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cross-node push through {@code LISTEN}/{@code NOTIFY}: the functions of the schema notify the
+ * prefix's one channel of every commit, restore and delete; one thread of this class holds a
+ * connection that listens on it and hands each notification of a subscribed context to that
+ * context's {@link Feed}s.
+ *
+ * <p>Threads: the listening thread only reads and queues. A fixed pool of delivery threads calls
+ * the feeds (which read the backend: to fill holes, after resets). Each context is an actor: at
+ * most one task drains its queue at a time, in order, so its feeds get its messages one at a time
+ * in the order PostgreSQL sent them (in commit order). A context whose feed blocks holds one
+ * delivery thread.
+ *
+ * <p>Gaps: notifications sent while the listening connection is down are lost. When it breaks (an
+ * error, or no answer to the heartbeat within the timeout) the thread connects again, with
+ * back-off, listens, and queues a reset without epoch for every subscribed context before anything
+ * else, so Chord reads what it missed. A context that falls {@link #MAX_QUEUED} messages behind, or
+ * a message that cannot be read, is signalled the same way.
+ */
+final class Notifications implements AutoCloseable {
+  /** The version of a reset without epoch, which tells of nothing but "re-read". */
+  static final long UNKNOWN_VERSION = -1;
+
+  static final int MAX_QUEUED = 1024;
+  private static final int BATCH = 64;
+  private static final int DELIVERY_THREADS = 2;
+  private static final long MAX_BACKOFF_MILLIS = 2_000;
+
+  /** In a queue: "messages may be missing", delivered as a reset without epoch. */
+  private static final Object UNKNOWN = new Object();
+
+  private static final Logger log = LoggerFactory.getLogger(Notifications.class);
+
+  /** Reads the delta of a version whose notification was too large to carry it. */
+  interface DeltaReader {
+    Optional<DeltaRecord> delta(String contextId, String epoch, long version);
+  }
+
+  private final Supplier<Connection> connections;
+  private final String channel;
+  private final long timeoutMillis;
+  private final DeltaReader reader;
+  private final Map<String, Topic> topics = new ConcurrentHashMap<>();
+  private final ExecutorService delivery;
+
+  /** Guarded by this: the listening thread, started by the first subscription. */
+  private @Nullable Thread listener;
+
+  /** Guarded by this: whether the listening connection is up; notifyAll on change. */
+  private boolean listening;
+
+  private volatile boolean closed;
+
+  Notifications(
+      Supplier<Connection> connections, String channel, Duration timeout, DeltaReader reader) {
+    this.connections = connections;
+    this.channel = channel;
+    this.timeoutMillis = timeout.toMillis();
+    this.reader = reader;
+    AtomicInteger threads = new AtomicInteger();
+    this.delivery =
+        Executors.newFixedThreadPool(
+            DELIVERY_THREADS,
+            r -> {
+              Thread t = new Thread(r, "chord-jdbc-feed-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Subscribes {@code feed}; returns once the channel is listened to, so every commit from now on
+   * reaches it.
+   *
+   * @throws BackendException if PostgreSQL cannot be listened to within the timeout
+   */
+  AutoCloseable subscribe(String contextId, Feed feed) {
+    Topic topic = topics.compute(contextId, (id, t) -> t == null ? new Topic(id) : t);
+    topic.feeds.add(feed);
+    try {
+      awaitListening();
+    } catch (BackendException e) {
+      remove(topic, feed);
+      throw e;
+    }
+    return () -> remove(topic, feed);
+  }
+
+  private void remove(Topic topic, Feed feed) {
+    topic.feeds.remove(feed);
+    topics.computeIfPresent(topic.contextId, (id, t) -> t.feeds.isEmpty() ? null : t);
+  }
+
+  private synchronized void awaitListening() {
+    if (closed) {
+      throw new IllegalStateException("this PostgresBackend is closed");
+    }
+    if (listener == null) {
+      Thread thread = new Thread(this::listen, "chord-jdbc-listen-" + channel);
+      thread.setDaemon(true);
+      listener = thread;
+      thread.start();
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    try {
+      while (!listening) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          throw new BackendException(
+              "PostgreSQL: cannot LISTEN on " + channel + " within " + timeoutMillis + " ms");
+        }
+        wait(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackendException("interrupted while waiting for LISTEN", e);
+    }
+  }
+
+  private synchronized void setListening(boolean up) {
+    listening = up;
+    notifyAll();
+  }
+
+  /** The listening thread: connect, LISTEN, read until it breaks, back off, again. */
+  private void listen() {
+    long backoff = 50;
+    boolean first = true;
+    while (!closed) {
+      Connection c = null;
+      try {
+        c = connections.get();
+        c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, 2 * timeoutMillis));
+        try (Statement listen = c.createStatement()) {
+          listen.execute("LISTEN \"" + channel + "\"");
+        }
+        if (!c.getAutoCommit()) {
+          c.commit();
+        }
+        PGConnection pg = c.unwrap(PGConnection.class);
+        if (!first) {
+          // Whatever was notified while no connection listened is lost: re-read.
+          topics.values().forEach(t -> t.offer(UNKNOWN));
+        }
+        first = false;
+        backoff = 50;
+        setListening(true);
+        receive(c, pg);
+      } catch (SQLException | RuntimeException e) {
+        if (!closed) {
+          log.warn("LISTEN connection on {} lost, reconnecting: {}", channel, e.toString());
+        }
+      } finally {
+        setListening(false);
+        closeQuietly(c);
+      }
+      if (!closed) {
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException e) {
+          return;
+        }
+        backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+      }
+    }
+  }
+
+  /**
+   * Reads notifications until the connection fails; checks it with a heartbeat query after each
+   * quiet interval, so that a connection that went silent is noticed within about the timeout.
+   */
+  private void receive(Connection c, PGConnection pg) throws SQLException {
+    int wait = (int) Math.max(50, Math.min(timeoutMillis, 1_000));
+    long lastHeard = System.nanoTime();
+    while (!closed) {
+      PGNotification[] received = pg.getNotifications(wait);
+      if (received != null && received.length > 0) {
+        lastHeard = System.nanoTime();
+        for (PGNotification notification : received) {
+          route(notification.getParameter());
+        }
+      } else if (System.nanoTime() - lastHeard > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
+        try (Statement ping = c.createStatement()) {
+          ping.execute("select 1");
+        }
+        lastHeard = System.nanoTime();
+      }
+    }
+  }
+
+  /** Queues a payload for its context's feeds, if it has any. */
+  private void route(String payload) {
+    Message.Header header;
+    try {
+      header = Message.header(payload);
+    } catch (RuntimeException e) {
+      log.warn("unreadable notification on {}: {}", channel, TypedJson.abbreviate(payload), e);
+      topics.values().forEach(t -> t.offer(UNKNOWN));
+      return;
+    }
+    Topic topic = topics.get(header.contextId());
+    if (topic != null) {
+      topic.offer(header);
+    }
+  }
+
+  private static void closeQuietly(@Nullable Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException | RuntimeException e) {
+        log.debug("closing the LISTEN connection failed", e);
+      }
+    }
+  }
+
+  /**
+   * Stops delivery at once; the listening thread sees the flag within its poll interval (at most a
+   * second) and closes its connection itself, so that a pool gets it back in order.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    Thread thread;
+    synchronized (this) {
+      thread = listener;
+    }
+    if (thread != null) {
+      thread.interrupt();
+    }
+    delivery.shutdownNow();
+  }
+
+  /** What the functions notify: {@code <kind> <epoch> <version> <id length> <id>[<delta>]}. */
+  static final class Message {
+    private Message() {}
+
+    /** A parsed first part, with the rest of the payload still as text. */
+    record Header(String kind, String epoch, long version, String contextId, String body) {}
+
+    static Header header(String payload) {
+      int a = payload.indexOf(' ');
+      int b = payload.indexOf(' ', a + 1);
+      int c = payload.indexOf(' ', b + 1);
+      int d = payload.indexOf(' ', c + 1);
+      if (a < 0 || b < 0 || c < 0 || d < 0) {
+        throw new IllegalArgumentException("not <kind> <epoch> <version> <length> <id>…");
+      }
+      String kind = payload.substring(0, a);
+      String epoch = Epochs.check(payload.substring(a + 1, b));
+      long version = Long.parseLong(payload.substring(b + 1, c));
+      int length = Integer.parseInt(payload.substring(c + 1, d));
+      // PostgreSQL counts characters, Java UTF-16 units: count code points.
+      int idEnd = payload.offsetByCodePoints(d + 1, length);
+      return new Header(
+          kind, epoch, version, payload.substring(d + 1, idEnd), payload.substring(idEnd));
+    }
+  }
+
+  /** The feeds of one context and the messages waiting for them; an actor on the pool. */
+  private final class Topic implements Runnable {
+    final String contextId;
+    final List<Feed> feeds = new CopyOnWriteArrayList<>();
+
+    /** Headers and {@link #UNKNOWN}, oldest first; guarded by this. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+    /** Whether a task of this topic is queued or running; guarded by this. */
+    private boolean scheduled;
+
+    Topic(String contextId) {
+      this.contextId = contextId;
+    }
+
+    void offer(Object item) {
+      boolean overflow;
+      boolean schedule;
+      synchronized (this) {
+        overflow = queue.size() >= MAX_QUEUED;
+        if (overflow) {
+          queue.clear();
+          queue.addLast(UNKNOWN);
+        } else {
+          queue.addLast(item);
+        }
+        schedule = !scheduled;
+        scheduled = true;
+      }
+      if (overflow) {
+        log.warn(
+            "subscribers of '{}' fell {} messages behind: dropped them for a re-read",
+            contextId,
+            MAX_QUEUED);
+      }
+      if (schedule) {
+        schedule();
+      }
+    }
+
+    @Override
+    public void run() {
+      boolean drained = false;
+      try {
+        for (int i = 0; i < BATCH; i++) {
+          Object item;
+          synchronized (this) {
+            item = queue.pollFirst();
+            if (item == null) {
+              scheduled = false;
+              drained = true;
+              return;
+            }
+          }
+          deliver(item);
+        }
+      } finally {
+        if (!drained) {
+          synchronized (this) {
+            if (queue.isEmpty()) {
+              scheduled = false;
+              drained = true;
+            }
+          }
+          if (!drained) {
+            schedule();
+          }
+        }
+      }
+    }
+
+    private void schedule() {
+      try {
+        delivery.execute(this);
+      } catch (RejectedExecutionException closing) {
+        // The backend is closing: nobody is listening any more.
+      }
+    }
+
+    private void deliver(Object item) {
+      if (item == UNKNOWN) {
+        reset(null, UNKNOWN_VERSION);
+        return;
+      }
+      Message.Header header = (Message.Header) item;
+      try {
+        switch (header.kind()) {
+          case "d" -> delta(Leaves.readMessage(contextId, header.body(), header.epoch()));
+          case "v" -> {
+            // Too large for NOTIFY: read it; gone already (trimmed, or another incarnation now)
+            // means this subscriber must re-read anyway.
+            Optional<DeltaRecord> read = reader.delta(contextId, header.epoch(), header.version());
+            if (read.isPresent()) {
+              delta(read.get());
+            } else {
+              reset(null, UNKNOWN_VERSION);
+            }
+          }
+          case "r" -> reset(header.epoch(), header.version());
+          default -> throw new IllegalArgumentException("unknown kind '" + header.kind() + "'");
+        }
+      } catch (RuntimeException e) {
+        log.warn("unreadable or unreadable-now notification for '{}'", contextId, e);
+        reset(null, UNKNOWN_VERSION);
+      }
+    }
+
+    private void delta(DeltaRecord record) {
+      for (Feed feed : feeds) {
+        try {
+          feed.onDelta(record);
+        } catch (RuntimeException e) {
+          log.warn("subscriber of '{}' failed on version {}", contextId, record.version(), e);
+        }
+      }
+    }
+
+    private void reset(@Nullable String epoch, long version) {
+      for (Feed feed : feeds) {
+        try {
+          feed.onReset(epoch, version);
+        } catch (RuntimeException e) {
+          log.warn("subscriber of '{}' failed on a reset to {} {}", contextId, epoch, version, e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Chord on PostgreSQL: {@link dev.chord.jdbc.PostgresBackend}, a full backend, and {@link
+ * dev.chord.jdbc.JdbcContextStore}, an export/restore store. Needs the PostgreSQL JDBC driver.
+ */
+module dev.chord.jdbc {
+  requires transitive dev.chord;
+  requires transitive java.sql;
+  requires org.postgresql.jdbc;
+  requires org.slf4j;
+  requires org.jspecify;
+
+  exports dev.chord.jdbc;
+}
