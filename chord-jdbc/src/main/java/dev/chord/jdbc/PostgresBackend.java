@@ -567,7 +567,7 @@ public final class PostgresBackend implements Backend {
      *     a digit
      */
     public Builder tablePrefix(String prefix) {
-      this.prefix = Sql.checkPrefix(Objects.requireNonNull(prefix, "prefix"));
+      this.prefix = Sql.checkName("a table prefix", Objects.requireNonNull(prefix, "prefix"));
       return this;
     }
 

@@ -19,8 +19,8 @@ import javax.sql.DataSource;
  * JdbcContextStore}.
  */
 final class Sql {
-  /** A table prefix: a lowercase SQL identifier short enough for every name made from it. */
-  private static final Pattern PREFIX = Pattern.compile("[a-z_][a-z0-9_]{0,39}");
+  /** A lowercase SQL identifier short enough for every name made from it. */
+  private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,39}");
 
   private final DataSource dataSource;
   private final int timeoutMillis;
@@ -94,19 +94,17 @@ final class Sql {
   }
 
   /**
-   * Checks a table prefix.
+   * Checks a table prefix or table name, {@code what} naming it in the message.
    *
    * @throws IllegalArgumentException unless it is 1 to 40 of {@code [a-z0-9_]}, not starting with a
    *     digit
    */
-  static String checkPrefix(String prefix) {
-    if (!PREFIX.matcher(prefix).matches()) {
+  static String checkName(String what, String name) {
+    if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
-          "a table prefix is 1 to 40 of [a-z0-9_], not starting with a digit; was '"
-              + prefix
-              + "'");
+          what + " is 1 to 40 of [a-z0-9_], not starting with a digit; was '" + name + "'");
     }
-    return prefix;
+    return name;
   }
 
   /** The text of a resource of this module. */
