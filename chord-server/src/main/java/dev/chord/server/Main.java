@@ -1,11 +1,18 @@
 package dev.chord.server;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.chord.BackendException;
 import dev.chord.Chord;
+import dev.chord.jdbc.PostgresBackend;
 import dev.chord.redis.RedisBackend;
+import dev.chord.spi.Backend;
+import dev.chord.spi.ForwardingBackend;
 import dev.chord.spi.Snapshots;
 import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -13,6 +20,7 @@ import java.util.List;
 import java.util.ListResourceBundle;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.ResourceBundle;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -57,7 +65,9 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--backend",
       defaultValue = "${env:CHORD_BACKEND:-memory}",
-      description = "memory, redis or redis-cluster (env CHORD_BACKEND; default ${DEFAULT-VALUE}).")
+      description =
+          "memory, redis, redis-cluster or postgres (env CHORD_BACKEND; default"
+              + " ${DEFAULT-VALUE}).")
   String backend;
 
   @Option(
@@ -67,6 +77,28 @@ public final class Main implements Callable<Integer> {
           "Redis URI for --backend redis; comma-separated seed URIs for redis-cluster (env"
               + " CHORD_REDIS_URI; default ${DEFAULT-VALUE}).")
   String redisUri;
+
+  @Option(
+      names = "--jdbc-url",
+      defaultValue = "${env:CHORD_JDBC_URL}",
+      description =
+          "PostgreSQL JDBC URL for --backend postgres, such as"
+              + " jdbc:postgresql://127.0.0.1:5432/chord (env CHORD_JDBC_URL).")
+  String jdbcUrl;
+
+  @Option(
+      names = "--jdbc-user",
+      defaultValue = "${env:CHORD_JDBC_USER}",
+      description = "PostgreSQL user for --backend postgres (env CHORD_JDBC_USER).")
+  String jdbcUser;
+
+  @Option(
+      names = "--jdbc-password-env",
+      defaultValue = "CHORD_JDBC_PASSWORD",
+      description =
+          "The environment variable holding the PostgreSQL password, so that it is never on the"
+              + " command line (default ${DEFAULT-VALUE}; unset: no password).")
+  String jdbcPasswordEnv;
 
   @Option(
       names = "--delta-threshold",
@@ -308,12 +340,74 @@ public final class Main implements Callable<Integer> {
       case "redis-cluster":
         b.backend(RedisBackend.connectCluster(redisUri), "redis-cluster");
         break;
+      case "postgres":
+        b.backend(postgres(), "postgres");
+        break;
       default:
         throw new CommandLine.ParameterException(
             new CommandLine(this),
-            "--backend must be memory, redis or redis-cluster, was '" + backend + "'");
+            "--backend must be memory, redis, redis-cluster or postgres, was '" + backend + "'");
     }
     return b;
+  }
+
+  /**
+   * A {@link PostgresBackend} on a HikariCP pool of {@code --jdbc-url}, its schema created if
+   * missing; it listens on a connection of its own, outside the pool, and closing it closes the
+   * pool. A connection is waited for no longer than the backend's timeout.
+   */
+  private Backend postgres() {
+    if (jdbcUrl == null || jdbcUrl.isBlank()) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this), "--backend postgres needs --jdbc-url (or CHORD_JDBC_URL)");
+    }
+    String password = System.getenv(jdbcPasswordEnv);
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("chord");
+    config.setJdbcUrl(jdbcUrl);
+    config.setUsername(jdbcUser);
+    config.setPassword(password);
+    config.setConnectionTimeout(PostgresBackend.DEFAULT_TIMEOUT.toMillis());
+    HikariDataSource pool;
+    try {
+      pool = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new BackendException("cannot connect to PostgreSQL: " + e.getMessage(), e);
+    }
+    Properties login = new Properties();
+    if (jdbcUser != null) {
+      login.setProperty("user", jdbcUser);
+    }
+    if (password != null) {
+      login.setProperty("password", password);
+    }
+    PostgresBackend postgres =
+        PostgresBackend.builder(pool)
+            .listenConnection(
+                () -> {
+                  try {
+                    return DriverManager.getConnection(jdbcUrl, login);
+                  } catch (SQLException e) {
+                    throw new BackendException("cannot connect to listen: " + e.getMessage(), e);
+                  }
+                })
+            .build();
+    try {
+      postgres.createSchema();
+    } catch (BackendException e) {
+      pool.close();
+      throw e;
+    }
+    return new ForwardingBackend(postgres) {
+      @Override
+      public void close() {
+        try {
+          super.close();
+        } finally {
+          pool.close();
+        }
+      }
+    };
   }
 
   /** Passes an option on if it was given, on the command line or by its environment variable. */
