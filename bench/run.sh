@@ -93,6 +93,37 @@ else
     --requests "$redis_requests" "${redis_scenario_opts[@]}" || redis_ok=0
 fi
 
+phase "PostgreSQL"
+postgres_ok=1
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+if [[ -z "$pg_bin" || ! -x "$pg_bin/initdb" ]]; then
+  echo "PostgreSQL server binaries not installed (Debian: apt-get install -y postgresql): no PostgreSQL section"
+else
+  # A private server on a free port, default durability settings: the WAL figures must see no
+  # other client. A subshell, so that its EXIT trap stops the server whatever happens.
+  (
+    pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    pg_dir="$(mktemp -d)"
+    as_pg=()
+    if [[ $(id -u) == 0 ]]; then
+      chown postgres:postgres "$pg_dir"
+      as_pg=(runuser -u postgres --)
+    fi
+    trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
+    "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w \
+      -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $pg_dir" start >/dev/null
+    url="jdbc:postgresql://127.0.0.1:$pg_port/postgres?user=postgres"
+    java -jar "$jar" "${redis_jmh_opts[@]}" -rf json -rff "$results/jmh-postgres.json" -p "jdbcUrl=$url" \
+      'dev\.chord\.bench\.PostgresBenchmark' \
+      | grep -E '^(Benchmark|PostgresBenchmark\.[A-Za-z0-9]+ )' || true
+    java -cp "$jar" dev.chord.bench.PostgresRunner --url "$url" --results "$results" \
+      --markdown BENCHMARKS.md --command "bench/run.sh $mode" \
+      --where "a private server started for this run (initdb, default settings: fsync and synchronous_commit on)" \
+      "${redis_scenario_opts[@]}"
+  ) || postgres_ok=0
+fi
+
 load_after="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 phase "report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
@@ -100,7 +131,7 @@ java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots 
   --settings "JMH ${jmh_opts[*]} -prof gc -prof dev.chord.bench.CpuTimeProfiler (Redis: ${redis_jmh_opts[*]}); scenarios ${scenario_opts[*]} --callers 8 (Redis: ${redis_scenario_opts[*]}); memory ${memory_opts[*]}; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"
-if [[ $scenarios_ok != 1 || $redis_ok != 1 ]]; then
-  echo "a scenario lost updates or the Redis part failed: see above and BENCHMARKS.md" >&2
+if [[ $scenarios_ok != 1 || $redis_ok != 1 || $postgres_ok != 1 ]]; then
+  echo "a scenario lost updates or the Redis or PostgreSQL part failed: see above and BENCHMARKS.md" >&2
   exit 2
 fi
