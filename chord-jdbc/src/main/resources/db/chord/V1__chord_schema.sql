@@ -82,17 +82,21 @@ $$;
 -- stored; on a conflict nothing is written and it returns chord_read(mode 1) for the caller's copy
 -- at (p_known_epoch, p_known_version), no rows if the id is absent. The notification is
 -- 'd <epoch> <version> <id length> <id><delta>', or without the delta ('v …') when that would
--- not fit NOTIFY's 8000 bytes: the listener reads it from chord_deltas.
+-- not fit NOTIFY's 8000 bytes: the listener reads it from chord_deltas. With p_notify_later the
+-- notification is not sent but left in the session setting chord.feed, for the caller to send
+-- after the commit in a transaction of its own: a transaction that notified holds a database-wide
+-- lock until its commit is flushed, so notifying commits cannot share a WAL flush.
 create or replace function chord_commit(
   p_id text, p_expected_version bigint, p_expected_epoch text, p_epoch text,
   p_inserted_at bigint, p_max_deltas integer, p_deletes text[], p_paths text[],
   p_values text[], p_delta text, p_known_epoch text, p_known_version bigint,
-  p_max_behind integer)
+  p_max_behind integer, p_notify_later boolean)
 returns table (k text, n bigint, t bigint, s text, v text)
 language plpgsql as $$
 declare
   next_version bigint := p_expected_version + 1;
   head text;
+  payload text;
 begin
   if p_expected_version = 0 then
     insert into chord_contexts (id, epoch, version, inserted_at)
@@ -120,9 +124,15 @@ begin
   end if;
   head := p_epoch || ' ' || next_version || ' ' || length(p_id) || ' ' || p_id;
   if octet_length(head) + octet_length(p_delta) < 7990 then
-    perform pg_notify('chord_feed', 'd ' || head || p_delta);
+    payload := 'd ' || head || p_delta;
   else
-    perform pg_notify('chord_feed', 'v ' || head);
+    payload := 'v ' || head;
+  end if;
+  if p_notify_later then
+    -- For the caller's next statement, in a transaction of its own (see PostgresBackend).
+    perform set_config('chord.feed', payload, false);
+  else
+    perform pg_notify('chord_feed', payload);
   end if;
   return query select 'c'::text, next_version, p_inserted_at, p_epoch, null::text;
 end

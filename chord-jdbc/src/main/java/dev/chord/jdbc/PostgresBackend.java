@@ -11,7 +11,6 @@ import dev.chord.spi.ContextPage;
 import dev.chord.spi.Feed;
 import dev.chord.spi.History;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -102,6 +101,7 @@ public final class PostgresBackend implements Backend {
   private final Map<String, Context> known;
 
   private final boolean caching;
+  private final boolean notifyAfterCommit;
   private volatile boolean closed;
 
   private PostgresBackend(Builder b) {
@@ -109,8 +109,20 @@ public final class PostgresBackend implements Backend {
     this.prefix = b.prefix;
     String p = b.prefix;
     this.readSql = "select k, n, t, s, v from " + p + "_read(?, ?, ?, ?, ?)";
+    this.notifyAfterCommit = b.notifyAfterCommit;
+    String commit =
+        "select k, n, t, s, v from " + p + "_commit(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    // One round trip, two transactions: the commit, then the notification the function left in
+    // the session (see Builder#notifyAfterCommit).
     this.commitSql =
-        "select k, n, t, s, v from " + p + "_commit(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        notifyAfterCommit
+            ? "begin; "
+                + commit
+                + "; commit; select pg_notify('"
+                + p
+                + "_feed', current_setting('chord.feed')), set_config('chord.feed', '', false)"
+                + " where current_setting('chord.feed', true) <> ''"
+            : commit;
     this.restoreSql = "select " + p + "_restore(?, ?, ?, ?, ?, ?)";
     this.deleteSql = "select " + p + "_delete(?, ?, ?)";
     this.trimSql = "select " + p + "_trim(?, ?)";
@@ -226,7 +238,9 @@ public final class PostgresBackend implements Backend {
           statement.setInt(3, max);
           statement.setString(4, knownEpoch);
           statement.setInt(5, mode);
-          return Reply.of(statement);
+          try (ResultSet rows = statement.executeQuery()) {
+            return Reply.of(rows);
+          }
         });
   }
 
@@ -281,7 +295,27 @@ public final class PostgresBackend implements Backend {
                 statement.setLong(12, held.version());
               }
               statement.setInt(13, MAX_CATCH_UP);
-              return Reply.of(statement);
+              statement.setBoolean(14, notifyAfterCommit);
+              if (!notifyAfterCommit) {
+                try (ResultSet rows = statement.executeQuery()) {
+                  return Reply.of(rows);
+                }
+              }
+              // begin; the commit's rows; commit; the notification: the second result is ours.
+              Reply result = null;
+              boolean isRows = statement.execute();
+              while (isRows || statement.getUpdateCount() != -1) {
+                if (isRows && result == null) {
+                  try (ResultSet rows = statement.getResultSet()) {
+                    result = Reply.of(rows);
+                  }
+                }
+                isRows = statement.getMoreResults();
+              }
+              if (result == null) {
+                throw new SQLException("the commit function returned no rows");
+              }
+              return result;
             });
     if (reply.committed) {
       remember(context);
@@ -481,32 +515,24 @@ public final class PostgresBackend implements Backend {
   private static final class Reply {
     boolean committed;
     @Nullable Head head;
-    final List<Long> deltaVersions = new ArrayList<>();
-    final List<Long> deltaTimes = new ArrayList<>();
     final List<String> deltaMessages = new ArrayList<>();
     final List<String> paths = new ArrayList<>();
     final List<String> values = new ArrayList<>();
 
     record Head(long version, long insertedAt, String epoch) {}
 
-    static Reply of(PreparedStatement statement) throws SQLException {
+    static Reply of(ResultSet rows) throws SQLException {
       Reply reply = new Reply();
-      try (ResultSet rows = statement.executeQuery()) {
-        while (rows.next()) {
-          switch (rows.getString(1)) {
-            case "c" -> reply.committed = true;
-            case "h" -> reply.head = new Head(rows.getLong(2), rows.getLong(3), rows.getString(4));
-            case "d" -> {
-              reply.deltaVersions.add(rows.getLong(2));
-              reply.deltaTimes.add(rows.getLong(3));
-              reply.deltaMessages.add(rows.getString(5));
-            }
-            case "l" -> {
-              reply.paths.add(rows.getString(4));
-              reply.values.add(rows.getString(5));
-            }
-            default -> throw new SQLException("unexpected row kind " + rows.getString(1));
+      while (rows.next()) {
+        switch (rows.getString(1)) {
+          case "c" -> reply.committed = true;
+          case "h" -> reply.head = new Head(rows.getLong(2), rows.getLong(3), rows.getString(4));
+          case "d" -> reply.deltaMessages.add(rows.getString(5));
+          case "l" -> {
+            reply.paths.add(rows.getString(4));
+            reply.values.add(rows.getString(5));
           }
+          default -> throw new SQLException("unexpected row kind " + rows.getString(1));
         }
       }
       return reply;
@@ -553,6 +579,7 @@ public final class PostgresBackend implements Backend {
     private @Nullable Supplier<Connection> listenConnection;
     private Duration timeout = DEFAULT_TIMEOUT;
     private int cacheSize = DEFAULT_CACHE_SIZE;
+    private boolean notifyAfterCommit;
 
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
@@ -605,6 +632,22 @@ public final class PostgresBackend implements Backend {
         throw new IllegalArgumentException("cacheSize must be at least 0, was " + contexts);
       }
       this.cacheSize = contexts;
+      return this;
+    }
+
+    /**
+     * Whether a commit's notification is sent in a second transaction right after the commit, in
+     * the same round trip (default {@code false}: inside the commit's transaction). PostgreSQL
+     * holds a database-wide lock from a notifying transaction's pre-commit until its commit record
+     * is flushed, so notifying commits go one WAL flush at a time; sent after the commit, they
+     * share flushes again and concurrent updates scale (see BENCHMARKS.md). The price:
+     * notifications of commits by different nodes may reach listeners out of commit order, a reset
+     * before a late delta of the incarnation it ended ({@code Chord} drops such deltas), and a
+     * commit whose connection breaks between the two transactions is stored but not notified, so
+     * other nodes' subscribers hear of it only with the next change of that context.
+     */
+    public Builder notifyAfterCommit(boolean later) {
+      this.notifyAfterCommit = later;
       return this;
     }
 

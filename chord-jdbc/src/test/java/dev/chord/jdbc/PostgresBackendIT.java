@@ -65,6 +65,29 @@ class PostgresBackendIT {
 
   @Test
   void updateAndSync_inSteadyState_areOneStatementEach() {
+    assertOneStatementEach(false);
+  }
+
+  @Test
+  void updateAndSync_withNotifyAfterCommit_areStillOneStatementEach_andNotify() throws Exception {
+    assertOneStatementEach(true);
+    String id = "later-" + PREFIX;
+    try (PostgresBackend listener = backend().build();
+        Chord chord = Chord.builder().backend(backend().notifyAfterCommit(true).build()).build()) {
+      chord.setContext(id, Map.of("n", 0));
+      RecordingFeed feed = new RecordingFeed();
+      try (AutoCloseable sub = listener.subscribe(id, feed)) {
+        chord.updateContext(id, Map.of("n", 1));
+        chord.updateContext(id, Map.of("n", "x".repeat(10_000)));
+        feed.awaitEvent("delta 2", 10);
+        feed.awaitEvent("delta 3", 10);
+        chord.deleteContext(id);
+        feed.awaitEvent("reset 0", 10);
+      }
+    }
+  }
+
+  private static void assertOneStatementEach(boolean notifyAfterCommit) {
     CountingDataSource counting = new CountingDataSource(pool);
     // The listening connection comes from elsewhere: its heartbeat is not a call of the API.
     try (Chord chord =
@@ -72,10 +95,11 @@ class PostgresBackendIT {
             .backend(
                 PostgresBackend.builder(counting.dataSource())
                     .tablePrefix(PREFIX)
+                    .notifyAfterCommit(notifyAfterCommit)
                     .listenConnection(() -> TestDb.connect(PostgresServers.shared()))
                     .build())
             .build()) {
-      String id = "count-" + PREFIX;
+      String id = "count-" + notifyAfterCommit + "-" + PREFIX;
       chord.setContext(id, participants(100));
       ContextUpdate warm = chord.updateContext(id, Map.of("title", "warm"));
 
