@@ -27,11 +27,11 @@ import org.openjdk.jmh.infra.ThreadParams;
 /**
  * Chord on PostgreSQL next to the floor of the same database and pool: {@code updateContext} of one
  * participant's status and {@code syncContext} from 10 versions behind, at 1 and 16 concurrent
- * callers (each caller on its own 50-participant room, so callers do not conflict), and the floor:
- * a transaction of one {@code UPDATE … WHERE id = ? AND version = ?} on one row per caller (auto
- * commit, a connection taken from the same HikariCP pool per call, as the backend does). Scores are
- * operations per second over all callers. {@code bench/run.sh} starts a private PostgreSQL and
- * passes its URL.
+ * callers (each caller on its own 50-participant room, so callers do not conflict), the update
+ * again with {@code notifyAfterCommit(true)}, and the floor: a transaction of one {@code UPDATE …
+ * WHERE id = ? AND version = ?} on one row per caller (auto commit, a connection taken from the
+ * same HikariCP pool per call, as the backend does). Scores are operations per second over all
+ * callers. {@code bench/run.sh} starts a private PostgreSQL and passes its URL.
  *
  * <pre>
  * java -jar chord-bench/target/benchmarks.jar PostgresBenchmark \
@@ -54,6 +54,9 @@ public class PostgresBenchmark {
     HikariDataSource pool;
     Chord chord;
 
+    /** The same, with {@code notifyAfterCommit(true)}, on rooms of its own. */
+    Chord later;
+
     @Setup
     public void setUp() throws SQLException {
       pool = pool(jdbcUrl, 20);
@@ -64,8 +67,18 @@ public class PostgresBenchmark {
               .build();
       backend.createSchema();
       chord = Chord.builder().backend(backend).build();
+      later =
+          Chord.builder()
+              .backend(
+                  PostgresBackend.builder(pool)
+                      .tablePrefix(PREFIX)
+                      .notifyAfterCommit(true)
+                      .listenConnection(() -> connect(jdbcUrl))
+                      .build())
+              .build();
       for (int i = 0; i < ROOMS; i++) {
         chord.setContext(room(i), TeamRoom.room(room(i)));
+        later.setContext(laterRoom(i), TeamRoom.room(laterRoom(i)));
       }
       try (Connection c = pool.getConnection();
           Statement s = c.createStatement()) {
@@ -79,6 +92,7 @@ public class PostgresBenchmark {
     @TearDown
     public void tearDown() {
       chord.close();
+      later.close();
       pool.close();
     }
   }
@@ -87,6 +101,7 @@ public class PostgresBenchmark {
   @State(Scope.Thread)
   public static class Caller {
     String room;
+    String laterRoom;
     StatusChanges changes;
     Long tenBehind;
     String epoch;
@@ -96,6 +111,7 @@ public class PostgresBenchmark {
     @Setup
     public void setUp(Server server, ThreadParams thread) throws SQLException {
       room = room(thread.getThreadIndex() % ROOMS);
+      laterRoom = laterRoom(thread.getThreadIndex() % ROOMS);
       changes = new StatusChanges(TeamRoom.PARTICIPANTS, "t" + thread.getThreadIndex() + "_");
       ContextUpdate last = null;
       for (int i = 0; i < BEHIND; i++) {
@@ -119,6 +135,10 @@ public class PostgresBenchmark {
 
   static String room(int i) {
     return "room:" + i;
+  }
+
+  static String laterRoom(int i) {
+    return "later:" + i;
   }
 
   static HikariDataSource pool(String url, int size) {
@@ -167,6 +187,18 @@ public class PostgresBenchmark {
   @Threads(16)
   public ContextUpdate update16Callers(Server server, Caller caller) {
     return server.chord.updateContext(caller.room, caller.changes.next());
+  }
+
+  @Benchmark
+  @Threads(1)
+  public ContextUpdate updateNotifyAfterCommit1Caller(Server server, Caller caller) {
+    return server.later.updateContext(caller.laterRoom, caller.changes.next());
+  }
+
+  @Benchmark
+  @Threads(16)
+  public ContextUpdate updateNotifyAfterCommit16Callers(Server server, Caller caller) {
+    return server.later.updateContext(caller.laterRoom, caller.changes.next());
   }
 
   @Benchmark

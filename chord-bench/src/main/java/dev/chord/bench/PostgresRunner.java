@@ -272,6 +272,10 @@ public final class PostgresRunner {
     for (String[] op :
         new String[][] {
           {"Chord `updateContext` (one participant's status)", "update"},
+          {
+            "Chord `updateContext`, `notifyAfterCommit(true)` (NOTIFY in a second transaction)",
+            "updateNotifyAfterCommit"
+          },
           {"Chord `syncContext` (10 behind, with epoch)", "sync"},
           {"floor: one-row version-checked `UPDATE`", "floor"}
         }) {
@@ -291,7 +295,7 @@ public final class PostgresRunner {
     }
     out.append('\n');
     out.append("Targets (issue 10: Chord ≥ 50% of the floor):\n\n");
-    for (String op : List.of("update", "sync")) {
+    for (String op : List.of("update", "updateNotifyAfterCommit", "sync")) {
       for (String callers : List.of("1Caller", "16Callers")) {
         Double rate = jmh.get(op + callers);
         Double floor = jmh.get("floor" + callers);
