@@ -39,10 +39,10 @@ import org.slf4j.LoggerFactory;
  * delivery thread.
  *
  * <p>Gaps: notifications sent while the listening connection is down are lost. When it breaks (an
- * error, or no answer to the heartbeat within the timeout) the thread connects again, with
- * back-off, listens, and queues a reset without epoch for every subscribed context before anything
- * else, so Chord reads what it missed. A context that falls {@link #MAX_QUEUED} messages behind, or
- * a message that cannot be read, is signalled the same way.
+ * error, or no answer within twice the timeout to the heartbeat it sends after a quiet timeout) the
+ * thread connects again, with back-off, listens, and queues a reset without epoch for every
+ * subscribed context before anything else, so Chord reads what it missed. A context that falls
+ * {@link #MAX_QUEUED} messages behind, or a message that cannot be read, is signalled the same way.
  */
 final class Notifications implements AutoCloseable {
   /** The version of a reset without epoch, which tells of nothing but "re-read". */
@@ -194,7 +194,7 @@ final class Notifications implements AutoCloseable {
 
   /**
    * Reads notifications until the connection fails; checks it with a heartbeat query after each
-   * quiet interval, so that a connection that went silent is noticed within about the timeout.
+   * quiet timeout, so that a connection that went silent is noticed within about three timeouts.
    */
   private void receive(Connection c, PGConnection pg) throws SQLException {
     int wait = (int) Math.max(50, Math.min(timeoutMillis, 1_000));
