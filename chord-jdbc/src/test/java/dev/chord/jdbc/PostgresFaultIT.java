@@ -35,7 +35,8 @@ class PostgresFaultIT {
   void databaseStoppedMidRun_failsWithinTheTimeout_storesNothingHalf_andRecovers()
       throws Exception {
     try (PostgresServer server = PostgresServers.own();
-        HikariDataSource pool = TestDb.pool(server.jdbcUrl(), 4)) {
+        // The wait for a connection is bounded by the backend's timeout, as the Javadoc asks.
+        HikariDataSource pool = TestDb.pool(server.jdbcUrl(), 4, TIMEOUT.toMillis())) {
       PostgresBackend backend =
           PostgresBackend.builder(pool).tablePrefix("fault").timeout(TIMEOUT).build();
       backend.createSchema();

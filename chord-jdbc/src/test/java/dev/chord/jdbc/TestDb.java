@@ -18,17 +18,20 @@ final class TestDb {
     return name + "_" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** A pool on the shared database. */
+  /**
+   * A pool on the shared database. Its connection wait is generous: on a loaded machine a first
+   * connection can take seconds, and these tests are not about timeouts.
+   */
   static HikariDataSource pool() {
-    return pool(PostgresServers.shared(), 8);
+    return pool(PostgresServers.shared(), 8, 30_000);
   }
 
-  /** A pool on {@code url} whose connection wait is short, as the backend's timeout asks. */
-  static HikariDataSource pool(String url, int size) {
+  /** A pool on {@code url} that waits at most {@code connectionTimeoutMillis} for a connection. */
+  static HikariDataSource pool(String url, int size, long connectionTimeoutMillis) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setMaximumPoolSize(size);
-    config.setConnectionTimeout(1_000);
+    config.setConnectionTimeout(connectionTimeoutMillis);
     config.setInitializationFailTimeout(-1);
     return new HikariDataSource(config);
   }
