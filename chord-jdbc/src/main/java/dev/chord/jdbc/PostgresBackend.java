@@ -58,7 +58,9 @@ import org.jspecify.annotations.Nullable;
  * and a sync is one.
  *
  * <p>Push: {@link #subscribe} listens on the channel {@code <prefix>_feed} with one connection of
- * its own ({@link Builder#listenConnection}); see {@link Notifications}.
+ * its own ({@link Builder#listenConnection}); see {@link Notifications}. Commits notify inside
+ * their transaction, which PostgreSQL makes concurrent commits pay for (see {@link
+ * Builder#notifyAfterCommit}).
  *
  * <p>Failures: a database that fails, is unreachable or does not answer within {@link
  * Builder#timeout} makes a method throw {@link BackendException}; a failed commit stored nothing
@@ -131,7 +133,7 @@ public final class PostgresBackend implements Backend {
             + p
             + "_contexts where id > ? order by id limit ?";
     this.deltaSql =
-        "select d.inserted_at, d.delta from "
+        "select d.delta from "
             + p
             + "_deltas d join "
             + p
@@ -257,7 +259,7 @@ public final class PostgresBackend implements Backend {
             if (!rows.next()) {
               return Optional.empty();
             }
-            DeltaRecord record = Leaves.readMessage(contextId, rows.getString(2), epoch);
+            DeltaRecord record = Leaves.readMessage(contextId, rows.getString(1), epoch);
             return Optional.of(record);
           }
         });
