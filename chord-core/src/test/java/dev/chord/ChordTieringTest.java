@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -317,6 +318,36 @@ class ChordTieringTest {
           .anyMatch(e -> e.operation() == Operation.EXPORT && e.outcome() == Outcome.ERROR);
       chord.cleanup();
       assertThat(backend.get("a")).isEmpty();
+    }
+  }
+
+  @Test
+  void evictAfter_changedWhileExporting_staysHotAtTheNewVersion() {
+    AtomicReference<Chord> self = new AtomicReference<>();
+    AtomicInteger exportsSeen = new AtomicInteger();
+    ContextExporter racing =
+        context -> {
+          store.export(context);
+          if (exportsSeen.getAndIncrement() == 0) {
+            // A write lands between the eviction's export and its removal of the hot copy.
+            self.get().updateContext(context.contextId(), Map.of("late", true));
+          }
+        };
+    try (Chord chord =
+        Chord.builder()
+            .backend(backend)
+            .clock(clock)
+            .exporter(racing)
+            .externalProvider(store)
+            .restoreOnMiss(true)
+            .evictAfter(Duration.ofMinutes(1))
+            .build()) {
+      self.set(chord);
+      chord.setContext("a", Map.of("x", 1L));
+      clock.advance(Duration.ofMinutes(2));
+      chord.cleanup();
+      assertThat(backend.get("a")).hasValueSatisfying(c -> assertThat(c.version()).isEqualTo(2));
+      assertThat(store.contexts.get("a").version()).isEqualTo(1);
     }
   }
 
