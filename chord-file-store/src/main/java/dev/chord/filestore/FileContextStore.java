@@ -17,6 +17,7 @@ import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
@@ -50,10 +52,13 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>A file is {@code {"format": 1, "contextId", "epoch", "version", "insertedAt", "data"}}, named
- * after the URL-encoded id ({@code room%3A1.json}; an id whose encoding is longer than 200 chars
- * gets {@code ~<sha-256 of the id>.json}). Values read back with their Java type: longs beyond
- * 2^53, {@code BigDecimal} with its scale, {@code BigInteger}, doubles (see {@link TypedJson}).
- * Files of the earlier chord-server format (no epoch) are read too, without an epoch.
+ * after the URL-encoded id with capitals escaped too, so that names stay distinct on
+ * case-insensitive file systems ({@code room%3A1.json}, {@code %52oom.json} for {@code Room}; an id
+ * whose encoding is longer than 200 chars gets {@code ~<sha-256 of the id>.json}). Temporary files
+ * a crash left behind are deleted by {@link #create} once they are an hour old. Values read back
+ * with their Java type: longs beyond 2^53, {@code BigDecimal} with its scale, {@code BigInteger},
+ * doubles (see {@link TypedJson}). Files of the earlier chord-server format (no epoch) are read
+ * too, without an epoch.
  *
  * <p>Guarantees:
  *
@@ -78,6 +83,7 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
 
   private static final int FORMAT = 1;
   private static final int MAX_ENCODED_NAME = 200;
+  private static final Duration STALE_TEMPORARY = Duration.ofHours(1);
   private static final String LOCKS = ".locks";
   private static final JsonFactory JSON = JsonFactory.builder().build();
 
@@ -93,6 +99,7 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
   private FileContextStore(Path dir) throws IOException {
     this.dir = Files.createDirectories(dir).toRealPath();
     Files.createDirectories(this.dir.resolve(LOCKS));
+    sweepTemporaryFiles();
     this.processLocks =
         PROCESS_LOCKS.computeIfAbsent(
             this.dir,
@@ -210,12 +217,36 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
 
   /** The file of {@code contextId}. */
   Path fileOf(String contextId) {
-    String encoded = URLEncoder.encode(contextId, UTF_8);
+    String encoded = encode(contextId);
     if (encoded.length() > MAX_ENCODED_NAME) {
-      // '~' is encoded by URLEncoder, so this name is never an encoded id.
+      // '~' is always escaped by encode, so this name is never an encoded id.
       encoded = "~" + HexFormat.of().formatHex(sha256(contextId));
     }
     return dir.resolve(encoded + ".json");
+  }
+
+  /**
+   * {@code id} as a file name that is unique even on a case-insensitive file system: URL encoding
+   * ({@code URLEncoder}'s, so an id without capitals keeps the earlier store's name), except that
+   * capitals are escaped too ({@code A} is {@code %41}). The result holds lower-case letters,
+   * digits, {@code . - * _ +} and escapes with upper-case hex digits only, so two ids never map to
+   * names that differ in case alone.
+   */
+  static String encode(String id) {
+    String url = URLEncoder.encode(id, UTF_8);
+    StringBuilder out = new StringBuilder(url.length() + 8);
+    for (int i = 0; i < url.length(); i++) {
+      char c = url.charAt(i);
+      if (c == '%') {
+        out.append(url, i, i + 3);
+        i += 2;
+      } else if (c >= 'A' && c <= 'Z') {
+        out.append('%').append(HexFormat.of().withUpperCase().toHexDigits((byte) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   private static byte[] sha256(String text) {
@@ -243,6 +274,21 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
       return body.run();
     } finally {
       processLock.unlock();
+    }
+  }
+
+  /**
+   * Deletes temporary files a crashed export left behind. Only old ones: a younger one may belong
+   * to an export still running in another process on this directory.
+   */
+  private void sweepTemporaryFiles() throws IOException {
+    long cutoff = System.currentTimeMillis() - STALE_TEMPORARY.toMillis();
+    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, ".export-*.tmp")) {
+      for (Path temp : temps) {
+        if (Files.getLastModifiedTime(temp).toMillis() < cutoff) {
+          Files.deleteIfExists(temp);
+        }
+      }
     }
   }
 

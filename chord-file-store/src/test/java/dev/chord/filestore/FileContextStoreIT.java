@@ -87,6 +87,36 @@ class FileContextStoreIT {
   }
 
   @Test
+  void fileOf_idsDifferingInCaseOnly_namesDifferingInMoreThanCase() throws IOException {
+    FileContextStore store = FileContextStore.create(dir);
+    assertThat(FileContextStore.encode("room:1")).isEqualTo("room%3A1");
+    assertThat(FileContextStore.encode("Room")).isEqualTo("%52oom");
+    assertThat(FileContextStore.encode("%52oom")).isEqualTo("%2552oom");
+    assertThat(FileContextStore.encode("a b~")).isEqualTo("a+b%7E");
+    List<String> ids = List.of("room", "Room", "ROOM", "%52oom", "r%6Fom");
+    List<String> names = new ArrayList<>();
+    for (String id : ids) {
+      names.add(store.fileOf(id).getFileName().toString().toLowerCase(java.util.Locale.ROOT));
+      store.export(context(id, 1, Epochs.next(), id));
+    }
+    assertThat(names).doesNotHaveDuplicates();
+    for (String id : ids) {
+      assertThat(store.fetch(id).orElseThrow().data()).containsEntry("v", id);
+    }
+  }
+
+  @Test
+  void create_oldTemporaryFilesOfACrash_deletedYoungOnesKept() throws IOException {
+    Path old = Files.writeString(dir.resolve(".export-1.tmp"), "{");
+    Files.setLastModifiedTime(
+        old, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(7200)));
+    Path young = Files.writeString(dir.resolve(".export-2.tmp"), "{");
+    FileContextStore.create(dir);
+    assertThat(old).doesNotExist();
+    assertThat(young).exists();
+  }
+
+  @Test
   void fetch_fileOfTheEarlierServerFormat_readWithoutEpoch() throws IOException {
     Files.writeString(
         dir.resolve("room.json"),
