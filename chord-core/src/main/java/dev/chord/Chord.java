@@ -56,7 +56,15 @@ public final class Chord implements AutoCloseable {
   private final @Nullable ContextProvider provider;
   private final DeltaFormatter<?> formatter;
 
-  /** The scheduler cleanup runs on; shut down at close only if this Chord made it. */
+  /** Exports for write-behind and eviction; {@code null} without either. */
+  private final @Nullable WriteBehind exports;
+
+  /** {@link Builder#restoreOnMiss}; {@code null} when off. */
+  private final @Nullable RestoreOnMiss misses;
+
+  /**
+   * The scheduler cleanup and write-behind run on; shut down at close only if this Chord made it.
+   */
   private final @Nullable ScheduledExecutorService ownScheduler;
 
   private final @Nullable ScheduledFuture<?> scheduledCleanup;
@@ -73,28 +81,34 @@ public final class Chord implements AutoCloseable {
     this.deltaThreshold = settings.deltaThreshold();
     this.writes = new CommitLoop(backend, deltaThreshold, clock, time);
     this.syncs = new SyncPlanner(backend, deltaThreshold, time);
+    this.telemetry = new Telemetry(settings.listeners());
+    this.exporter = settings.exporter();
+    this.provider = settings.provider();
+    this.formatter = settings.formatter();
+    boolean background = settings.cleanupInterval() != null || settings.exportDelay() != null;
+    this.ownScheduler = background && settings.cleanupScheduler() == null ? cleanupThread() : null;
+    ScheduledExecutorService scheduler =
+        ownScheduler != null ? ownScheduler : settings.cleanupScheduler();
+    this.exports =
+        exporter != null && (settings.exportDelay() != null || settings.evictAfter() != null)
+            ? new WriteBehind(backend, exporter, time, telemetry, settings.exportDelay(), scheduler)
+            : null;
+    this.misses =
+        provider != null && settings.restoreOnMiss()
+            ? new RestoreOnMiss(backend, provider, clock, telemetry, this::changed)
+            : null;
     this.cleaner =
         new Cleaner(
             backend,
             clock,
             settings.deltaTtl(),
-            settings.contextAutoDelete() ? settings.contextTtl() : null);
-    this.telemetry = new Telemetry(settings.listeners());
-    this.exporter = settings.exporter();
-    this.provider = settings.provider();
-    this.formatter = settings.formatter();
-    if (settings.cleanupInterval() == null) {
-      this.ownScheduler = null;
-      this.scheduledCleanup = null;
-    } else {
-      ScheduledExecutorService scheduler = settings.cleanupScheduler();
-      this.ownScheduler = scheduler == null ? cleanupThread() : null;
-      this.scheduledCleanup =
-          Cleaner.schedule(
-              scheduler == null ? ownScheduler : scheduler,
-              settings.cleanupInterval(),
-              this::cleanup);
-    }
+            settings.contextAutoDelete() ? settings.contextTtl() : null,
+            settings.evictAfter(),
+            exports == null ? null : new Eviction(backend, exports, misses));
+    this.scheduledCleanup =
+        settings.cleanupInterval() == null || scheduler == null
+            ? null
+            : Cleaner.schedule(scheduler, settings.cleanupInterval(), this::cleanup);
   }
 
   private static ScheduledExecutorService cleanupThread() {
@@ -190,7 +204,13 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return writes.set(contextId, Snapshots.freeze(context), expectedVersion, expectedEpoch);
+          Map<String, @Nullable Object> data = Snapshots.freeze(context);
+          if (misses != null && expectedVersion <= 0 && backend.getForCommit(contextId).isEmpty()) {
+            // Unconditional or create-only: the write would create the id, so ask the store first.
+            misses.load(contextId);
+          }
+          return changed(
+              onMiss(contextId, () -> writes.set(contextId, data, expectedVersion, expectedEpoch)));
         },
         Chord::writeOutcome);
   }
@@ -251,9 +271,31 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return writes.update(contextId, changes, expectedVersion, expectedEpoch);
+          return changed(
+              onMiss(
+                  contextId,
+                  () -> writes.update(contextId, changes, expectedVersion, expectedEpoch)));
         },
         Chord::writeOutcome);
+  }
+
+  /** {@code op}, restoring the id first if it misses and {@link Builder#restoreOnMiss} is on. */
+  private <T> T onMiss(String contextId, Supplier<T> op) {
+    return misses == null ? op.get() : misses.run(contextId, op);
+  }
+
+  /** Tells write-behind of a change; returns {@code update}. */
+  private ContextUpdate changed(ContextUpdate update) {
+    if (update.changed()) {
+      changed(update.context().contextId());
+    }
+    return update;
+  }
+
+  private void changed(String contextId) {
+    if (exports != null) {
+      exports.changed(contextId);
+    }
   }
 
   private static long checkExpected(long expectedVersion) {
@@ -285,7 +327,11 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return backend.get(contextId).map(time::toApi);
+          Optional<Context> found = backend.get(contextId);
+          if (found.isEmpty() && misses != null && misses.load(contextId)) {
+            found = backend.get(contextId);
+          }
+          return found.map(time::toApi);
         },
         found -> found.isPresent() ? Outcome.OK : Outcome.NOT_FOUND);
   }
@@ -312,9 +358,10 @@ public final class Chord implements AutoCloseable {
         () -> {
           checkId(contextId);
           if (clientVersion == null) {
-            return syncs.full(contextId);
+            return onMiss(contextId, () -> syncs.full(contextId));
           }
-          return syncs.plan(contextId, checkClientVersion(clientVersion), null);
+          long version = checkClientVersion(clientVersion);
+          return onMiss(contextId, () -> syncs.plan(contextId, version, null));
         },
         Chord::syncOutcome);
   }
@@ -338,7 +385,9 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          return syncs.plan(contextId, checkClientVersion(clientVersion), checkEpoch(clientEpoch));
+          long version = checkClientVersion(clientVersion);
+          String epoch = checkEpoch(clientEpoch);
+          return onMiss(contextId, () -> syncs.plan(contextId, version, epoch));
         },
         Chord::syncOutcome);
   }
@@ -372,6 +421,9 @@ public final class Chord implements AutoCloseable {
         () -> {
           checkId(contextId);
           backend.delete(contextId);
+          if (misses != null) {
+            misses.forget(contextId);
+          }
           return null;
         },
         ignored -> Outcome.OK);
@@ -429,46 +481,19 @@ public final class Chord implements AutoCloseable {
             throw new ChordConfigurationException(
                 "restoreContext needs a provider: Chord.builder().externalProvider(…)");
           }
-          Optional<Context> fetched;
-          try {
-            fetched = provider.fetch(contextId);
-          } catch (Exception e) {
-            throw new ChordException("provider failed for '" + contextId + "': " + e, e);
-          }
           Context source =
-              Objects.requireNonNullElse(fetched, Optional.<Context>empty())
+              RestoreOnMiss.fetch(provider, contextId)
                   .orElseThrow(() -> new ContextNotFoundException(contextId));
-          Context restored = validateRestored(contextId, source);
+          Context restored =
+              RestoreOnMiss.validated(contextId, source, Epochs.next(), clock.millis());
           backend.restore(restored);
+          if (misses != null) {
+            misses.forget(contextId);
+          }
+          changed(contextId);
           return time.toApi(restored);
         },
         ignored -> Outcome.OK);
-  }
-
-  private Context validateRestored(String contextId, Context source) {
-    if (!contextId.equals(source.contextId())) {
-      throw new ChordException(
-          "provider returned context '" + source.contextId() + "' for '" + contextId + "'");
-    }
-    if (source.version() < 1 || source.version() == Long.MAX_VALUE) {
-      throw new ChordException(
-          "provider returned version "
-              + source.version()
-              + " for '"
-              + contextId
-              + "'; need ≥ 1 and room for later versions");
-    }
-    try {
-      return new Context(
-          contextId,
-          source.version(),
-          Snapshots.freeze(source.data()),
-          clock.millis(),
-          Epochs.next());
-    } catch (IllegalArgumentException e) {
-      throw new ChordException(
-          "provider returned invalid data for '" + contextId + "': " + e.getMessage(), e);
-    }
   }
 
   // ---- cleanup ----
@@ -616,7 +641,13 @@ public final class Chord implements AutoCloseable {
     return deltaThreshold;
   }
 
-  /** Stops scheduled cleanup and closes the backend. Further calls fail. */
+  /**
+   * Stops scheduled cleanup, exports what write-behind has not exported yet ({@link
+   * Builder#exportOnChange}) and closes the backend. Further calls fail.
+   *
+   * @throws ChordException after closing everything, if write-behind could not export the newest
+   *     version of some context (each failure was reported as an {@link Operation#EXPORT} event)
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -624,6 +655,14 @@ public final class Chord implements AutoCloseable {
     }
     if (scheduledCleanup != null) {
       scheduledCleanup.cancel(false);
+    }
+    ChordException unexported = null;
+    if (exports != null) {
+      try {
+        exports.close();
+      } catch (ChordException e) {
+        unexported = e;
+      }
     }
     if (ownScheduler != null) {
       ownScheduler.shutdownNow();
@@ -636,7 +675,14 @@ public final class Chord implements AutoCloseable {
     try {
       backend.close();
     } catch (Exception e) {
-      throw new BackendException("closing the backend failed: " + e, e);
+      BackendException failed = new BackendException("closing the backend failed: " + e, e);
+      if (unexported != null) {
+        failed.addSuppressed(unexported);
+      }
+      throw failed;
+    }
+    if (unexported != null) {
+      throw unexported;
     }
   }
 
@@ -675,22 +721,6 @@ public final class Chord implements AutoCloseable {
     return telemetry.observe(operation, contextId, body, outcome);
   }
 
-  /** What a {@link Builder} produced: every setting, checked, never changed afterwards. */
-  private record Settings(
-      Backend backend,
-      int deltaThreshold,
-      Duration deltaTtl,
-      @Nullable Duration contextTtl,
-      boolean contextAutoDelete,
-      Clock clock,
-      ChronoUnit timeUnit,
-      @Nullable ContextExporter exporter,
-      @Nullable ContextProvider provider,
-      DeltaFormatter<?> formatter,
-      List<ChordListener> listeners,
-      @Nullable Duration cleanupInterval,
-      @Nullable ScheduledExecutorService cleanupScheduler) {}
-
   /**
    * Configures a {@link Chord}. Every setting is optional; values are checked when set and the
    * message names the bad value.
@@ -715,6 +745,9 @@ public final class Chord implements AutoCloseable {
     private final List<ChordListener> listeners = new ArrayList<>();
     private @Nullable Duration cleanupInterval;
     private @Nullable ScheduledExecutorService cleanupScheduler;
+    private @Nullable Duration exportDelay;
+    private boolean restoreOnMiss;
+    private @Nullable Duration evictAfter;
 
     private Builder() {}
 
@@ -805,9 +838,9 @@ public final class Chord implements AutoCloseable {
     }
 
     /**
-     * Where scheduled cleanup runs (with {@link #cleanupInterval}): an application's own scheduler
-     * instead of a thread per Chord. {@link Chord#close()} cancels the cleanup task and leaves the
-     * scheduler running.
+     * Where scheduled cleanup (with {@link #cleanupInterval}) and write-behind flushes (with {@link
+     * #exportOnChange}) run: an application's own scheduler instead of a thread per Chord. {@link
+     * Chord#close()} cancels the cleanup task and leaves the scheduler running.
      */
     public Builder cleanupScheduler(ScheduledExecutorService scheduler) {
       this.cleanupScheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -815,19 +848,95 @@ public final class Chord implements AutoCloseable {
     }
 
     /**
+     * Write-behind to the {@link #exporter}: every changed context is exported within about {@code
+     * maxDelay} of its change (default: never; contexts are exported only by {@link
+     * Chord#exportContext}). A commit only marks the context dirty and never waits for the store; a
+     * background flush every {@code maxDelay / 2} exports the newest version of each dirty context,
+     * so a burst of changes costs one export. A failed export is reported as an {@link
+     * Operation#EXPORT} event with {@link Outcome#ERROR} and retried with a back-off (100 ms
+     * doubling to 30 s); {@link Chord#close()} exports what is left and throws if some of it
+     * failed. What a crash ({@code kill -9}) can lose is the changes of the last {@code maxDelay}
+     * (plus the time exports take when they fall behind). Flushes run on the {@link
+     * #cleanupScheduler} if one is given, else on this Chord's own daemon thread.
+     *
+     * <pre>{@code
+     * FileContextStore store = FileContextStore.create(Path.of("contexts"));
+     * Chord chord = Chord.builder().exporter(store).exportOnChange(Duration.ofSeconds(2)).build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if {@code maxDelay} is not positive; {@link #build()} throws
+     *     it without an {@link #exporter}
+     */
+    public Builder exportOnChange(Duration maxDelay) {
+      this.exportDelay = positive(maxDelay, "exportOnChange maxDelay");
+      return this;
+    }
+
+    /**
+     * Whether an operation on an absent id first asks the {@link #externalProvider} (default
+     * false): {@link Chord#getContext}, {@link Chord#syncContext}, {@link Chord#updateContext},
+     * {@link Chord#setContext} (before it would create the id) and the conditional forms of both
+     * restore what the provider has and then run on it. Concurrent misses for one id make one
+     * provider call. A context this Chord {@linkplain #evictAfter evicted} comes back at its epoch
+     * and version, so its clients stay current; anything else the provider returns gets a fresh
+     * epoch, as {@link Chord#restoreContext} gives it (the store may lag behind what clients saw),
+     * and clients resync with the full context. Restored contexts have no delta history. A provider
+     * failure reaches the caller as a {@link ChordException} and nothing is restored.
+     *
+     * <p>{@link Chord#deleteContext} removes the hot copy only: a provider that still has the id
+     * brings it back on the next access; delete it from the store too.
+     *
+     * @throws IllegalArgumentException from {@link #build()} if on without an {@link
+     *     #externalProvider}
+     */
+    public Builder restoreOnMiss(boolean enabled) {
+      this.restoreOnMiss = enabled;
+      return this;
+    }
+
+    /**
+     * Evicts contexts unchanged for {@code idle} from the backend at cleanup (default: never): each
+     * is exported to the {@link #exporter} first and removed only if it is still at the exported
+     * epoch and version, so nothing unexported is ever dropped. With {@link #restoreOnMiss} an
+     * evicted context comes back on its next access with its epoch and version (clients holding
+     * that version get {@link SyncResult.NoChange}, older ones {@link SyncResult.Full}: the history
+     * is not exported). Eviction runs in {@link Chord#cleanup()} passes: set a {@link
+     * #cleanupInterval} or call cleanup yourself.
+     *
+     * @throws IllegalArgumentException if {@code idle} is not positive; {@link #build()} throws it
+     *     without an {@link #exporter}
+     */
+    public Builder evictAfter(Duration idle) {
+      this.evictAfter = positive(idle, "evictAfter");
+      return this;
+    }
+
+    /**
      * A new Chord with these settings.
      *
      * @throws IllegalArgumentException if {@code contextAutoDelete} is on without a {@code
-     *     contextTtl}: it would silently delete nothing
+     *     contextTtl}: it would silently delete nothing; if {@code exportOnChange} or {@code
+     *     evictAfter} is set without an exporter, or {@code restoreOnMiss} is on without a
+     *     provider; if {@code cleanupScheduler} is given with neither a {@code cleanupInterval} nor
+     *     {@code exportOnChange}
      */
     public Chord build() {
       if (contextAutoDelete && contextTtl == null) {
         throw new IllegalArgumentException(
             "contextAutoDelete(true) needs a contextTtl: Chord.builder().contextTtl(…)");
       }
-      if (cleanupScheduler != null && cleanupInterval == null) {
+      if (cleanupScheduler != null && cleanupInterval == null && exportDelay == null) {
         throw new IllegalArgumentException(
             "cleanupScheduler needs a cleanupInterval: Chord.builder().cleanupInterval(…)");
+      }
+      if (exporter == null && (exportDelay != null || evictAfter != null)) {
+        throw new IllegalArgumentException(
+            (exportDelay != null ? "exportOnChange" : "evictAfter")
+                + " needs an exporter: Chord.builder().exporter(…)");
+      }
+      if (restoreOnMiss && provider == null) {
+        throw new IllegalArgumentException(
+            "restoreOnMiss(true) needs a provider: Chord.builder().externalProvider(…)");
       }
       return new Chord(
           new Settings(
@@ -843,7 +952,10 @@ public final class Chord implements AutoCloseable {
               formatter,
               List.copyOf(listeners),
               cleanupInterval,
-              cleanupScheduler));
+              cleanupScheduler,
+              exportDelay,
+              restoreOnMiss,
+              evictAfter));
     }
 
     private static Duration positive(Duration d, String name) {

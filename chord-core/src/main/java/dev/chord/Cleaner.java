@@ -15,9 +15,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Expires what TTLs say: deltas older than {@code deltaTtl} and, with {@code contextTtl}, contexts
- * unchanged for longer. A context is deleted only if it is still at the epoch and version it was
- * listed at ({@link Backend#deleteIf}), so a context updated, re-created or restored after the
- * listing survives. All times are compared in the backend's milliseconds.
+ * unchanged for longer; with {@code evictAfter}, hands contexts unchanged for that long to the
+ * {@link Evictor} (which exports them and removes the hot copy). A context is deleted only if it is
+ * still at the epoch and version it was listed at ({@link Backend#deleteIf}), so a context updated,
+ * re-created or restored after the listing survives. All times are compared in the backend's
+ * milliseconds.
  */
 final class Cleaner {
   private static final Logger log = LoggerFactory.getLogger(Cleaner.class);
@@ -29,6 +31,8 @@ final class Cleaner {
   private final Clock clock;
   private final Duration deltaTtl;
   private final @Nullable Duration contextTtl;
+  private final @Nullable Duration evictAfter;
+  private final @Nullable Evictor evictor;
 
   /** Guards {@link #cursor}: limited passes continue one another. */
   private final Object cursorLock = new Object();
@@ -36,14 +40,35 @@ final class Cleaner {
   /** Where the next limited pass continues; {@code null}: at the start. */
   private @Nullable String cursor;
 
+  /** Moves an idle context out of the hot backend. */
+  interface Evictor {
+    /**
+     * Evicts the context if it is still at the listed epoch and version.
+     *
+     * @return whether it was removed from the backend
+     */
+    boolean evict(ContextInfo listed);
+  }
+
   /**
    * @param contextTtl how long a context may stay unchanged; {@code null}: contexts are kept
+   * @param evictAfter how long a context may stay unchanged before it is evicted; {@code null}: no
+   *     eviction
+   * @param evictor required with {@code evictAfter}
    */
-  Cleaner(Backend backend, Clock clock, Duration deltaTtl, @Nullable Duration contextTtl) {
+  Cleaner(
+      Backend backend,
+      Clock clock,
+      Duration deltaTtl,
+      @Nullable Duration contextTtl,
+      @Nullable Duration evictAfter,
+      @Nullable Evictor evictor) {
     this.backend = backend;
     this.clock = clock;
     this.deltaTtl = deltaTtl;
     this.contextTtl = contextTtl;
+    this.evictAfter = evictor == null ? null : evictAfter;
+    this.evictor = evictor;
   }
 
   /** One pass over every context. */
@@ -87,6 +112,7 @@ final class Cleaner {
     long now = clock.millis();
     long deltaCutoff = now - deltaTtl.toMillis();
     long contextCutoff = contextTtl != null ? now - contextTtl.toMillis() : Long.MIN_VALUE;
+    long evictCutoff = evictAfter != null ? now - evictAfter.toMillis() : Long.MIN_VALUE;
     int examined = 0;
     int contextsDeleted = 0;
     long deltasDeleted = 0;
@@ -98,6 +124,8 @@ final class Cleaner {
         if (info.insertedAt() < contextCutoff
             && backend.deleteIf(info.contextId(), info.epoch(), info.version())) {
           contextsDeleted++;
+        } else if (info.insertedAt() < evictCutoff && evictor != null && evictor.evict(info)) {
+          log.debug("evicted '{}' at version {}", info.contextId(), info.version());
         } else {
           deltasDeleted += backend.deleteDeltasBefore(info.contextId(), deltaCutoff);
         }

@@ -1,6 +1,7 @@
 package dev.chord.server;
 
 import dev.chord.Chord;
+import dev.chord.filestore.FileContextStore;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Snapshots;
 import io.javalin.Javalin;
@@ -10,8 +11,6 @@ import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -86,12 +85,12 @@ public final class ChordServer implements AutoCloseable {
 
   private ChordServer(Builder b) {
     if (b.storeDir != null) {
-      try {
-        DirectoryStore store = new DirectoryStore(b.storeDir);
-        b.chord.exporter(store).externalProvider(store);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot use store directory " + b.storeDir, e);
-      }
+      FileContextStore store = FileContextStore.create(b.storeDir);
+      b.chord.exporter(store).externalProvider(store);
+    }
+    if (b.tiered) {
+      // A tiered server serves what it exported or evicted on the next access.
+      b.chord.restoreOnMiss(true);
     }
     this.chord = b.chord.build();
     this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
@@ -392,6 +391,7 @@ public final class ChordServer implements AutoCloseable {
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
     private Path storeDir;
+    private boolean tiered;
     private String authSecret;
     private Clock clock = Clock.systemUTC();
     private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -462,12 +462,40 @@ public final class ChordServer implements AutoCloseable {
     }
 
     /**
-     * The directory that export writes to and restore reads from (default: none, 501). It becomes
-     * the Chord's exporter and provider at {@link #start()}, replacing any set through {@link
-     * #chord(Consumer)}.
+     * The directory that export writes to and restore reads from (default: none, 501): a {@link
+     * FileContextStore}. It becomes the Chord's exporter and provider at {@link #start()},
+     * replacing any set through {@link #chord(Consumer)}.
      */
     public Builder storeDir(Path dir) {
       this.storeDir = Objects.requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /**
+     * Exports every changed context to the store within {@code maxDelay} (write-behind, default:
+     * off) and restores a context absent from the backend from the store on its next access. Needs
+     * a store ({@link #storeDir}, or an exporter and provider set through {@link
+     * #chord(Consumer)}). See {@link Chord.Builder#exportOnChange} and {@link
+     * Chord.Builder#restoreOnMiss}.
+     *
+     * @throws IllegalArgumentException if {@code maxDelay} is not positive
+     */
+    public Builder exportDelay(Duration maxDelay) {
+      chord.exportOnChange(maxDelay);
+      this.tiered = true;
+      return this;
+    }
+
+    /**
+     * Moves contexts unchanged for {@code idle} out of the backend into the store at cleanup
+     * (default: off); they come back, at their epoch, on their next access. Needs a store, like
+     * {@link #exportDelay}. See {@link Chord.Builder#evictAfter}.
+     *
+     * @throws IllegalArgumentException if {@code idle} is not positive
+     */
+    public Builder evictAfter(Duration idle) {
+      chord.evictAfter(idle);
+      this.tiered = true;
       return this;
     }
 

@@ -136,6 +136,32 @@ public final class Main implements Callable<Integer> {
   Duration cleanupInterval;
 
   @Option(
+      names = "--store",
+      defaultValue = "${env:CHORD_STORE}",
+      description =
+          "Where contexts are exported to and restored from: dir (a FileContextStore in"
+              + " --store-dir) (env CHORD_STORE; default: dir if --store-dir is given, else none).")
+  String store;
+
+  @Option(
+      names = "--export-delay",
+      defaultValue = "${env:CHORD_EXPORT_DELAY}",
+      converter = DurationConverter.class,
+      description =
+          "Export every changed context to the store within this long, e.g. 2s, and restore"
+              + " absent contexts from it on access (env CHORD_EXPORT_DELAY; default: off).")
+  Duration exportDelay;
+
+  @Option(
+      names = "--evict-after",
+      defaultValue = "${env:CHORD_EVICT_AFTER}",
+      converter = DurationConverter.class,
+      description =
+          "Move contexts unchanged this long, e.g. 1h, from the backend to the store at cleanup;"
+              + " they come back on access (env CHORD_EVICT_AFTER; default: off).")
+  Duration evictAfter;
+
+  @Option(
       names = "--store-dir",
       defaultValue = "${env:CHORD_STORE_DIR}",
       description =
@@ -301,6 +327,31 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * {@code --store}, {@code --store-dir}, {@code --export-delay}, {@code --evict-after}.
+   *
+   * @throws IllegalArgumentException for an unknown store, or tiering without a store
+   */
+  private void storeOptions(ChordServer.Builder b) {
+    String kind = store == null || store.isBlank() ? (storeDir != null ? "dir" : null) : store;
+    if (kind != null && !kind.equals("dir")) {
+      throw new IllegalArgumentException("--store must be dir, was '" + kind + "'");
+    }
+    if ("dir".equals(kind)) {
+      if (storeDir == null) {
+        throw new IllegalArgumentException("--store dir needs --store-dir DIR");
+      }
+      b.storeDir(storeDir);
+    }
+    if (kind == null && (exportDelay != null || evictAfter != null)) {
+      throw new IllegalArgumentException(
+          (exportDelay != null ? "--export-delay" : "--evict-after")
+              + " needs a store: --store dir --store-dir DIR");
+    }
+    set(exportDelay, b::exportDelay);
+    set(evictAfter, b::evictAfter);
+  }
+
   /** The server these options describe, not yet started; an absent option is not passed on. */
   ChordServer.Builder builder() {
     ChordServer.Builder b = ChordServer.builder();
@@ -310,7 +361,7 @@ public final class Main implements Callable<Integer> {
     set(deltaTtl, b::deltaTtl);
     set(contextTtl, b::contextTtl);
     set(cleanupInterval, b::cleanupInterval);
-    set(storeDir, b::storeDir);
+    storeOptions(b);
     set(maxBodyBytes, b::maxBodyBytes);
     set(maxJsonDepth, b::maxJsonDepth);
     set(maxIdLength, b::maxIdLength);

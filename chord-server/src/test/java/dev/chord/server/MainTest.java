@@ -197,4 +197,26 @@ class MainTest {
     assertThat(convert.convert("7d")).isEqualTo(Duration.ofDays(7));
     assertThat(convert.convert("PT1H30M")).isEqualTo(Duration.ofMinutes(90));
   }
+
+  @Test
+  void storeOptions_badCombinations_clearMessages() {
+    assertThatThrownBy(main("--store", "postgres")::builder)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--store must be dir, was 'postgres'");
+    assertThatThrownBy(main("--store", "dir")::builder)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--store dir needs --store-dir DIR");
+    assertThatThrownBy(main("--export-delay", "2s")::builder)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--export-delay needs a store");
+    assertThatThrownBy(main("--evict-after", "1h")::builder)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--evict-after needs a store");
+    assertSameFailure(
+        main("--store-dir", "target/unused-store", "--export-delay", "0s")::builder,
+        () -> Chord.builder().exportOnChange(Duration.ZERO));
+    assertSameFailure(
+        main("--store-dir", "target/unused-store", "--evict-after", "0s")::builder,
+        () -> Chord.builder().evictAfter(Duration.ZERO));
+  }
 }
