@@ -199,10 +199,10 @@ public final class Chord implements AutoCloseable {
       Map<String, ?> context,
       long expectedVersion,
       @Nullable String expectedEpoch) {
-    return observe(
+    return observeNoted(
         Operation.SET,
         contextId,
-        () -> {
+        note -> {
           checkId(contextId);
           Map<String, @Nullable Object> data = Snapshots.freeze(context);
           if (misses != null && expectedVersion <= 0 && backend.getForCommit(contextId).isEmpty()) {
@@ -210,7 +210,9 @@ public final class Chord implements AutoCloseable {
             misses.load(contextId);
           }
           return changed(
-              onMiss(contextId, () -> writes.set(contextId, data, expectedVersion, expectedEpoch)));
+              onMiss(
+                  contextId,
+                  () -> writes.set(contextId, data, expectedVersion, expectedEpoch, note)));
         },
         Chord::writeOutcome);
   }
@@ -266,15 +268,15 @@ public final class Chord implements AutoCloseable {
       Map<String, ?> changes,
       long expectedVersion,
       @Nullable String expectedEpoch) {
-    return observe(
+    return observeNoted(
         Operation.UPDATE,
         contextId,
-        () -> {
+        note -> {
           checkId(contextId);
           return changed(
               onMiss(
                   contextId,
-                  () -> writes.update(contextId, changes, expectedVersion, expectedEpoch)));
+                  () -> writes.update(contextId, changes, expectedVersion, expectedEpoch, note)));
         },
         Chord::writeOutcome);
   }
@@ -352,16 +354,17 @@ public final class Chord implements AutoCloseable {
    * @throws IllegalArgumentException for an invalid id or a negative version
    */
   public SyncResult syncContext(String contextId, @Nullable Long clientVersion) {
-    return observe(
+    return observeNoted(
         Operation.SYNC,
         contextId,
-        () -> {
+        note -> {
           checkId(contextId);
           if (clientVersion == null) {
-            return onMiss(contextId, () -> syncs.full(contextId));
+            return onMiss(
+                contextId, () -> syncs.full(contextId, ChordEvent.FullReason.NO_VERSION, note));
           }
           long version = checkClientVersion(clientVersion);
-          return onMiss(contextId, () -> syncs.plan(contextId, version, null));
+          return onMiss(contextId, () -> syncs.plan(contextId, version, null, note));
         },
         Chord::syncOutcome);
   }
@@ -380,14 +383,14 @@ public final class Chord implements AutoCloseable {
    */
   public SyncResult syncContext(
       String contextId, long clientVersion, @Nullable String clientEpoch) {
-    return observe(
+    return observeNoted(
         Operation.SYNC,
         contextId,
-        () -> {
+        note -> {
           checkId(contextId);
           long version = checkClientVersion(clientVersion);
           String epoch = checkEpoch(clientEpoch);
-          return onMiss(contextId, () -> syncs.plan(contextId, version, epoch));
+          return onMiss(contextId, () -> syncs.plan(contextId, version, epoch, note));
         },
         Chord::syncOutcome);
   }
@@ -719,6 +722,16 @@ public final class Chord implements AutoCloseable {
       Function<T, Outcome> outcome) {
     checkOpen();
     return telemetry.observe(operation, contextId, body, outcome);
+  }
+
+  /** {@link #observe}, for a body that notes details for its event (see {@link Telemetry.Note}). */
+  private <T extends @Nullable Object> T observeNoted(
+      Operation operation,
+      @Nullable String contextId,
+      Function<Telemetry.@Nullable Note, T> body,
+      Function<T, Outcome> outcome) {
+    checkOpen();
+    return telemetry.observeNoted(operation, contextId, body, outcome);
   }
 
   /**

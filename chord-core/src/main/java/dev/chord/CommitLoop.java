@@ -40,31 +40,38 @@ final class CommitLoop {
     this.time = time;
   }
 
-  /** Replaces the context with {@code data} (frozen), creating it if absent. */
+  /**
+   * Replaces the context with {@code data} (frozen), creating it if absent. Retries and the size of
+   * the committed delta go to {@code note}, if given.
+   */
   ContextUpdate set(
       String contextId,
       Map<String, @Nullable Object> data,
       long expectedVersion,
-      @Nullable String expectedEpoch) {
+      @Nullable String expectedEpoch,
+      Telemetry.@Nullable Note note) {
     return run(
         contextId,
         expectedVersion,
         expectedEpoch,
+        note,
         current ->
             new Delta.Merged(
                 data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
   }
 
-  /** Deep-merges {@code changes} into the context. */
+  /** Deep-merges {@code changes} into the context; {@code note} as for {@link #set}. */
   ContextUpdate update(
       String contextId,
       Map<String, ?> changes,
       long expectedVersion,
-      @Nullable String expectedEpoch) {
+      @Nullable String expectedEpoch,
+      Telemetry.@Nullable Note note) {
     return run(
         contextId,
         expectedVersion,
         expectedEpoch,
+        note,
         current -> {
           if (current == null) {
             // Bad input is reported as such, whether or not the context exists.
@@ -79,12 +86,14 @@ final class CommitLoop {
    * The loop. {@code next} gets the current context ({@code null} if absent) and returns {@code
    * null} when the write needs a context that does not exist. Unless {@code expectedVersion} is
    * {@link #ANY_VERSION}, the write happens only on top of that version (and of {@code
-   * expectedEpoch}, unless {@code null}).
+   * expectedEpoch}, unless {@code null}). Each commit that lost to another writer counts as a retry
+   * in {@code note}.
    */
   private ContextUpdate run(
       String contextId,
       long expectedVersion,
       @Nullable String expectedEpoch,
+      Telemetry.@Nullable Note note,
       Function<@Nullable Context, Delta.@Nullable Merged> next) {
     Optional<Context> read = backend.getForCommit(contextId);
     boolean authoritative = false;
@@ -123,6 +132,9 @@ final class CommitLoop {
       CommitResult result =
           backend.commit(new Commit(context, record, version - 1, deltaThreshold));
       if (result instanceof CommitResult.Conflict conflict) {
+        if (note != null) {
+          note.commitRetries++;
+        }
         if (attempt == MAX_ATTEMPTS) {
           throw new BackendException(
               "gave up writing '" + contextId + "' after " + attempt + " conflicting attempts");
@@ -130,6 +142,9 @@ final class CommitLoop {
         read = conflict.current();
         authoritative = true;
         continue;
+      }
+      if (note != null) {
+        note.changes = merged.delta().changeCount();
       }
       return new ContextUpdate(time.toApi(context), merged.delta(), true);
     }

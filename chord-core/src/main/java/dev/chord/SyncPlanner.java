@@ -1,5 +1,6 @@
 package dev.chord;
 
+import dev.chord.ChordEvent.FullReason;
 import dev.chord.spi.Backend;
 import dev.chord.spi.History;
 import java.util.ArrayList;
@@ -25,27 +26,36 @@ final class SyncPlanner {
   /**
    * {@link SyncResult.Full} for another epoch (unless {@code clientEpoch} is {@code null}), for a
    * client ahead, too far behind or behind a hole in the stored history; {@link
-   * SyncResult.NoChange} at the current version; otherwise one merged {@link SyncResult.Patch}.
+   * SyncResult.NoChange} at the current version; otherwise one merged {@link SyncResult.Patch}. Why
+   * it is a Full goes to {@code note}, if given.
    *
    * @throws ContextNotFoundException if the context does not exist
    */
-  SyncResult plan(String contextId, long clientVersion, @Nullable String clientEpoch) {
+  SyncResult plan(
+      String contextId,
+      long clientVersion,
+      @Nullable String clientEpoch,
+      Telemetry.@Nullable Note note) {
     History history =
         backend
             .history(contextId, clientVersion, deltaThreshold)
             .orElseThrow(() -> new ContextNotFoundException(contextId));
     if (clientEpoch != null && !clientEpoch.equals(history.epoch())) {
-      return full(contextId);
+      return full(contextId, FullReason.OTHER_EPOCH, note);
     }
     long current = history.version();
     if (clientVersion == current) {
       return new SyncResult.NoChange(current, history.epoch());
     }
     long behind = current - clientVersion;
-    if (behind < 0
-        || behind > deltaThreshold
-        || !isRun(history.deltas(), clientVersion + 1, current, history.epoch())) {
-      return full(contextId);
+    if (behind < 0) {
+      return full(contextId, FullReason.AHEAD, note);
+    }
+    if (behind > deltaThreshold) {
+      return full(contextId, FullReason.TOO_FAR_BEHIND, note);
+    }
+    if (!isRun(history.deltas(), clientVersion + 1, current, history.epoch())) {
+      return full(contextId, FullReason.HISTORY_GAP, note);
     }
     List<Delta> deltas = new ArrayList<>(history.deltas().size());
     for (DeltaRecord record : history.deltas()) {
@@ -61,11 +71,14 @@ final class SyncPlanner {
   }
 
   /**
-   * The whole current context.
+   * The whole current context, sent for {@code reason} (noted in {@code note}, if given).
    *
    * @throws ContextNotFoundException if the context does not exist
    */
-  SyncResult.Full full(String contextId) {
+  SyncResult.Full full(String contextId, FullReason reason, Telemetry.@Nullable Note note) {
+    if (note != null) {
+      note.fullReason = reason;
+    }
     return new SyncResult.Full(
         time.toApi(
             backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId))));

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,11 +35,14 @@ import org.jspecify.annotations.Nullable;
  * Subscribers get each context's records and resets in the order they happened, never under the
  * monitor (see {@code publish}); the queue they wait in belongs to the id, not the entry, so a
  * delete's reset stays ahead of the next incarnation's records. Contexts are kept in a skip-list
- * map so that listing for cleanup has a stable order by id.
+ * map so that listing for cleanup has a stable order by id. The counts behind {@link
+ * #contextCount()} and {@link #deltaCount()} change under the same monitors as what they count.
  */
 public final class InMemoryBackend implements Backend {
   private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
+  private final LongAdder contexts = new LongAdder();
+  private final LongAdder deltas = new LongAdder();
 
   private InMemoryBackend() {}
 
@@ -79,8 +83,13 @@ public final class InMemoryBackend implements Backend {
           return new CommitResult.Conflict(Optional.ofNullable(entry.head));
         }
         entry.deltas.addLast(commit.delta());
+        deltas.increment();
         while (entry.deltas.size() > commit.maxDeltas()) {
           entry.deltas.pollFirst();
+          deltas.decrement();
+        }
+        if (head == null) {
+          contexts.increment();
         }
         entry.head = commit.context();
         topic = queueForSubscribers(id, commit.delta());
@@ -183,7 +192,11 @@ public final class InMemoryBackend implements Backend {
         if (entry.dead) {
           continue;
         }
+        deltas.add(-entry.deltas.size());
         entry.deltas.clear();
+        if (entry.head == null) {
+          contexts.increment();
+        }
         entry.head = context;
         topic =
             queueForSubscribers(context.contextId(), new Reset(context.epoch(), context.version()));
@@ -221,6 +234,8 @@ public final class InMemoryBackend implements Backend {
         return false;
       }
       entry.dead = true;
+      contexts.decrement();
+      deltas.add(-entry.deltas.size());
       // Queued before the entry leaves the map: a recreate (a new entry) queues after this reset.
       topic = queueForSubscribers(contextId, new Reset(entry.head.epoch(), 0));
       entries.remove(contextId, entry);
@@ -241,6 +256,7 @@ public final class InMemoryBackend implements Backend {
         entry.deltas.pollFirst();
         dropped++;
       }
+      deltas.add(-dropped);
       return dropped;
     }
   }
@@ -266,6 +282,21 @@ public final class InMemoryBackend implements Backend {
     }
     boolean more = last != null && entries.higherKey(last) != null;
     return new ContextPage(page, more ? last : null);
+  }
+
+  /**
+   * How many contexts this backend holds now. Cheap (a counter kept on every write, no scan), so it
+   * can back a metrics gauge; exact when no write is under way.
+   */
+  public long contextCount() {
+    return contexts.sum();
+  }
+
+  /**
+   * How many deltas this backend stores now, over all contexts; as cheap as {@link #contextCount}.
+   */
+  public long deltaCount() {
+    return deltas.sum();
   }
 
   @Override
