@@ -2,6 +2,7 @@ package dev.chord.server;
 
 import dev.chord.Chord;
 import dev.chord.filestore.FileContextStore;
+import dev.chord.memory.InMemoryBackend;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Snapshots;
 import io.javalin.Javalin;
@@ -44,9 +45,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Routes: {@code PUT|PATCH|GET|DELETE /contexts/{id}}, {@code GET /contexts/{id}/sync}, {@code
  * POST /contexts/{id}/export|restore}, {@code POST /admin/cleanup}, {@code GET /health} (each also
- * answering {@code OPTIONS}, the CORS preflight), WebSocket {@code /contexts/{id}/live}, and the
- * static files {@code /} (demo) and {@code /chord-client.js}. See the module README for the wire
- * formats.
+ * answering {@code OPTIONS}, the CORS preflight), {@code GET /health/live}, {@code GET
+ * /health/ready}, {@code GET /metrics} (unless metrics are off), WebSocket {@code
+ * /contexts/{id}/live}, and the static files {@code /} (demo) and {@code /chord-client.js}. See the
+ * module README for the wire formats.
  */
 public final class ChordServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChordServer.class);
@@ -68,6 +70,8 @@ public final class ChordServer implements AutoCloseable {
           "/admin/cleanup");
 
   private final Chord chord;
+  private final ServerMetrics metrics;
+  private final Health health;
   private final LiveHub hub;
   private final Access access;
   private final Clock clock;
@@ -92,8 +96,18 @@ public final class ChordServer implements AutoCloseable {
       // A tiered server serves what it exported or evicted on the next access.
       b.chord.restoreOnMiss(true);
     }
+    this.metrics = b.metrics ? new ServerMetrics(b.metricsToken) : null;
+    if (metrics != null) {
+      metrics.bind(b.chord, b.backend);
+    }
     this.chord = b.chord.build();
-    this.hub = new LiveHub(chord, b.wsQueueLimit, b.maxMergedChanges);
+    this.health = new Health(b.backend, b.backendName, b.readyTimeout);
+    this.hub =
+        new LiveHub(
+            chord, b.wsQueueLimit, b.maxMergedChanges, metrics == null ? LiveMeters.NONE : metrics);
+    if (metrics != null) {
+      metrics.bind(hub);
+    }
     this.access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     this.clock = b.clock;
     expiries.setRemoveOnCancelPolicy(true);
@@ -116,7 +130,11 @@ public final class ChordServer implements AutoCloseable {
     } catch (RuntimeException e) {
       expiries.shutdownNow();
       hub.close();
+      health.close();
       chord.close();
+      if (metrics != null) {
+        metrics.close();
+      }
       throw e;
     }
     if (access.open()) {
@@ -147,6 +165,10 @@ public final class ChordServer implements AutoCloseable {
   private void configure(
       JavalinConfig cfg, Builder b, HttpApi api, Origins origins, ConnectionLimiter limiter) {
     cfg.startup.showJavalinBanner = false;
+    cfg.requestLogger.http(new RequestLog(b.accessLog));
+    if (metrics != null) {
+      metrics.instrument(cfg);
+    }
     cfg.http.maxRequestSize = b.maxBodyBytes;
     cfg.http.prefer405over404 = true;
     cfg.staticFiles.add("/public", Location.CLASSPATH);
@@ -163,6 +185,11 @@ public final class ChordServer implements AutoCloseable {
       routes.options(path, origins::preflight);
     }
     routes.get("/health", api::health);
+    routes.get("/health/live", health::live);
+    routes.get("/health/ready", health::ready);
+    if (metrics != null) {
+      routes.get("/metrics", ctx -> metrics.scrape(ctx, access));
+    }
     routes.put("/contexts/{id}", api::put);
     routes.patch("/contexts/{id}", api::patch);
     routes.get("/contexts/{id}", api::get);
@@ -175,6 +202,7 @@ public final class ChordServer implements AutoCloseable {
     routes.wsBeforeUpgrade(
         "/contexts/{id}/live",
         ctx -> {
+          ctx.attribute(ServerMetrics.ROUTE, "/contexts/{id}/live");
           origins.checkUpgrade(ctx);
           String id = api.contextId(ctx.pathParam("id"));
           access.require(
@@ -318,6 +346,11 @@ public final class ChordServer implements AutoCloseable {
     return "http://" + shown + ":" + port();
   }
 
+  /** The registry behind {@code GET /metrics}; empty when metrics are off. */
+  public Optional<io.micrometer.core.instrument.MeterRegistry> meterRegistry() {
+    return Optional.ofNullable(metrics).map(ServerMetrics::registry);
+  }
+
   /** The {@link Chord} this server serves; closed with the server. */
   public Chord chord() {
     return chord;
@@ -348,7 +381,11 @@ public final class ChordServer implements AutoCloseable {
     } finally {
       expiries.shutdownNow();
       hub.close();
+      health.close();
       chord.close();
+      if (metrics != null) {
+        metrics.close();
+      }
     }
   }
 
@@ -386,8 +423,16 @@ public final class ChordServer implements AutoCloseable {
     /** {@link #maxConnectionsPerIp}'s default. */
     public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 64;
 
+    /** {@link #readyTimeout}'s default. */
+    public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(2);
+
     private final Chord.Builder chord = Chord.builder();
+    private Backend backend = InMemoryBackend.create();
     private String backendName = "memory";
+    private boolean metrics = true;
+    private String metricsToken;
+    private boolean accessLog;
+    private Duration readyTimeout = DEFAULT_READY_TIMEOUT;
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
     private Path storeDir;
@@ -404,7 +449,9 @@ public final class ChordServer implements AutoCloseable {
     private List<String> allowedOrigins = List.of();
     private List<String> allowedHosts;
 
-    private Builder() {}
+    private Builder() {
+      chord.backend(backend);
+    }
 
     /**
      * Where contexts are stored (default: a new in-memory backend); the server closes it. See
@@ -415,6 +462,7 @@ public final class ChordServer implements AutoCloseable {
     public Builder backend(Backend backend, String name) {
       Objects.requireNonNull(name, "name");
       chord.backend(backend);
+      this.backend = backend;
       this.backendName = name;
       return this;
     }
@@ -524,7 +572,8 @@ public final class ChordServer implements AutoCloseable {
      * Any other setting of the {@link Chord} this server serves, such as {@link
      * Chord.Builder#timeUnit}, {@link Chord.Builder#listener} or {@link
      * Chord.Builder#cleanupScheduler}; its checks and defaults apply. Give the backend through
-     * {@link #backend(Backend, String)}, so that {@code GET /health} names it.
+     * {@link #backend(Backend, String)}, so that {@code GET /health} names it, {@code GET
+     * /health/ready} reads it and its gauges are exported.
      *
      * <pre>{@code
      * ChordServer.builder().chord(c -> c.timeUnit(ChronoUnit.MILLIS)).start();
@@ -532,6 +581,57 @@ public final class ChordServer implements AutoCloseable {
      */
     public Builder chord(Consumer<Chord.Builder> settings) {
       settings.accept(chord);
+      return this;
+    }
+
+    /**
+     * Whether {@code GET /metrics} serves Prometheus metrics (default on): the Chord meters, JVM
+     * and process meters, HTTP request timers and the live path's meters. Off, no meter is kept.
+     */
+    public Builder metrics(boolean enabled) {
+      this.metrics = enabled;
+      return this;
+    }
+
+    /**
+     * The bearer token a scraper sends to {@code GET /metrics} (default: none: on a server with
+     * auth on, a token with the admin right on every context; on an open server, no token). Once
+     * set, it is needed whether auth is on or not.
+     *
+     * @throws IllegalArgumentException if shorter than {@value Tokens#MIN_SECRET_LENGTH} chars
+     */
+    public Builder metricsToken(String token) {
+      Objects.requireNonNull(token, "token");
+      if (token.length() < Tokens.MIN_SECRET_LENGTH) {
+        throw new IllegalArgumentException(
+            "metricsToken must be at least "
+                + Tokens.MIN_SECRET_LENGTH
+                + " chars, was "
+                + token.length());
+      }
+      this.metricsToken = token;
+      return this;
+    }
+
+    /**
+     * Logs one INFO line per request to the logger {@value RequestLog#ACCESS_LOGGER} (default off;
+     * failed requests get a WARN line either way).
+     */
+    public Builder accessLog(boolean enabled) {
+      this.accessLog = enabled;
+      return this;
+    }
+
+    /**
+     * How long {@code GET /health/ready} waits for the backend to answer a read before it answers
+     * 503 (default 2 s).
+     */
+    public Builder readyTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("readyTimeout must be positive, was " + timeout);
+      }
+      this.readyTimeout = timeout;
       return this;
     }
 

@@ -368,6 +368,8 @@ final class HttpApi {
   /** Renders any failure of a request as a JSON error with the right status. */
   static void fail(Exception e, Context ctx) {
     ApiException error = toApiError(e);
+    ctx.attribute(RequestLog.ERROR, error);
+    ctx.attribute(RequestLog.CAUSE, e);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("error", error.code());
     out.put("message", error.getMessage());

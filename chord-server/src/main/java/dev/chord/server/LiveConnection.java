@@ -51,9 +51,12 @@ final class LiveConnection {
   /** A queued item: a patch or a reset. */
   private sealed interface Pending {}
 
-  /** One committed delta ({@code step} set), or several merged ({@code step} null). */
+  /**
+   * One committed delta ({@code step} set), or several merged ({@code step} null); {@code since}:
+   * when this node learned of the (oldest) commit, see {@link SharedStep#since()}.
+   */
   private record Patch(
-      String epoch, long from, long to, Delta delta, long insertedAt, SharedStep step)
+      String epoch, long from, long to, Delta delta, long insertedAt, SharedStep step, long since)
       implements Pending {}
 
   /**
@@ -68,6 +71,7 @@ final class LiveConnection {
   private final Sink sink;
   private final int queueLimit;
   private final int maxMergedChanges;
+  private final LiveMeters meters;
 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private String initialMessage;
@@ -81,6 +85,11 @@ final class LiveConnection {
   private long merges;
   private long fullResyncs;
 
+  /** What {@link #nextText} chose, for the meters: its type ({@code null}: not counted), since. */
+  private String nextType;
+
+  private long nextSince;
+
   LiveConnection(
       Chord chord,
       String contextId,
@@ -88,6 +97,18 @@ final class LiveConnection {
       Sink sink,
       int queueLimit,
       int maxMergedChanges) {
+    this(chord, contextId, format, sink, queueLimit, maxMergedChanges, LiveMeters.NONE);
+  }
+
+  LiveConnection(
+      Chord chord,
+      String contextId,
+      WireFormat format,
+      Sink sink,
+      int queueLimit,
+      int maxMergedChanges,
+      LiveMeters meters) {
+    this.meters = meters;
     this.chord = chord;
     this.contextId = contextId;
     this.format = format;
@@ -131,7 +152,9 @@ final class LiveConnection {
               record.version(),
               record.delta(),
               record.insertedAt(),
-              step));
+              step,
+              step.since()));
+      meters.queued(queue.size());
       if (queue.size() > queueLimit) {
         collapse();
       }
@@ -195,14 +218,18 @@ final class LiveConnection {
       return;
     }
     queue.clear();
-    queue.add(new Patch(last.epoch(), first.from(), last.to(), merged, last.insertedAt(), null));
+    queue.add(
+        new Patch(
+            last.epoch(), first.from(), last.to(), merged, last.insertedAt(), null, first.since()));
     merges++;
+    meters.merged();
   }
 
   private void becomeFull() {
     queue.clear();
     fullPending = true;
     fullResyncs++;
+    meters.resynced();
   }
 
   /**
@@ -222,9 +249,15 @@ final class LiveConnection {
       while (true) {
         String text;
         boolean read;
+        String type;
+        long since;
         synchronized (this) {
           boolean ready = started && !sending && !closed;
+          nextType = null;
+          nextSince = 0;
           text = ready ? nextText() : null;
+          type = nextType;
+          since = nextSince;
           read = ready && text == null && fullPending;
           if (text == null && !read) {
             pumping = false;
@@ -240,6 +273,12 @@ final class LiveConnection {
           if (text == null) {
             continue;
           }
+          synchronized (this) {
+            type = epoch == null ? "absent" : "full";
+          }
+        }
+        if (type != null) {
+          meters.handedOff(type, since);
         }
         try {
           sink.send(text, this::sent, this::failed);
@@ -275,6 +314,7 @@ final class LiveConnection {
         }
         epoch = to.epoch();
         lastSent = to.version();
+        nextType = epoch == null ? "absent" : "full";
         return to.message();
       }
       Patch patch = (Patch) next;
@@ -291,6 +331,8 @@ final class LiveConnection {
       }
       epoch = patch.epoch();
       lastSent = patch.to();
+      nextType = "patch";
+      nextSince = patch.since();
       if (patch.step() != null) {
         return patch.step().message(format);
       }

@@ -43,10 +43,16 @@ final class LiveHub implements AutoCloseable {
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
   private final ExecutorService fanout;
   private final int shardCount;
+  private final LiveMeters meters;
 
   /** A hub with one fan-out thread, and so one shard per topic, per core (at least two). */
   LiveHub(Chord chord, int queueLimit, int maxMergedChanges) {
-    this(chord, queueLimit, maxMergedChanges, fanoutPool(THREADS), THREADS);
+    this(chord, queueLimit, maxMergedChanges, LiveMeters.NONE);
+  }
+
+  /** {@link #LiveHub(Chord, int, int)} reporting to {@code meters}. */
+  LiveHub(Chord chord, int queueLimit, int maxMergedChanges, LiveMeters meters) {
+    this(chord, queueLimit, maxMergedChanges, fanoutPool(THREADS), THREADS, meters);
   }
 
   /**
@@ -54,6 +60,17 @@ final class LiveHub implements AutoCloseable {
    * per topic: at most that many threads feed one topic's connections at once.
    */
   LiveHub(Chord chord, int queueLimit, int maxMergedChanges, ExecutorService fanout, int shards) {
+    this(chord, queueLimit, maxMergedChanges, fanout, shards, LiveMeters.NONE);
+  }
+
+  private LiveHub(
+      Chord chord,
+      int queueLimit,
+      int maxMergedChanges,
+      ExecutorService fanout,
+      int shards,
+      LiveMeters meters) {
+    this.meters = meters;
     this.chord = chord;
     this.queueLimit = queueLimit;
     this.maxMergedChanges = maxMergedChanges;
@@ -82,18 +99,28 @@ final class LiveHub implements AutoCloseable {
   LiveConnection open(
       String contextId, WireFormat format, ClientState client, LiveConnection.Sink sink) {
     LiveConnection connection =
-        new LiveConnection(chord, contextId, format, sink, queueLimit, maxMergedChanges);
+        new LiveConnection(chord, contextId, format, sink, queueLimit, maxMergedChanges, meters);
     join(connection);
     try {
       SyncResult sync = client.sync(chord, contextId);
+      meters.handedOff(typeOf(sync), 0);
       connection.start(Json.write(Messages.sync(sync, format)), sync.epoch(), sync.version());
     } catch (ContextNotFoundException e) {
+      meters.handedOff("absent", 0);
       connection.start(Json.write(Messages.absent()), null, 0);
     } catch (RuntimeException e) {
       close(connection);
       throw e;
     }
     return connection;
+  }
+
+  /** The {@code type} of the message {@link Messages#sync} renders for {@code sync}. */
+  private static String typeOf(SyncResult sync) {
+    if (sync instanceof SyncResult.Full) {
+      return "full";
+    }
+    return sync instanceof SyncResult.Patch ? "patch" : "no_change";
   }
 
   /** Adds {@code connection} to the topic of its context, subscribing if it is the first. */

@@ -258,6 +258,46 @@ public final class Main implements Callable<Integer> {
               + " or ::).")
   List<String> allowedHosts;
 
+  @Option(
+      names = "--metrics",
+      negatable = true,
+      defaultValue = "${env:CHORD_METRICS:-true}",
+      fallbackValue = "true",
+      description =
+          "Serve Prometheus metrics at GET /metrics; --no-metrics or --metrics=false turns them off"
+              + " (env CHORD_METRICS; default ${DEFAULT-VALUE}).")
+  boolean metrics;
+
+  @Option(
+      names = "--metrics-token",
+      defaultValue = "${env:CHORD_METRICS_TOKEN}",
+      description =
+          "Bearer token scrapers send to GET /metrics, ≥ "
+              + Tokens.MIN_SECRET_LENGTH
+              + " chars (env CHORD_METRICS_TOKEN; default: none: with --auth-secret an admin"
+              + " token, else open).")
+  String metricsToken;
+
+  @Option(
+      names = "--access-log",
+      negatable = true,
+      defaultValue = "${env:CHORD_ACCESS_LOG:-false}",
+      fallbackValue = "true",
+      description =
+          "Log one INFO line per request to logger "
+              + RequestLog.ACCESS_LOGGER
+              + " (env CHORD_ACCESS_LOG; default ${DEFAULT-VALUE}).")
+  boolean accessLog;
+
+  @Option(
+      names = "--ready-timeout",
+      defaultValue = "${env:CHORD_READY_TIMEOUT}",
+      converter = DurationConverter.class,
+      description =
+          "How long GET /health/ready waits for the backend (env CHORD_READY_TIMEOUT; default"
+              + " ${bundle:default.ready-timeout}).")
+  Duration readyTimeout;
+
   /** Runs the command line; exits with its status. */
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -287,6 +327,9 @@ public final class Main implements Callable<Integer> {
                 "default.ws-max-message-bytes", ChordServer.Builder.DEFAULT_WS_MAX_MESSAGE_BYTES),
             Map.entry("default.ws-queue", ChordServer.Builder.DEFAULT_WS_QUEUE_LIMIT),
             Map.entry("default.max-merged-changes", ChordServer.Builder.DEFAULT_MAX_MERGED_CHANGES),
+            Map.entry(
+                "default.ready-timeout",
+                DurationConverter.format(ChordServer.Builder.DEFAULT_READY_TIMEOUT)),
             Map.entry(
                 "default.max-connections-per-ip",
                 ChordServer.Builder.DEFAULT_MAX_CONNECTIONS_PER_IP));
@@ -369,6 +412,11 @@ public final class Main implements Callable<Integer> {
     set(wsQueue, b::wsQueueLimit);
     set(maxMergedChanges, b::maxMergedChanges);
     set(maxConnectionsPerIp, b::maxConnectionsPerIp);
+    set(readyTimeout, b::readyTimeout);
+    b.metrics(metrics).accessLog(accessLog);
+    if (metricsToken != null && !metricsToken.isEmpty()) {
+      b.metricsToken(metricsToken);
+    }
     if (authSecret != null && !authSecret.isEmpty()) {
       b.authSecret(authSecret);
     }

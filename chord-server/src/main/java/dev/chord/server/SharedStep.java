@@ -8,6 +8,10 @@ import dev.chord.DeltaRecord;
  */
 final class SharedStep implements LiveEvent {
   private final DeltaRecord record;
+
+  /** When this node learned of the commit ({@link System#nanoTime()}): where live lag starts. */
+  private final long since = System.nanoTime();
+
   // Racy but benign: Strings are immutable, so a reader sees null (and renders again) or a whole
   // one.
   private final String[] rendered = new String[WireFormat.values().length];
@@ -18,6 +22,10 @@ final class SharedStep implements LiveEvent {
 
   DeltaRecord record() {
     return record;
+  }
+
+  long since() {
+    return since;
   }
 
   String message(WireFormat format) {
