@@ -76,6 +76,11 @@ final class Scrape {
     return find(name, labels).stream().mapToDouble(Sample::value).sum();
   }
 
+  /** Whether some sample named {@code name} carries the label {@code label}. */
+  boolean hasLabel(String name, String label) {
+    return samples.stream().anyMatch(s -> s.name().equals(name) && s.labels().containsKey(label));
+  }
+
   boolean has(String name, String... labels) {
     return !find(name, labels).isEmpty();
   }
