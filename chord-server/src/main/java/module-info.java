@@ -1,0 +1,29 @@
+/**
+ * The sync server: {@link dev.chord.server.ChordServer} (embeddable) and {@link
+ * dev.chord.server.Main} (the command line). Everything else in the module is internal.
+ */
+module dev.chord.server {
+  requires transitive dev.chord;
+  requires dev.chord.redis;
+  requires dev.chord.jdbc;
+  requires dev.chord.filestore;
+  requires dev.chord.micrometer;
+  requires io.javalin;
+  requires org.eclipse.jetty.server;
+  requires org.eclipse.jetty.util;
+  requires org.eclipse.jetty.websocket.api;
+  requires com.fasterxml.jackson.core;
+  requires com.fasterxml.jackson.databind;
+  requires micrometer.core;
+  requires micrometer.registry.prometheus;
+  requires micrometer.jetty12;
+  requires com.zaxxer.hikari;
+  requires java.sql;
+  requires info.picocli;
+  requires org.slf4j;
+
+  exports dev.chord.server;
+
+  opens dev.chord.server to
+      info.picocli;
+}
