@@ -135,8 +135,9 @@ final class RestoreOnMiss {
               same
                   ? validated(contextId, source, was.epoch, was.insertedAt)
                   : validated(contextId, source, Epochs.next(), clock.millis());
-          backend.restore(restored);
-          if (!same) {
+          // Only if still absent: another caller or node may have created or restored it since the
+          // check above, and its acknowledged writes must not be overwritten.
+          if (backend.restoreIfAbsent(restored) && !same) {
             changed.accept(contextId);
           }
           return true;

@@ -397,6 +397,53 @@ public abstract class BackendContractTest {
   }
 
   @Test
+  void restoreIfAbsent_ofStoredContext_changesNothing() {
+    String id = id("restore-if-absent");
+    commitChain(id, 3, 10);
+    Context stored = backend.get(id).orElseThrow();
+
+    assertThat(backend.restoreIfAbsent(context(id, 9, Map.of("old", true), 1, RESTORED_EPOCH)))
+        .isFalse();
+
+    assertThat(backend.get(id)).contains(stored);
+    assertThat(versions(backend.history(id, 0, 10).orElseThrow().deltas()))
+        .containsExactly(1L, 2L, 3L);
+  }
+
+  @Test
+  void restoreIfAbsent_ofAbsentContext_restoresIt() {
+    String id = id("restore-if-absent-new");
+    Context restored = context(id, 7, Map.of("x", 1), 1, RESTORED_EPOCH);
+
+    assertThat(backend.restoreIfAbsent(restored)).isTrue();
+
+    assertThat(backend.get(id)).contains(restored);
+  }
+
+  @Test
+  void restoreIfAbsent_racingRestores_exactlyOneWins() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 20; round++) {
+        String id = id("restore-race-" + round);
+        Context first = context(id, 3, Map.of("by", "first"), 1, RESTORED_EPOCH);
+        Context second = context(id, 5, Map.of("by", "second"), 1, NEXT_EPOCH);
+        Future<Boolean> a = pool.submit(() -> backend.restoreIfAbsent(first));
+        Future<Boolean> b = pool.submit(() -> backend.restoreIfAbsent(second));
+        boolean firstWon = a.get(30, TimeUnit.SECONDS);
+        boolean secondWon = b.get(30, TimeUnit.SECONDS);
+
+        assertThat(firstWon)
+            .as("round %d: exactly one restore wins", round)
+            .isNotEqualTo(secondWon);
+        assertThat(backend.get(id)).contains(firstWon ? first : second);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void delete_removesContextAndDeltas_andIsIdempotent() {
     String id = id("delete");
     commitChain(id, 3, 10);

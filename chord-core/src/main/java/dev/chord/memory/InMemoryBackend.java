@@ -184,6 +184,15 @@ public final class InMemoryBackend implements Backend {
 
   @Override
   public void restore(Context context) {
+    restore(context, false);
+  }
+
+  @Override
+  public boolean restoreIfAbsent(Context context) {
+    return restore(context, true);
+  }
+
+  private boolean restore(Context context, boolean onlyIfAbsent) {
     Objects.requireNonNull(context.epoch(), "a restored context needs an epoch");
     while (true) {
       Entry entry = entries.computeIfAbsent(context.contextId(), k -> new Entry());
@@ -191,6 +200,9 @@ public final class InMemoryBackend implements Backend {
       synchronized (entry) {
         if (entry.dead) {
           continue;
+        }
+        if (onlyIfAbsent && entry.head != null) {
+          return false;
         }
         deltas.add(-entry.deltas.size());
         entry.deltas.clear();
@@ -202,7 +214,7 @@ public final class InMemoryBackend implements Backend {
             queueForSubscribers(context.contextId(), new Reset(context.epoch(), context.version()));
       }
       publish(topic);
-      return;
+      return true;
     }
   }
 

@@ -73,6 +73,24 @@ public interface Backend extends AutoCloseable {
   void restore(Context context);
 
   /**
+   * {@link #restore} only if no context of that id is stored, as one atomic step: restore on miss
+   * uses it, so that a context another caller or node created or restored in the meantime is never
+   * overwritten (its acknowledged writes would be lost).
+   *
+   * <p>The default (a {@link #get}, then a {@link #restore}) is atomic only where nothing else
+   * writes the store between the two; a backend shared by several processes must override it.
+   *
+   * @return whether it restored; {@code false}: a context of that id is stored, nothing changed
+   */
+  default boolean restoreIfAbsent(Context context) {
+    if (get(context.contextId()).isPresent()) {
+      return false;
+    }
+    restore(context);
+    return true;
+  }
+
+  /**
    * Deletes the context and all its deltas; subscribers get {@link Feed#onReset} with the deleted
    * epoch and version 0.
    *

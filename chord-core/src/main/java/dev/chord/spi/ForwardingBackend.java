@@ -48,6 +48,11 @@ public abstract class ForwardingBackend implements Backend {
   }
 
   @Override
+  public boolean restoreIfAbsent(Context context) {
+    return delegate.restoreIfAbsent(context);
+  }
+
+  @Override
   public boolean delete(String contextId) {
     return delegate.delete(contextId);
   }

@@ -360,22 +360,36 @@ public final class RedisBackend implements Backend {
    */
   @Override
   public void restore(Context context) {
+    restore(context, false);
+  }
+
+  /** A restore that the script refuses, atomically, if a context of that id is stored. */
+  @Override
+  public boolean restoreIfAbsent(Context context) {
+    return restore(context, true);
+  }
+
+  private boolean restore(Context context, boolean onlyIfAbsent) {
     Objects.requireNonNull(context.epoch(), "a restored context needs its epoch");
     String id = context.contextId();
     List<String> fields = LeafLayout.fieldsOf(context.data());
-    Replies.count(
-        run(
-            call(ScriptCall.Op.RESTORE, id)
-                .version(context.version())
-                .epoch(context.epoch())
-                .insertedAt(context.insertedAt())
-                .id(id)
-                .channel(keys.channel(id))
-                .sets(fields)));
-    if (caching) {
+    ScriptCall call =
+        call(ScriptCall.Op.RESTORE, id)
+            .version(context.version())
+            .epoch(context.epoch())
+            .insertedAt(context.insertedAt())
+            .id(id)
+            .channel(keys.channel(id))
+            .sets(fields);
+    if (onlyIfAbsent) {
+      call.expectedVersion(0);
+    }
+    boolean restored = Replies.count(run(call)) == 1;
+    if (restored && caching) {
       // Replaces the copy even if it is of a higher version: a restore may go back.
       known.put(id, new Held(context, LeafLayout.size(fields)));
     }
+    return restored;
   }
 
   /** Deletes the context; subscribers on every node get a reset: the deleted epoch, version 0. */

@@ -29,7 +29,8 @@
 --   4 maxBehind        get, commit, history: most deltas a reply sends instead of the context
 --   5 withData         get: '1' to include the data in a full reply
 --   6 expectedVersion  commit: the stored version the write needs ('0': a create, the context
---                      must be absent); delete: the version it must be at ('' for any)
+--                      must be absent); delete: the version it must be at ('' for any);
+--                      restore: '0' to restore only if the context is absent
 --   7 expectedEpoch    commit: the stored epoch the write was computed from ('' only for a
 --                      create); delete: the epoch it must be at
 --   8 version          commit: the new version; restore: the restored version
@@ -153,7 +154,11 @@ elseif op == 'history' then
   return {h[1], h[2], h[3], entries}
 
 elseif op == 'restore' then
+  local expectedVersion = ARGV[6]
   local version, epoch, insertedAt, id, channel = ARGV[8], ARGV[9], ARGV[10], ARGV[14], ARGV[15]
+  if expectedVersion == '0' and redis.call('EXISTS', meta) == 1 then
+    return {0}
+  end
   drop()
   if #ARGV >= FIELDS then
     chunked('HSET', data, FIELDS, #ARGV, 2)
