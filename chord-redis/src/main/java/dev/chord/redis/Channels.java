@@ -3,6 +3,7 @@ package dev.chord.redis;
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Feed;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -296,7 +297,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
         }
       } catch (RuntimeException e) {
         // Something changed that this node cannot follow: let the subscribers read it.
-        log.warn("unreadable message on {}: {}", channel, JsonCodec.abbreviate(message), e);
+        log.warn("unreadable message on {}: {}", channel, TypedJson.abbreviate(message), e);
         unknown();
       }
     }

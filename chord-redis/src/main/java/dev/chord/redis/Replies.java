@@ -2,6 +2,7 @@ package dev.chord.redis;
 
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
+import dev.chord.json.TypedJson;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -177,6 +178,6 @@ final class Replies {
 
   private static BackendException unexpected(List<Object> reply) {
     return new BackendException(
-        "unexpected reply from the chord script: " + JsonCodec.abbreviate(String.valueOf(reply)));
+        "unexpected reply from the chord script: " + TypedJson.abbreviate(String.valueOf(reply)));
   }
 }
