@@ -4,6 +4,7 @@ import dev.chord.Action;
 import dev.chord.Change;
 import dev.chord.Delta;
 import dev.chord.DeltaRecord;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Snapshots;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,8 +16,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * How a context lives in its leaves table: one row per node of the tree, keyed by its path written
  * as a JSON array of keys ({@code ["participants","ann","status"]}). A scalar or a list is stored
- * as its {@link TypedJson}; a map is stored as the marker {@code {}} plus a row for each of its
- * entries, so an empty map survives and a removed map's rows are all known.
+ * as its typed JSON ({@link TypedJson#jsonbSafe()}); a map is stored as the marker {@code {}} plus
+ * a row for each of its entries, so an empty map survives and a removed map's rows are all known.
  *
  * <p>A commit touches only the rows its delta names: an added or new value sets its rows, a removed
  * value or a replaced map deletes its rows (the delta's old values say exactly which rows are
@@ -25,9 +26,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The delta message (stored in the deltas table and sent with {@code NOTIFY}) is {@code
  * {"version":3,"insertedAt":…,"changes":[{"path":["a"],"action":"modified","old":1,"value":2}]}},
- * values in {@link TypedJson}.
+ * values in {@link TypedJson#jsonbSafe()}.
+ *
+ * <p>All text here is in the jsonb-safe form, byte for byte what this module has always written: a
+ * path is a primary key, so the text of a path must never change for the same keys.
  */
 final class Leaves {
+  static final TypedJson JSON = TypedJson.jsonbSafe();
   static final String MAP_MARKER = "{}";
 
   private Leaves() {}
@@ -62,14 +67,7 @@ final class Leaves {
 
   /** The path text of {@code keys}. */
   static String path(List<String> keys) {
-    StringBuilder out = new StringBuilder("[");
-    for (int i = 0; i < keys.size(); i++) {
-      if (i > 0) {
-        out.append(',');
-      }
-      TypedJson.string(out, keys.get(i));
-    }
-    return out.append(']').toString();
+    return JSON.write(keys);
   }
 
   /** The path of {@code key} inside the node at {@code path} (which ends with {@code ]}). */
@@ -78,9 +76,7 @@ final class Leaves {
   }
 
   private static String child(String open, String key) {
-    StringBuilder out = new StringBuilder(open);
-    TypedJson.string(out, key);
-    return out.toString();
+    return open + JSON.write(key);
   }
 
   private static void rows(
@@ -93,7 +89,7 @@ final class Leaves {
       }
     } else {
       paths.add(path);
-      values.add(TypedJson.write(value));
+      values.add(JSON.write(value));
     }
   }
 
@@ -110,7 +106,7 @@ final class Leaves {
   static Map<String, @Nullable Object> rebuild(List<String> paths, List<String> values) {
     Map<String, Object> root = new HashMap<>();
     for (int i = 0; i < paths.size(); i++) {
-      List<String> path = TypedJson.readStrings(paths.get(i));
+      List<String> path = keys(paths.get(i));
       if (path.isEmpty()) {
         throw new IllegalStateException("an empty path in a Chord leaves table");
       }
@@ -123,10 +119,25 @@ final class Leaves {
       if (json.equals(MAP_MARKER)) {
         childMap(parent, last);
       } else {
-        parent.put(last, TypedJson.read(json));
+        parent.put(last, JSON.read(json));
       }
     }
     return Snapshots.freeze(root);
+  }
+
+  /** The keys of a stored path, a JSON array of strings. */
+  private static List<String> keys(String path) {
+    if (!(JSON.read(path) instanceof List<?> list)) {
+      throw new IllegalStateException("a leaf path must be a JSON array: " + path);
+    }
+    List<String> keys = new ArrayList<>(list.size());
+    for (Object key : list) {
+      if (!(key instanceof String s)) {
+        throw new IllegalStateException("a leaf path must hold strings only: " + path);
+      }
+      keys.add(s);
+    }
+    return keys;
   }
 
   @SuppressWarnings("unchecked")
@@ -158,11 +169,11 @@ final class Leaves {
       out.append(",\"action\":\"").append(change.action().wireName()).append('"');
       if (change.action() != Action.ADDED) {
         out.append(",\"old\":");
-        TypedJson.write(out, change.oldValue());
+        out.append(JSON.write(change.oldValue()));
       }
       if (change.action() != Action.REMOVED) {
         out.append(",\"value\":");
-        TypedJson.write(out, change.value());
+        out.append(JSON.write(change.value()));
       }
       out.append('}');
     }
@@ -171,8 +182,9 @@ final class Leaves {
 
   /** Reads a {@link #message} of incarnation {@code epoch}. */
   static DeltaRecord readMessage(String contextId, String json, String epoch) {
-    if (!(TypedJson.read(json) instanceof Map<?, ?> message)) {
-      throw new IllegalStateException("a delta message must be an object: " + json);
+    if (!(JSON.read(json) instanceof Map<?, ?> message)) {
+      throw new IllegalStateException(
+          "a delta message must be an object: " + TypedJson.abbreviate(json));
     }
     List<Change> changes = new ArrayList<>();
     for (Object item : (List<?>) message.get("changes")) {

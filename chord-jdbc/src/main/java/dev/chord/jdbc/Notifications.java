@@ -3,6 +3,7 @@ package dev.chord.jdbc;
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Feed;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -76,7 +76,7 @@ public final class TypedJson {
     this.jsonbSafe = jsonbSafe;
     JsonFactoryBuilder builder = new JsonFactoryBuilder();
     if (jsonbSafe) {
-      builder.characterEscapes(new SurrogateEscapes());
+      builder.characterEscapes(new JsonbEscapes());
     }
     this.factory = builder.build();
   }
@@ -90,7 +90,8 @@ public final class TypedJson {
 
   /**
    * The form that survives PostgreSQL {@code jsonb} and UTF-8 {@code text} columns: doubles with an
-   * exponent and {@code -0.0} in {@code $dbl}, surrogates escaped.
+   * exponent and {@code -0.0} in {@code $dbl}; control characters and surrogates escaped as {@code
+   * \}{@code u00xx}. It is the text chord-jdbc has always written, byte for byte.
    */
   public static TypedJson jsonbSafe() {
     return JSONB_SAFE;
@@ -379,10 +380,22 @@ public final class TypedJson {
     return text.length() <= 200 ? text : text.substring(0, 200) + "…";
   }
 
-  /** Jackson's standard escapes, plus every surrogate {@code char} as {@code \}{@code uXXXX}. */
-  private static final class SurrogateEscapes extends CharacterEscapes {
+  /**
+   * The escapes chord-jdbc has always written, byte for byte (its leaf paths are primary keys, so
+   * the text of a key must not change): {@code \"} and {@code \\}, and every control character and
+   * every surrogate {@code char} as {@code \}{@code u} and four lowercase hex digits.
+   */
+  private static final class JsonbEscapes extends CharacterEscapes {
     private static final long serialVersionUID = 1L;
-    private static final int[] ASCII = CharacterEscapes.standardAsciiEscapesForJSON();
+    private static final int[] ASCII = asciiEscapes();
+
+    private static int[] asciiEscapes() {
+      int[] codes = CharacterEscapes.standardAsciiEscapesForJSON();
+      for (int c = 0; c < 0x20; c++) {
+        codes[c] = CharacterEscapes.ESCAPE_CUSTOM;
+      }
+      return codes;
+    }
 
     @Override
     public int[] getEscapeCodesForAscii() {
@@ -391,10 +404,10 @@ public final class TypedJson {
 
     @Override
     public @Nullable SerializableString getEscapeSequence(int ch) {
-      if (!Character.isSurrogate((char) ch)) {
+      if (ch >= 0x20 && !Character.isSurrogate((char) ch)) {
         return null;
       }
-      return new SerializedString(String.format(Locale.ROOT, "\\u%04X", ch));
+      return new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch));
     }
   }
 }

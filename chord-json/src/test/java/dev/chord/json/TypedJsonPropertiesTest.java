@@ -66,6 +66,14 @@ class TypedJsonPropertiesTest {
           Double.MAX_VALUE,
           1.0e7,
           1.0e-3,
+          9007199254740993.0,
+          1e16,
+          new BigDecimal("100"),
+          BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
+          Map.of("$dec", "1.5", "other", 1L),
+          Map.of("$map", Map.of("$map", Map.of())),
+          Map.of("$x", Map.of("$dec", "2.5")),
+          Map.of("action", "added", "value", 1L, "key", List.of("a")),
           new BigDecimal("1.50"),
           new BigDecimal("1E+3"),
           new BigDecimal("-0.000"),
@@ -140,7 +148,10 @@ class TypedJsonPropertiesTest {
     assertThat(safe.write(1.0e300)).isEqualTo("{\"$dbl\":\"1.0E300\"}");
     assertThat(safe.write(-0.0)).isEqualTo("{\"$dbl\":\"-0.0\"}");
     assertThat(safe.write(0.1)).isEqualTo("0.1");
-    assertThat(safe.write("a\ud800😀é")).isEqualTo("\"a\\uD800\\uD83D\\uDE00é\"");
+    assertThat(safe.write("a\ud800😀é")).isEqualTo("\"a\\ud800\\ud83d\\ude00é\"");
+    // The bytes chord-jdbc's own writer produced (leaf paths are primary keys: they must not move).
+    assertThat(safe.write(List.of("q\"b\\/\n\t\u0000\u001f")))
+        .isEqualTo("[\"q\\\"b\\\\/\\u000a\\u0009\\u0000\\u001f\"]");
   }
 
   /** What PostgreSQL prints back for a jsonb value: spaces, keys reordered, numeric text kept. */
