@@ -2,14 +2,12 @@ package dev.chord.jdbc;
 
 import dev.chord.Action;
 import dev.chord.Change;
-import dev.chord.Delta;
 import dev.chord.DeltaRecord;
 import dev.chord.json.TypedJson;
 import dev.chord.spi.Snapshots;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -26,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The delta message (stored in the deltas table and sent with {@code NOTIFY}) is {@code
  * {"version":3,"insertedAt":…,"changes":[{"path":["a"],"action":"modified","old":1,"value":2}]}},
- * values in {@link TypedJson#jsonbSafe()}.
+ * written and read by {@link TypedJson#writeDeltaMessage} in the jsonb-safe form.
  *
  * <p>All text here is in the jsonb-safe form, byte for byte what this module has always written: a
  * path is a primary key, so the text of a path must never change for the same keys.
@@ -55,7 +53,7 @@ final class Leaves {
         rows(path, change.value(), paths, values);
       }
     }
-    return new Writes(deletes, paths, values, message(record));
+    return new Writes(deletes, paths, values, JSON.writeDeltaMessage(record));
   }
 
   /** The rows that store all of {@code data}, as two parallel lists. */
@@ -149,58 +147,5 @@ final class Leaves {
     Map<String, Object> created = new HashMap<>();
     parent.put(key, created);
     return created;
-  }
-
-  /** The delta message of {@code record}; see the class comment. */
-  static String message(DeltaRecord record) {
-    StringBuilder out = new StringBuilder(64);
-    out.append("{\"version\":")
-        .append(record.version())
-        .append(",\"insertedAt\":")
-        .append(record.insertedAt())
-        .append(",\"changes\":[");
-    boolean first = true;
-    for (Change change : record.delta().changes()) {
-      if (!first) {
-        out.append(',');
-      }
-      first = false;
-      out.append("{\"path\":").append(path(change.path()));
-      out.append(",\"action\":\"").append(change.action().wireName()).append('"');
-      if (change.action() != Action.ADDED) {
-        out.append(",\"old\":");
-        out.append(JSON.write(change.oldValue()));
-      }
-      if (change.action() != Action.REMOVED) {
-        out.append(",\"value\":");
-        out.append(JSON.write(change.value()));
-      }
-      out.append('}');
-    }
-    return out.append("]}").toString();
-  }
-
-  /** Reads a {@link #message} of incarnation {@code epoch}. */
-  static DeltaRecord readMessage(String contextId, String json, String epoch) {
-    if (!(JSON.read(json) instanceof Map<?, ?> message)) {
-      throw new IllegalStateException(
-          "a delta message must be an object: " + TypedJson.abbreviate(json));
-    }
-    List<Change> changes = new ArrayList<>();
-    for (Object item : (List<?>) message.get("changes")) {
-      Map<?, ?> change = (Map<?, ?>) item;
-      List<String> path = new ArrayList<>();
-      for (Object key : (List<?>) change.get("path")) {
-        path.add((String) key);
-      }
-      Action action = Action.valueOf(((String) change.get("action")).toUpperCase(Locale.ROOT));
-      changes.add(new Change(path, action, change.get("old"), change.get("value")));
-    }
-    return new DeltaRecord(
-        contextId,
-        ((Number) message.get("version")).longValue(),
-        Delta.fromChanges(changes),
-        ((Number) message.get("insertedAt")).longValue(),
-        epoch);
   }
 }

@@ -372,7 +372,7 @@ final class Notifications implements AutoCloseable {
       Message.Header header = (Message.Header) item;
       try {
         switch (header.kind()) {
-          case "d" -> delta(Leaves.readMessage(contextId, header.body(), header.epoch()));
+          case "d" -> delta(Leaves.JSON.readDeltaMessage(contextId, header.body(), header.epoch()));
           case "v" -> {
             // Too large for NOTIFY: read it; gone already (trimmed, or another incarnation now)
             // means this subscriber must re-read anyway.

@@ -260,7 +260,7 @@ public final class PostgresBackend implements Backend {
             if (!rows.next()) {
               return Optional.empty();
             }
-            DeltaRecord record = Leaves.readMessage(contextId, rows.getString(1), epoch);
+            DeltaRecord record = Leaves.JSON.readDeltaMessage(contextId, rows.getString(1), epoch);
             return Optional.of(record);
           }
         });
@@ -545,7 +545,7 @@ public final class PostgresBackend implements Backend {
       Head h = Objects.requireNonNull(head);
       List<DeltaRecord> out = new ArrayList<>(deltaMessages.size());
       for (String message : deltaMessages) {
-        out.add(Leaves.readMessage(contextId, message, h.epoch));
+        out.add(Leaves.JSON.readDeltaMessage(contextId, message, h.epoch));
       }
       return out;
     }

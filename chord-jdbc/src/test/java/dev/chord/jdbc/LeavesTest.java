@@ -49,7 +49,7 @@ class LeavesTest {
       assertThat(rows).as("seed %d run %d", SEED, run).isEqualTo(rows(after));
       assertThat(Leaves.rebuild(new ArrayList<>(rows.keySet()), new ArrayList<>(rows.values())))
           .isEqualTo(after);
-      DeltaRecord read = Leaves.readMessage("id", writes.message(), "epochEpoch01");
+      DeltaRecord read = Leaves.JSON.readDeltaMessage("id", writes.message(), "epochEpoch01");
       assertThat(read.delta()).isEqualTo(delta);
       assertThat(read.version()).isEqualTo(2);
       assertThat(read.insertedAt()).isEqualTo(5);

@@ -8,6 +8,10 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
+import dev.chord.Action;
+import dev.chord.Change;
+import dev.chord.Delta;
+import dev.chord.DeltaRecord;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -373,6 +377,96 @@ public final class TypedJson {
       }
     }
     return true;
+  }
+
+  /** Writes the old or the new value of one change of a delta message. */
+  @FunctionalInterface
+  public interface ChangeValues {
+    /**
+     * Writes {@code change}'s old value ({@code old}) or its new value to {@code g}, as {@link
+     * #write(JsonGenerator, Object)} would.
+     */
+    void write(JsonGenerator g, Change change, boolean old) throws IOException;
+  }
+
+  /**
+   * The delta message of {@code record}, the form in which the stores keep and publish a delta:
+   * {@code {"version":3,"insertedAt":…,"changes":[{"path":["a","b"],"action":"modified","old":1,
+   * "value":2},…]}}, {@code insertedAt} as the record holds it, no {@code old} for an added value
+   * and no {@code value} for a removed one. The context id and the epoch are not in it: the store
+   * names them around it.
+   */
+  public String writeDeltaMessage(DeltaRecord record) {
+    return writeDeltaMessage(
+        record, (g, change, old) -> write(g, old ? change.oldValue() : change.value()));
+  }
+
+  /**
+   * {@link #writeDeltaMessage(DeltaRecord)} with each value written by {@code values}, for a store
+   * that walks the values anyway (chord-redis writes each leaf once, for its field and raw into the
+   * message); the bytes must be what {@link #write(JsonGenerator, Object)} would write.
+   */
+  public String writeDeltaMessage(DeltaRecord record, ChangeValues values) {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = factory.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("version", record.version());
+      g.writeNumberField("insertedAt", record.insertedAt());
+      g.writeArrayFieldStart("changes");
+      for (Change change : record.delta().changes()) {
+        g.writeStartObject();
+        g.writeArrayFieldStart("path");
+        for (String key : change.path()) {
+          g.writeString(key);
+        }
+        g.writeEndArray();
+        g.writeStringField("action", change.action().wireName());
+        if (change.action() != Action.ADDED) {
+          g.writeFieldName("old");
+          values.write(g, change, true);
+        }
+        if (change.action() != Action.REMOVED) {
+          g.writeFieldName("value");
+          values.write(g, change, false);
+        }
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  /**
+   * The record of a {@link #writeDeltaMessage} of context {@code contextId} at incarnation {@code
+   * epoch}; the delta is rebuilt with {@link Delta#fromChanges}.
+   *
+   * @throws IllegalStateException if {@code json} is not such a message
+   */
+  public DeltaRecord readDeltaMessage(String contextId, String json, String epoch) {
+    try {
+      Map<?, ?> message = (Map<?, ?>) read(json);
+      List<Change> changes = new ArrayList<>();
+      for (Object item : (List<?>) message.get("changes")) {
+        Map<?, ?> change = (Map<?, ?>) item;
+        List<String> path = new ArrayList<>();
+        for (Object key : (List<?>) change.get("path")) {
+          path.add((String) key);
+        }
+        Action action = Action.valueOf(((String) change.get("action")).toUpperCase(Locale.ROOT));
+        changes.add(new Change(path, action, change.get("old"), change.get("value")));
+      }
+      return new DeltaRecord(
+          contextId,
+          ((Number) message.get("version")).longValue(),
+          Delta.fromChanges(changes),
+          ((Number) message.get("insertedAt")).longValue(),
+          epoch);
+    } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+      throw new IllegalStateException("not a delta message: " + abbreviate(json), e);
+    }
   }
 
   /** {@code text} cut to 200 characters, for error messages. */

@@ -3,6 +3,8 @@ package dev.chord.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.chord.Delta;
+import dev.chord.DeltaRecord;
 import dev.chord.spi.Snapshots;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -118,6 +120,28 @@ class TypedJsonPropertiesTest {
     }
   }
 
+  /** A delta message of any delta between two random trees reads back as the same record. */
+  @Test
+  void randomDeltas_messageRoundTripsInBothForms() {
+    System.out.println(
+        "TypedJsonPropertiesTest seed " + SEED + " (replay: -Dchord.seed=" + SEED + ")");
+    Random random = new Random(SEED + 1);
+    for (int run = 0; run < RUNS / 2; run++) {
+      Map<String, @Nullable Object> before = Snapshots.freeze(map(random, 3));
+      Map<String, @Nullable Object> after = Snapshots.freeze(map(random, 3));
+      DeltaRecord record =
+          new DeltaRecord(
+              "ctx", 1 + run, Delta.diff(before, after), random.nextLong(), "epochEpoch01");
+      for (TypedJson form : FORMS) {
+        String message = form.writeDeltaMessage(record);
+        assertThat(form.readDeltaMessage("ctx", message, "epochEpoch01"))
+            .as("seed %d run %d: %s", SEED, run, message)
+            .isEqualTo(record);
+        assertThat(message).doesNotContain("epochEpoch01");
+      }
+    }
+  }
+
   @Test
   void everyEdgeValue_aloneAndAsLeaf_roundTrips() {
     for (Object value : EDGE_VALUES) {
@@ -190,6 +214,9 @@ class TypedJsonPropertiesTest {
     }
     assertThatThrownBy(() -> TypedJson.standard().readData("[1]"))
         .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> TypedJson.standard().readDeltaMessage("c", "{\"version\":1}", "e"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("not a delta message");
   }
 
   private static void assertSameTypes(

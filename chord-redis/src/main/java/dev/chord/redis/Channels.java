@@ -285,7 +285,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
         String epoch = Epochs.check(message.substring(first + 1, second));
         String body = message.substring(second + 1);
         if (kind.equals(DELTA)) {
-          delta(JsonCodec.readDeltaMessage(contextId, body, epoch));
+          delta(JsonCodec.VALUES.readDeltaMessage(contextId, body, epoch));
         } else if (kind.equals(RESET)) {
           long version = Long.parseLong(body);
           if (version < 0) {

@@ -57,7 +57,7 @@ final class LeafLayout {
     List<String> sets = new ArrayList<>();
     long[] sizeChange = {0};
     String message =
-        JsonCodec.deltaMessage(
+        JsonCodec.VALUES.writeDeltaMessage(
             record, (g, change, old) -> sizeChange[0] += walkChange(g, change, old, deletes, sets));
     return new Writes(deletes, sets, message, sizeChange[0]);
   }

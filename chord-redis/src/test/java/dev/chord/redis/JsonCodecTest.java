@@ -35,7 +35,7 @@ class JsonCodecTest {
     DeltaRecord record = new DeltaRecord("ctx", 7, Delta.diff(before, after), at, "epochOfCtx");
 
     String message = LeafLayout.of(record).message();
-    DeltaRecord read = JsonCodec.readDeltaMessage("ctx", message, "epochOfCtx");
+    DeltaRecord read = JsonCodec.VALUES.readDeltaMessage("ctx", message, "epochOfCtx");
 
     assertThat(read).isEqualTo(record);
     // Milliseconds as given: the stored form never converts times.

@@ -58,13 +58,8 @@ class StoredFormPropertiesTest {
           Snapshots.freeze(i % 2 == 1 ? merge(state, trees.get(i)) : trees.get(i));
       DeltaRecord record = new DeltaRecord("ctx", i + 1, Delta.diff(state, next), i, "epochOfCtx");
       LeafLayout.Writes writes = LeafLayout.of(record);
-      assertThat(writes.message())
-          .isEqualTo(
-              JsonCodec.deltaMessage(
-                  record,
-                  (g, change, old) ->
-                      JsonCodec.VALUES.write(g, old ? change.oldValue() : change.value())));
-      assertThat(JsonCodec.readDeltaMessage("ctx", writes.message(), "epochOfCtx"))
+      assertThat(writes.message()).isEqualTo(JsonCodec.VALUES.writeDeltaMessage(record));
+      assertThat(JsonCodec.VALUES.readDeltaMessage("ctx", writes.message(), "epochOfCtx"))
           .isEqualTo(record);
       long sizeBefore = LeafLayout.size(hash);
       writes.deletes().forEach(hash::remove);
