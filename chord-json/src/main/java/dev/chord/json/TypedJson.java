@@ -55,11 +55,14 @@ import org.jspecify.annotations.Nullable;
  * writer.
  *
  * <p>What a string can hold: any {@code char} sequence round-trips through the text this class
- * returns, U+0000 and unpaired surrogates included (both are escaped in the jsonb-safe form; the
- * standard form writes U+0000 as {@code \}{@code u0000} and a surrogate as is, which Redis stores
- * and returns as the bytes Lettuce encodes, so an unpaired one is replaced there). {@code NaN} and
- * the infinities are not JSON-like values ({@code Snapshots} refuses them) and are refused here
- * with {@link IllegalArgumentException}. Objects nest at most 1000 deep (Jackson's default limit).
+ * returns, U+0000 and unpaired surrogates included. Both are escaped in the jsonb-safe form. The
+ * standard form writes U+0000 as {@code \}{@code u0000} and a surrogate as is into the returned
+ * {@code String}; what survives then depends on how the store encodes that text: a generator of
+ * {@link #factory()} on a byte stream (chord-file-store) escapes an unpaired surrogate, while a
+ * {@code String} handed to Redis is UTF-8-encoded by the client, which cannot represent one. {@code
+ * NaN} and the infinities are not JSON-like values ({@code Snapshots} refuses them) and are refused
+ * here with {@link IllegalArgumentException}. Objects nest at most 1000 deep (Jackson's default
+ * limit).
  *
  * <p>Values read are plain mutable {@link HashMap}s and {@link ArrayList}s; callers freeze them
  * with {@link dev.chord.spi.Snapshots}. Instances are immutable and thread-safe.
