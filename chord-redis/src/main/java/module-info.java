@@ -4,6 +4,7 @@
  */
 module dev.chord.redis {
   requires transitive dev.chord;
+  requires dev.chord.json;
   requires lettuce.core;
   requires io.netty.common;
   requires com.fasterxml.jackson.core;

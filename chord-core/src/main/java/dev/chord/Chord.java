@@ -413,9 +413,14 @@ public final class Chord implements AutoCloseable {
   // ---- lifecycle of a context ----
 
   /**
-   * Deletes the context and all its deltas. Deleting an absent context does nothing.
+   * Deletes the context and all its deltas. Deleting an absent context does nothing. With an {@link
+   * Builder#exporter}, the exported copy is deleted too ({@link ContextExporter#delete}), after the
+   * backend's: no write-behind export of this node hands the exporter the context after that, and
+   * no {@link Builder#restoreOnMiss} restore runs meanwhile, so the delete sticks.
    *
    * @throws IllegalArgumentException for an invalid id
+   * @throws ChordException wrapping what the exporter's delete threw (the backend's copy is deleted
+   *     by then; calling again retries the exporter's)
    */
   public void deleteContext(String contextId) {
     observe(
@@ -423,13 +428,30 @@ public final class Chord implements AutoCloseable {
         contextId,
         () -> {
           checkId(contextId);
-          backend.delete(contextId);
-          if (misses != null) {
-            misses.forget(contextId);
+          Runnable delete = () -> deleteEverywhere(contextId);
+          Runnable locked = exports == null ? delete : () -> exports.deleting(delete);
+          if (misses == null) {
+            locked.run();
+          } else {
+            misses.deleting(contextId, locked);
           }
           return null;
         },
         ignored -> Outcome.OK);
+  }
+
+  /** The backend's copy, then the exporter's: a copy left in the store could be restored. */
+  private void deleteEverywhere(String contextId) {
+    backend.delete(contextId);
+    if (exporter != null) {
+      try {
+        exporter.delete(contextId);
+      } catch (Exception e) {
+        throw new ChordException(
+            "exporter failed to delete '" + contextId + "' (the backend's copy is deleted): " + e,
+            e);
+      }
+    }
   }
 
   /**
@@ -896,8 +918,9 @@ public final class Chord implements AutoCloseable {
      * and clients resync with the full context. Restored contexts have no delta history. A provider
      * failure reaches the caller as a {@link ChordException} and nothing is restored.
      *
-     * <p>{@link Chord#deleteContext} removes the hot copy only: a provider that still has the id
-     * brings it back on the next access; delete it from the store too.
+     * <p>{@link Chord#deleteContext} deletes the exporter's copy too ({@link
+     * ContextExporter#delete}): a store that is both exporter and provider must implement it, or
+     * the next access brings the deleted context back.
      *
      * @throws IllegalArgumentException from {@link #build()} if on without an {@link
      *     #externalProvider}

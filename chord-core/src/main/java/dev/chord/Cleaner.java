@@ -116,6 +116,7 @@ final class Cleaner {
     int examined = 0;
     int contextsDeleted = 0;
     long deltasDeleted = 0;
+    int contextsEvicted = 0;
     String next = from;
     do {
       ContextPage page = backend.listContexts(next, Math.min(limit - examined, PAGE));
@@ -126,12 +127,13 @@ final class Cleaner {
           contextsDeleted++;
         } else if (info.insertedAt() < evictCutoff && evictor != null && evictor.evict(info)) {
           log.debug("evicted '{}' at version {}", info.contextId(), info.version());
+          contextsEvicted++;
         } else {
           deltasDeleted += backend.deleteDeltasBefore(info.contextId(), deltaCutoff);
         }
       }
       next = page.nextCursor();
     } while (next != null && examined < limit);
-    return new Pass(new CleanupReport(contextsDeleted, deltasDeleted), next);
+    return new Pass(new CleanupReport(contextsDeleted, deltasDeleted, contextsEvicted), next);
   }
 }

@@ -156,6 +156,28 @@ final class RestoreOnMiss {
             Objects.requireNonNull(context.epoch()), context.version(), context.insertedAt()));
   }
 
+  /**
+   * Runs {@code delete} while no restore of {@code contextId} runs, and drops its eviction record.
+   * The delete takes the id's flight slot, waiting for a restore in flight to end first; a miss
+   * meanwhile waits for the delete and finds nothing. Without this, a miss between the backend's
+   * delete and the store's would restore the copy about to be deleted.
+   */
+  void deleting(String contextId, Runnable delete) {
+    CompletableFuture<Boolean> mine = new CompletableFuture<>();
+    CompletableFuture<Boolean> running;
+    while ((running = flights.putIfAbsent(contextId, mine)) != null) {
+      // The delete runs after that restore either way; its outcome is the restorer's to report.
+      running.handle((found, failure) -> null).join();
+    }
+    try {
+      evicted.remove(contextId);
+      delete.run();
+    } finally {
+      mine.complete(false);
+      flights.remove(contextId, mine);
+    }
+  }
+
   /** Drops what {@link #evicting} recorded for {@code contextId}. */
   void forget(String contextId) {
     evicted.remove(contextId);

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: every export (flush, eviction, close) reads the context and hands it to the
  * exporter under one lock, so this node hands an exporter the versions of one epoch in increasing
- * order, never an older one after a newer one.
+ * order, never an older one after a newer one; {@link #deleting} takes the same lock, so no export
+ * outlives a delete.
  */
 final class WriteBehind implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WriteBehind.class);
@@ -104,6 +105,18 @@ final class WriteBehind implements AutoCloseable {
   boolean exportNow(Context context) {
     synchronized (exportLock) {
       return exportCurrent(context.contextId(), context);
+    }
+  }
+
+  /**
+   * Runs {@code delete} (the backend's delete and the exporter's) under the export lock: an export
+   * reads the context and hands it over under that lock, so none can read the context before the
+   * delete and hand it to the exporter after it (which would bring a deleted context back into the
+   * store). Dirty marks of the id stay; their flush finds nothing and exports nothing.
+   */
+  void deleting(Runnable delete) {
+    synchronized (exportLock) {
+      delete.run();
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class ChordTieringTest {
   private final List<ChordEvent> events = new CopyOnWriteArrayList<>();
 
   /** A store of our SPI: the last context exported per id, and every export. */
-  static final class Store implements ContextExporter, ContextProvider {
+  static class Store implements ContextExporter, ContextProvider {
     final Map<String, Context> contexts = new ConcurrentHashMap<>();
     final List<Context> exports = new CopyOnWriteArrayList<>();
     final AtomicInteger fetches = new AtomicInteger();
@@ -49,6 +50,11 @@ class ChordTieringTest {
     public Optional<Context> fetch(String contextId) {
       fetches.incrementAndGet();
       return Optional.ofNullable(contexts.get(contextId));
+    }
+
+    @Override
+    public void delete(String contextId) {
+      contexts.remove(contextId);
     }
   }
 
@@ -366,14 +372,172 @@ class ChordTieringTest {
   }
 
   @Test
-  void evictAfter_deletedAfterEviction_comesBackUnderFreshEpoch() {
+  void deleteContext_afterEviction_staysDeletedAndTheStoreCopyIsGone() {
     try (Chord chord = tiered().restoreOnMiss(true).evictAfter(Duration.ofMinutes(1)).build()) {
+      chord.setContext("a", Map.of("x", 1L));
+      chord.setContext("hot", Map.of("x", 1L));
+      clock.advance(Duration.ofMinutes(2));
+      chord.updateContext("hot", Map.of("x", 2L));
+      assertThat(chord.cleanup()).isEqualTo(new CleanupReport(0, 0, 1));
+      assertThat(store.contexts).containsKey("a");
+
+      chord.deleteContext("a");
+
+      assertThat(store.contexts).doesNotContainKey("a");
+      assertThat(chord.getContext("a")).isEmpty();
+      assertThatThrownBy(() -> chord.syncContext("a", 0, null))
+          .isInstanceOf(ContextNotFoundException.class);
+      assertThat(backend.get("a")).isEmpty();
+    }
+  }
+
+  @Test
+  void deleteContext_hotAndExported_staysDeleted() {
+    try (Chord chord = tiered().restoreOnMiss(true).exportOnChange(Duration.ofHours(1)).build()) {
+      chord.setContext("a", Map.of("x", 1L));
+      chord.exportContext("a");
+      chord.deleteContext("a");
+      assertThat(chord.getContext("a")).isEmpty();
+      assertThat(store.contexts).isEmpty();
+    }
+  }
+
+  @Test
+  void deleteContext_exporterWithoutDelete_storeCopyComesBackUnderFreshEpoch() {
+    // An archive: export only, ContextExporter.delete's default keeps the copies.
+    ContextExporter archive = store::export;
+    try (Chord chord =
+        tiered().exporter(archive).restoreOnMiss(true).evictAfter(Duration.ofMinutes(1)).build()) {
       Context held = chord.setContext("a", Map.of("x", 1L)).context();
       clock.advance(Duration.ofMinutes(2));
       chord.cleanup();
       chord.deleteContext("a");
-      // The store still has it (deleteContext removes the hot copy only), as a new incarnation.
       assertThat(chord.getContext("a").orElseThrow().epoch()).isNotEqualTo(held.epoch());
+    }
+  }
+
+  @Test
+  void deleteContext_exporterDeleteFails_chordExceptionAndBackendCopyGone() {
+    ContextExporter failing =
+        new ContextExporter() {
+          @Override
+          public void export(Context context) {}
+
+          @Override
+          public void delete(String contextId) throws java.io.IOException {
+            throw new java.io.IOException("store down");
+          }
+        };
+    try (Chord chord = Chord.builder().backend(backend).exporter(failing).build()) {
+      chord.setContext("a", Map.of("x", 1L));
+      assertThatThrownBy(() -> chord.deleteContext("a"))
+          .isInstanceOf(ChordException.class)
+          .hasMessageContaining("'a'")
+          .hasMessageContaining("store down");
+      assertThat(backend.get("a")).isEmpty();
+    }
+  }
+
+  /**
+   * A flush that read the context before the delete and is still in the exporter when the delete
+   * comes: the delete waits for it, so the store's copy is removed after that export, not before.
+   */
+  @Test
+  void deleteContext_whileAFlushExportsIt_storeCopyDoesNotSurvive() throws Exception {
+    CountDownLatch inExport = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Store slow =
+        new Store() {
+          @Override
+          public void export(Context context) throws Exception {
+            inExport.countDown();
+            release.await();
+            super.export(context);
+          }
+        };
+    try (Chord chord =
+        tiered()
+            .exporter(slow)
+            .externalProvider(slow)
+            .restoreOnMiss(true)
+            .exportOnChange(Duration.ofMillis(20))
+            .build()) {
+      chord.setContext("a", Map.of("x", 1L));
+      assertThat(inExport.await(10, TimeUnit.SECONDS)).isTrue();
+      Thread deleter = new Thread(() -> chord.deleteContext("a"));
+      deleter.start();
+      // Blocked on the export lock (without it the delete would end now, before the export).
+      await()
+          .atMost(10, TimeUnit.SECONDS)
+          .until(() -> deleter.getState() == Thread.State.BLOCKED || !deleter.isAlive());
+      release.countDown();
+      deleter.join(TimeUnit.SECONDS.toMillis(20));
+      assertThat(deleter.isAlive()).isFalse();
+
+      assertThat(slow.contexts).doesNotContainKey("a");
+      assertThat(chord.getContext("a")).isEmpty();
+    }
+  }
+
+  /**
+   * A miss whose restore is in flight when the delete comes (the provider already read the copy):
+   * the delete waits for the restore and then deletes what it restored, in the backend and the
+   * store.
+   */
+  @Test
+  void deleteContext_whileAMissRestoresIt_staysDeleted() throws Exception {
+    CountDownLatch inFetch = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean blocking = new AtomicBoolean();
+    Store slow =
+        new Store() {
+          @Override
+          public Optional<Context> fetch(String contextId) {
+            Optional<Context> copy = super.fetch(contextId);
+            if (!blocking.get()) {
+              // The first set of a new id asks the provider too: that one does not wait.
+              return copy;
+            }
+            inFetch.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return copy;
+          }
+        };
+    try (Chord chord =
+        tiered()
+            .exporter(slow)
+            .externalProvider(slow)
+            .restoreOnMiss(true)
+            .evictAfter(Duration.ofMinutes(1))
+            .build()) {
+      chord.setContext("a", Map.of("x", 1L));
+      clock.advance(Duration.ofMinutes(2));
+      assertThat(chord.cleanup().contextsEvicted()).isEqualTo(1);
+      AtomicReference<Optional<Context>> seen = new AtomicReference<>();
+      blocking.set(true);
+      Thread reader = new Thread(() -> seen.set(chord.getContext("a")));
+      reader.start();
+      assertThat(inFetch.await(10, TimeUnit.SECONDS)).isTrue();
+      Thread deleter = new Thread(() -> chord.deleteContext("a"));
+      deleter.start();
+      // Waiting for the restore in flight (without that the delete would end now, before it).
+      await()
+          .atMost(10, TimeUnit.SECONDS)
+          .until(() -> deleter.getState() == Thread.State.WAITING || !deleter.isAlive());
+      release.countDown();
+      reader.join(TimeUnit.SECONDS.toMillis(20));
+      deleter.join(TimeUnit.SECONDS.toMillis(20));
+      assertThat(reader.isAlive() || deleter.isAlive()).isFalse();
+
+      // The reader got the restored copy (it came before the delete); after the delete, nothing.
+      assertThat(seen.get()).isPresent();
+      assertThat(backend.get("a")).isEmpty();
+      assertThat(slow.contexts).doesNotContainKey("a");
+      assertThat(chord.getContext("a")).isEmpty();
     }
   }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import dev.chord.Context;
 import dev.chord.ContextExporter;
 import dev.chord.ContextProvider;
+import dev.chord.json.TypedJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,8 +58,8 @@ import org.jspecify.annotations.Nullable;
  * whose encoding is longer than 200 chars gets {@code ~<sha-256 of the id>.json}). Temporary files
  * a crash left behind are deleted by {@link #create} once they are an hour old. Values read back
  * with their Java type: longs beyond 2^53, {@code BigDecimal} with its scale, {@code BigInteger},
- * doubles (see {@link TypedJson}). Files of the earlier chord-server format (no epoch) are read
- * too, without an epoch.
+ * doubles (see {@link TypedJson#standard()}, the form chord-redis stores values in). Files of the
+ * earlier chord-server format (no epoch) are read too, without an epoch.
  *
  * <p>Guarantees:
  *
@@ -85,7 +86,8 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
   private static final int MAX_ENCODED_NAME = 200;
   private static final Duration STALE_TEMPORARY = Duration.ofHours(1);
   private static final String LOCKS = ".locks";
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  private static final TypedJson VALUES = TypedJson.standard();
+  private static final JsonFactory JSON = VALUES.factory();
 
   /**
    * Per directory, one in-process lock per stripe: a JVM cannot hold two {@link FileLock}s on one
@@ -196,20 +198,21 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
   }
 
   /**
-   * Deletes {@code contextId}'s file (with {@code Chord.Builder#restoreOnMiss}, what brings a
-   * deleted context back).
+   * Deletes {@code contextId}'s file, if there is one, and forces the directory: {@code
+   * Chord.deleteContext} calls this, so that with {@code Chord.Builder#restoreOnMiss} a deleted
+   * context does not come back from its file.
    *
-   * @return whether there was one
    * @throws IOException if deleting failed
    */
-  public boolean delete(String contextId) throws IOException {
+  @Override
+  public void delete(String contextId) throws IOException {
     Path file = fileOf(contextId);
-    return withLock(
+    withLock(
         contextId,
         () -> {
-          boolean deleted = Files.deleteIfExists(file);
+          Files.deleteIfExists(file);
           forceDirectory();
-          return deleted;
+          return null;
         });
   }
 
@@ -347,12 +350,20 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
       g.writeNumberField("version", context.version());
       g.writeNumberField("insertedAt", context.insertedAt());
       g.writeFieldName("data");
-      TypedJson.write(g, context.data());
+      VALUES.write(g, context.data());
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  private static @Nullable Object data(JsonParser p) throws IOException {
+    try {
+      return VALUES.read(p);
+    } catch (NumberFormatException e) {
+      throw new IOException("a malformed number in a wrapper", e);
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -379,7 +390,7 @@ public final class FileContextStore implements ContextExporter, ContextProvider 
           case "epoch" -> epoch = p.currentToken() == JsonToken.VALUE_NULL ? null : p.getText();
           case "version" -> version = p.getLongValue();
           case "insertedAt" -> insertedAt = p.getLongValue();
-          case "data" -> data = TypedJson.read(p);
+          case "data" -> data = data(p);
           default -> p.skipChildren();
         }
       }

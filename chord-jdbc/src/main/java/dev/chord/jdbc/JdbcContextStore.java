@@ -4,6 +4,7 @@ import dev.chord.BackendException;
 import dev.chord.Context;
 import dev.chord.ContextExporter;
 import dev.chord.ContextProvider;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Snapshots;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -28,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  * version of the same epoch, in one statement, so when two nodes export at once the newer version
  * stays, whatever order the statements run in. A restore gets exactly what was exported, value
  * types included (longs beyond 2^53, {@code BigDecimal} scale, doubles), through the typed JSON
- * described in {@link TypedJson}; {@code inserted_at} is stored as Chord hands it over.
+ * described in {@link TypedJson#jsonbSafe()}; {@code inserted_at} is stored as Chord hands it over.
  * PostgreSQL's {@code jsonb} cannot hold the character U+0000 nor unpaired surrogates: a context
  * holding one is refused with {@link IllegalArgumentException} and nothing is stored.
  *
@@ -43,6 +44,7 @@ public final class JdbcContextStore implements ContextExporter, ContextProvider 
   private final String table;
   private final String exportSql;
   private final String fetchSql;
+  private final String deleteSql;
 
   private JdbcContextStore(Builder b) {
     this.sql = new Sql(b.dataSource, b.timeout);
@@ -56,6 +58,7 @@ public final class JdbcContextStore implements ContextExporter, ContextProvider 
             + " where t.epoch <> excluded.epoch or t.version < excluded.version";
     this.fetchSql =
         "select epoch, version, inserted_at, data::text from " + table + " where id = ?";
+    this.deleteSql = "delete from " + table + " where id = ?";
   }
 
   /** A store in table {@link #DEFAULT_TABLE}; see {@link #createSchema()}. */
@@ -99,7 +102,7 @@ public final class JdbcContextStore implements ContextExporter, ContextProvider 
               + "'");
     }
     checkJsonb(context.data(), context.contextId());
-    String data = TypedJson.write(context.data());
+    String data = TypedJson.jsonbSafe().write(context.data());
     sql.run(
         "export",
         exportSql,
@@ -129,20 +132,35 @@ public final class JdbcContextStore implements ContextExporter, ContextProvider 
             if (!rows.next()) {
               return Optional.empty();
             }
-            if (!(TypedJson.read(rows.getString(4)) instanceof Map<?, ?> data)) {
-              throw new IllegalStateException("the data of '" + contextId + "' is not an object");
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, ?> map = (Map<String, ?>) data;
+            Map<String, ?> data = TypedJson.jsonbSafe().readData(rows.getString(4));
             return Optional.of(
                 new Context(
                     contextId,
                     rows.getLong(2),
-                    Snapshots.freeze(map),
+                    Snapshots.freeze(data),
                     rows.getLong(3),
                     rows.getString(1)));
           }
         });
+  }
+
+  /**
+   * Deletes the row of {@code contextId}, if there is one: {@code Chord.deleteContext} calls this,
+   * so that with {@code Chord.Builder#restoreOnMiss} a deleted context does not come back from
+   * here.
+   *
+   * @throws BackendException if the database fails
+   */
+  @Override
+  public void delete(String contextId) {
+    int unused =
+        sql.run(
+            "delete",
+            deleteSql,
+            statement -> {
+              statement.setString(1, contextId);
+              return statement.executeUpdate();
+            });
   }
 
   /** Refuses what {@code jsonb} would refuse, before anything is sent. */

@@ -2,21 +2,20 @@ package dev.chord.jdbc;
 
 import dev.chord.Action;
 import dev.chord.Change;
-import dev.chord.Delta;
 import dev.chord.DeltaRecord;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Snapshots;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
  * How a context lives in its leaves table: one row per node of the tree, keyed by its path written
  * as a JSON array of keys ({@code ["participants","ann","status"]}). A scalar or a list is stored
- * as its {@link TypedJson}; a map is stored as the marker {@code {}} plus a row for each of its
- * entries, so an empty map survives and a removed map's rows are all known.
+ * as its typed JSON ({@link TypedJson#jsonbSafe()}); a map is stored as the marker {@code {}} plus
+ * a row for each of its entries, so an empty map survives and a removed map's rows are all known.
  *
  * <p>A commit touches only the rows its delta names: an added or new value sets its rows, a removed
  * value or a replaced map deletes its rows (the delta's old values say exactly which rows are
@@ -25,9 +24,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The delta message (stored in the deltas table and sent with {@code NOTIFY}) is {@code
  * {"version":3,"insertedAt":…,"changes":[{"path":["a"],"action":"modified","old":1,"value":2}]}},
- * values in {@link TypedJson}.
+ * written and read by {@link TypedJson#writeDeltaMessage} in the jsonb-safe form.
+ *
+ * <p>All text here is in the jsonb-safe form, byte for byte what this module has always written: a
+ * path is a primary key, so the text of a path must never change for the same keys.
  */
 final class Leaves {
+  static final TypedJson JSON = TypedJson.jsonbSafe();
   static final String MAP_MARKER = "{}";
 
   private Leaves() {}
@@ -50,7 +53,7 @@ final class Leaves {
         rows(path, change.value(), paths, values);
       }
     }
-    return new Writes(deletes, paths, values, message(record));
+    return new Writes(deletes, paths, values, JSON.writeDeltaMessage(record));
   }
 
   /** The rows that store all of {@code data}, as two parallel lists. */
@@ -62,14 +65,7 @@ final class Leaves {
 
   /** The path text of {@code keys}. */
   static String path(List<String> keys) {
-    StringBuilder out = new StringBuilder("[");
-    for (int i = 0; i < keys.size(); i++) {
-      if (i > 0) {
-        out.append(',');
-      }
-      TypedJson.string(out, keys.get(i));
-    }
-    return out.append(']').toString();
+    return JSON.write(keys);
   }
 
   /** The path of {@code key} inside the node at {@code path} (which ends with {@code ]}). */
@@ -78,9 +74,7 @@ final class Leaves {
   }
 
   private static String child(String open, String key) {
-    StringBuilder out = new StringBuilder(open);
-    TypedJson.string(out, key);
-    return out.toString();
+    return open + JSON.write(key);
   }
 
   private static void rows(
@@ -93,7 +87,7 @@ final class Leaves {
       }
     } else {
       paths.add(path);
-      values.add(TypedJson.write(value));
+      values.add(JSON.write(value));
     }
   }
 
@@ -110,7 +104,7 @@ final class Leaves {
   static Map<String, @Nullable Object> rebuild(List<String> paths, List<String> values) {
     Map<String, Object> root = new HashMap<>();
     for (int i = 0; i < paths.size(); i++) {
-      List<String> path = TypedJson.readStrings(paths.get(i));
+      List<String> path = keys(paths.get(i));
       if (path.isEmpty()) {
         throw new IllegalStateException("an empty path in a Chord leaves table");
       }
@@ -123,10 +117,25 @@ final class Leaves {
       if (json.equals(MAP_MARKER)) {
         childMap(parent, last);
       } else {
-        parent.put(last, TypedJson.read(json));
+        parent.put(last, JSON.read(json));
       }
     }
     return Snapshots.freeze(root);
+  }
+
+  /** The keys of a stored path, a JSON array of strings. */
+  private static List<String> keys(String path) {
+    if (!(JSON.read(path) instanceof List<?> list)) {
+      throw new IllegalStateException("a leaf path must be a JSON array: " + path);
+    }
+    List<String> keys = new ArrayList<>(list.size());
+    for (Object key : list) {
+      if (!(key instanceof String s)) {
+        throw new IllegalStateException("a leaf path must hold strings only: " + path);
+      }
+      keys.add(s);
+    }
+    return keys;
   }
 
   @SuppressWarnings("unchecked")
@@ -138,57 +147,5 @@ final class Leaves {
     Map<String, Object> created = new HashMap<>();
     parent.put(key, created);
     return created;
-  }
-
-  /** The delta message of {@code record}; see the class comment. */
-  static String message(DeltaRecord record) {
-    StringBuilder out = new StringBuilder(64);
-    out.append("{\"version\":")
-        .append(record.version())
-        .append(",\"insertedAt\":")
-        .append(record.insertedAt())
-        .append(",\"changes\":[");
-    boolean first = true;
-    for (Change change : record.delta().changes()) {
-      if (!first) {
-        out.append(',');
-      }
-      first = false;
-      out.append("{\"path\":").append(path(change.path()));
-      out.append(",\"action\":\"").append(change.action().wireName()).append('"');
-      if (change.action() != Action.ADDED) {
-        out.append(",\"old\":");
-        TypedJson.write(out, change.oldValue());
-      }
-      if (change.action() != Action.REMOVED) {
-        out.append(",\"value\":");
-        TypedJson.write(out, change.value());
-      }
-      out.append('}');
-    }
-    return out.append("]}").toString();
-  }
-
-  /** Reads a {@link #message} of incarnation {@code epoch}. */
-  static DeltaRecord readMessage(String contextId, String json, String epoch) {
-    if (!(TypedJson.read(json) instanceof Map<?, ?> message)) {
-      throw new IllegalStateException("a delta message must be an object: " + json);
-    }
-    List<Change> changes = new ArrayList<>();
-    for (Object item : (List<?>) message.get("changes")) {
-      Map<?, ?> change = (Map<?, ?>) item;
-      List<String> path = new ArrayList<>();
-      for (Object key : (List<?>) change.get("path")) {
-        path.add((String) key);
-      }
-      Action action = Action.valueOf(((String) change.get("action")).toUpperCase(Locale.ROOT));
-      changes.add(new Change(path, action, change.get("old"), change.get("value")));
-    }
-    return new DeltaRecord(
-        contextId,
-        ((Number) message.get("version")).longValue(),
-        Delta.fromChanges(changes),
-        ((Number) message.get("insertedAt")).longValue(),
-        epoch);
   }
 }

@@ -3,6 +3,7 @@ package dev.chord.jdbc;
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Feed;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -371,7 +372,7 @@ final class Notifications implements AutoCloseable {
       Message.Header header = (Message.Header) item;
       try {
         switch (header.kind()) {
-          case "d" -> delta(Leaves.readMessage(contextId, header.body(), header.epoch()));
+          case "d" -> delta(Leaves.JSON.readDeltaMessage(contextId, header.body(), header.epoch()));
           case "v" -> {
             // Too large for NOTIFY: read it; gone already (trimmed, or another incarnation now)
             // means this subscriber must re-read anyway.

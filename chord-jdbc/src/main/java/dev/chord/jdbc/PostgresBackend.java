@@ -3,6 +3,7 @@ package dev.chord.jdbc;
 import dev.chord.BackendException;
 import dev.chord.Context;
 import dev.chord.DeltaRecord;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
@@ -69,8 +70,8 @@ import org.jspecify.annotations.Nullable;
  * again by itself, so it recovers when the database is back. The wait for a connection from the
  * pool is the pool's: set its connection timeout to at most this backend's timeout.
  *
- * <p>Values keep their Java types ({@link TypedJson}); times are stored as Chord gives them, in
- * milliseconds. Instances are thread-safe; {@link #close()} stops the listening thread.
+ * <p>Values keep their Java types ({@link TypedJson#jsonbSafe()}); times are stored as Chord gives
+ * them, in milliseconds. Instances are thread-safe; {@link #close()} stops the listening thread.
  */
 public final class PostgresBackend implements Backend {
   /** Default of {@link Builder#tablePrefix}. */
@@ -259,7 +260,7 @@ public final class PostgresBackend implements Backend {
             if (!rows.next()) {
               return Optional.empty();
             }
-            DeltaRecord record = Leaves.readMessage(contextId, rows.getString(1), epoch);
+            DeltaRecord record = Leaves.JSON.readDeltaMessage(contextId, rows.getString(1), epoch);
             return Optional.of(record);
           }
         });
@@ -544,7 +545,7 @@ public final class PostgresBackend implements Backend {
       Head h = Objects.requireNonNull(head);
       List<DeltaRecord> out = new ArrayList<>(deltaMessages.size());
       for (String message : deltaMessages) {
-        out.add(Leaves.readMessage(contextId, message, h.epoch));
+        out.add(Leaves.JSON.readDeltaMessage(contextId, message, h.epoch));
       }
       return out;
     }

@@ -141,21 +141,37 @@ class JdbcContextStoreIT {
   }
 
   @Test
-  void chord_exportThenRestore_bringsTheContextBack() {
+  void chord_exportThenRestoreOnAnotherChord_bringsTheContextBack() {
+    String id = "chord-" + PREFIX;
+    Context before;
     try (Chord chord = Chord.builder().exporter(store).externalProvider(store).build()) {
-      String id = "chord-" + PREFIX;
       chord.setContext(id, Map.of("big", new BigDecimal("2.50"), "n", 1L << 60));
       chord.updateContext(id, Map.of("more", List.of(1.5, "x")));
-      Context before = chord.getContext(id).orElseThrow();
+      before = chord.getContext(id).orElseThrow();
       chord.exportContext(id);
-      chord.deleteContext(id);
-
+    }
+    // Another node, its own (empty) backend, the same store.
+    try (Chord chord = Chord.builder().exporter(store).externalProvider(store).build()) {
       Context restored = chord.restoreContext(id);
 
       assertThat(restored.data()).isEqualTo(before.data());
       assertThat(restored.version()).isEqualTo(before.version());
       assertThat(restored.epoch()).as("a restore draws a new epoch").isNotEqualTo(before.epoch());
+
+      // A delete removes the stored copy too: nothing to restore afterwards.
+      chord.deleteContext(id);
+      assertThat(store.fetch(id)).isEmpty();
     }
+  }
+
+  @Test
+  void delete_removesTheRow_andAnAbsentIdIsFine() {
+    store.export(context("del", 3, Map.of("a", 1L), "storeEpoch01"));
+    store.delete("del");
+    assertThat(store.fetch("del")).isEmpty();
+    store.delete("del");
+    store.delete("never-exported");
+    assertThat(store.fetch("del")).isEmpty();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.chord.redis;
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
+import dev.chord.json.TypedJson;
 import dev.chord.spi.Feed;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -284,7 +285,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
         String epoch = Epochs.check(message.substring(first + 1, second));
         String body = message.substring(second + 1);
         if (kind.equals(DELTA)) {
-          delta(JsonCodec.readDeltaMessage(contextId, body, epoch));
+          delta(JsonCodec.VALUES.readDeltaMessage(contextId, body, epoch));
         } else if (kind.equals(RESET)) {
           long version = Long.parseLong(body);
           if (version < 0) {
@@ -296,7 +297,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
         }
       } catch (RuntimeException e) {
         // Something changed that this node cannot follow: let the subscribers read it.
-        log.warn("unreadable message on {}: {}", channel, JsonCodec.abbreviate(message), e);
+        log.warn("unreadable message on {}: {}", channel, TypedJson.abbreviate(message), e);
         unknown();
       }
     }

@@ -17,8 +17,8 @@ import java.util.Map;
 /**
  * How a context lives in its data hash: one field per node of the tree, named by its JSON Pointer
  * (RFC 6901, {@code /participants/ann/status}). A scalar or a list is stored as its typed JSON
- * ({@link JsonCodec}); a map is stored as the marker {@code {}} plus a field for each of its
- * entries, so an empty map survives and a removed map's fields are all known.
+ * ({@link dev.chord.json.TypedJson#standard()}); a map is stored as the marker {@code {}} plus a
+ * field for each of its entries, so an empty map survives and a removed map's fields are all known.
  *
  * <p>A commit touches only what its delta names: an added or new value sets its fields, a removed
  * or old value deletes its fields. The delta's old values say exactly which fields the stored
@@ -57,7 +57,7 @@ final class LeafLayout {
     List<String> sets = new ArrayList<>();
     long[] sizeChange = {0};
     String message =
-        JsonCodec.deltaMessage(
+        JsonCodec.VALUES.writeDeltaMessage(
             record, (g, change, old) -> sizeChange[0] += walkChange(g, change, old, deletes, sets));
     return new Writes(deletes, sets, message, sizeChange[0]);
   }
@@ -129,7 +129,7 @@ final class LeafLayout {
         pairs.add(MAP_MARKER);
       }
       if (g != null) {
-        JsonCodec.writeMapStart(g, map);
+        JsonCodec.VALUES.writeMapStart(g, map);
       }
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String key = (String) entry.getKey();
@@ -139,11 +139,11 @@ final class LeafLayout {
         size += walk(g, pointer + "/" + JsonPointer.escape(key), entry.getValue(), names, pairs);
       }
       if (g != null) {
-        JsonCodec.writeMapEnd(g, map);
+        JsonCodec.VALUES.writeMapEnd(g, map);
       }
       return size;
     }
-    String json = JsonCodec.write(value);
+    String json = JsonCodec.VALUES.write(value);
     if (pairs != null) {
       pairs.add(pointer);
       pairs.add(json);
@@ -182,7 +182,7 @@ final class LeafLayout {
     fields.forEach(
         (pointer, json) -> {
           List<String> path = path(pointer);
-          Object value = JsonCodec.read(json);
+          Object value = JsonCodec.VALUES.read(json);
           Map<String, Object> parent = root;
           for (int k = 0; k < path.size() - 1; k++) {
             parent = childMap(parent, path.get(k));

@@ -2,6 +2,7 @@ package dev.chord.redis;
 
 import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
+import dev.chord.json.TypedJson;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -138,7 +139,7 @@ final class Replies {
     List<DeltaRecord> out = new ArrayList<>(entries.size());
     for (int i = 0; i < entries.size(); i++) {
       List<Object> fields = list(list(entries, i), 1);
-      out.add(JsonCodec.readDeltaMessage(contextId, string(fields, 3), epoch));
+      out.add(JsonCodec.VALUES.readDeltaMessage(contextId, string(fields, 3), epoch));
     }
     return out;
   }
@@ -177,6 +178,6 @@ final class Replies {
 
   private static BackendException unexpected(List<Object> reply) {
     return new BackendException(
-        "unexpected reply from the chord script: " + JsonCodec.abbreviate(String.valueOf(reply)));
+        "unexpected reply from the chord script: " + TypedJson.abbreviate(String.valueOf(reply)));
   }
 }

@@ -1,6 +1,8 @@
 package dev.chord.server;
 
 import dev.chord.Chord;
+import dev.chord.ContextExporter;
+import dev.chord.ContextProvider;
 import dev.chord.filestore.FileContextStore;
 import dev.chord.memory.InMemoryBackend;
 import dev.chord.spi.Backend;
@@ -30,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +80,7 @@ public final class ChordServer implements AutoCloseable {
   private final Clock clock;
   private final Javalin app;
   private final String host;
+  private final @Nullable AutoCloseable storeResource;
   private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
   private final ScheduledThreadPoolExecutor expiries =
       new ScheduledThreadPoolExecutor(
@@ -91,7 +95,10 @@ public final class ChordServer implements AutoCloseable {
     if (b.storeDir != null) {
       FileContextStore store = FileContextStore.create(b.storeDir);
       b.chord.exporter(store).externalProvider(store);
+    } else if (b.storeExporter != null && b.storeProvider != null) {
+      b.chord.exporter(b.storeExporter).externalProvider(b.storeProvider);
     }
+    this.storeResource = b.storeResource;
     if (b.tiered) {
       // A tiered server serves what it exported or evicted on the next access.
       b.chord.restoreOnMiss(true);
@@ -131,7 +138,11 @@ public final class ChordServer implements AutoCloseable {
       expiries.shutdownNow();
       hub.close();
       health.close();
-      chord.close();
+      try {
+        chord.close();
+      } finally {
+        closeStoreResource();
+      }
       if (metrics != null) {
         metrics.close();
       }
@@ -382,10 +393,26 @@ public final class ChordServer implements AutoCloseable {
       expiries.shutdownNow();
       hub.close();
       health.close();
-      chord.close();
+      try {
+        chord.close();
+      } finally {
+        closeStoreResource();
+      }
       if (metrics != null) {
         metrics.close();
       }
+    }
+  }
+
+  /** Closes what {@link Builder#store} was given to close, after the Chord's last exports. */
+  private void closeStoreResource() {
+    if (storeResource == null) {
+      return;
+    }
+    try {
+      storeResource.close();
+    } catch (Exception e) {
+      log.warn("closing the store failed", e);
     }
   }
 
@@ -436,6 +463,9 @@ public final class ChordServer implements AutoCloseable {
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
     private Path storeDir;
+    private @Nullable ContextExporter storeExporter;
+    private @Nullable ContextProvider storeProvider;
+    private @Nullable AutoCloseable storeResource;
     private boolean tiered;
     private String authSecret;
     private Clock clock = Clock.systemUTC();
@@ -516,13 +546,31 @@ public final class ChordServer implements AutoCloseable {
      */
     public Builder storeDir(Path dir) {
       this.storeDir = Objects.requireNonNull(dir, "dir");
+      this.storeExporter = null;
+      this.storeProvider = null;
+      return this;
+    }
+
+    /**
+     * The store that export writes to and restore reads from (default: none, 501), such as a {@code
+     * JdbcContextStore}: the Chord's exporter and provider at {@link #start()}, replacing a {@link
+     * #storeDir} and any set through {@link #chord(Consumer)}. {@code resource} (its connection
+     * pool, say) is closed when the server closes, after the Chord's last exports; {@code null}:
+     * nothing to close.
+     */
+    public <S extends ContextExporter & ContextProvider> Builder store(
+        S store, @Nullable AutoCloseable resource) {
+      this.storeExporter = Objects.requireNonNull(store, "store");
+      this.storeProvider = store;
+      this.storeResource = resource;
+      this.storeDir = null;
       return this;
     }
 
     /**
      * Exports every changed context to the store within {@code maxDelay} (write-behind, default:
      * off) and restores a context absent from the backend from the store on its next access. Needs
-     * a store ({@link #storeDir}, or an exporter and provider set through {@link
+     * a store ({@link #storeDir}, {@link #store}, or an exporter and provider set through {@link
      * #chord(Consumer)}). See {@link Chord.Builder#exportOnChange} and {@link
      * Chord.Builder#restoreOnMiss}.
      *

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.chord.BackendException;
 import dev.chord.Chord;
+import dev.chord.jdbc.JdbcContextStore;
 import dev.chord.jdbc.PostgresBackend;
 import dev.chord.redis.RedisBackend;
 import dev.chord.spi.Backend;
@@ -28,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,14 +84,15 @@ public final class Main implements Callable<Integer> {
       names = "--jdbc-url",
       defaultValue = "${env:CHORD_JDBC_URL}",
       description =
-          "PostgreSQL JDBC URL for --backend postgres, such as"
+          "PostgreSQL JDBC URL for --backend postgres and --store postgres, such as"
               + " jdbc:postgresql://127.0.0.1:5432/chord (env CHORD_JDBC_URL).")
   String jdbcUrl;
 
   @Option(
       names = "--jdbc-user",
       defaultValue = "${env:CHORD_JDBC_USER}",
-      description = "PostgreSQL user for --backend postgres (env CHORD_JDBC_USER).")
+      description =
+          "PostgreSQL user for --backend postgres and --store postgres (env CHORD_JDBC_USER).")
   String jdbcUser;
 
   @Option(
@@ -140,7 +143,8 @@ public final class Main implements Callable<Integer> {
       defaultValue = "${env:CHORD_STORE}",
       description =
           "Where contexts are exported to and restored from: dir (a FileContextStore in"
-              + " --store-dir) (env CHORD_STORE; default: dir if --store-dir is given, else none).")
+              + " --store-dir) or postgres (a JdbcContextStore, table chord_exports, on --jdbc-url)"
+              + " (env CHORD_STORE; default: dir if --store-dir is given, else none).")
   String store;
 
   @Option(
@@ -376,9 +380,9 @@ public final class Main implements Callable<Integer> {
    * @throws IllegalArgumentException for an unknown store, or tiering without a store
    */
   private void storeOptions(ChordServer.Builder b) {
-    String kind = store == null || store.isBlank() ? (storeDir != null ? "dir" : null) : store;
-    if (kind != null && !kind.equals("dir")) {
-      throw new IllegalArgumentException("--store must be dir, was '" + kind + "'");
+    String kind = storeKind();
+    if (kind != null && !kind.equals("dir") && !kind.equals("postgres")) {
+      throw new IllegalArgumentException("--store must be dir or postgres, was '" + kind + "'");
     }
     if ("dir".equals(kind)) {
       if (storeDir == null) {
@@ -386,13 +390,40 @@ public final class Main implements Callable<Integer> {
       }
       b.storeDir(storeDir);
     }
+    if ("postgres".equals(kind) && (jdbcUrl == null || jdbcUrl.isBlank())) {
+      throw new IllegalArgumentException("--store postgres needs --jdbc-url (or CHORD_JDBC_URL)");
+    }
     if (kind == null && (exportDelay != null || evictAfter != null)) {
       throw new IllegalArgumentException(
           (exportDelay != null ? "--export-delay" : "--evict-after")
-              + " needs a store: --store dir --store-dir DIR");
+              + " needs a store: --store dir --store-dir DIR, or --store postgres");
     }
     set(exportDelay, b::exportDelay);
     set(evictAfter, b::evictAfter);
+  }
+
+  /** {@code --store}, or dir when only {@code --store-dir} is given; {@code null}: none. */
+  private @Nullable String storeKind() {
+    if (store == null || store.isBlank()) {
+      return storeDir != null ? "dir" : null;
+    }
+    return store.toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * A {@link JdbcContextStore} (table {@link JdbcContextStore#DEFAULT_TABLE}, created if missing)
+   * on a pool of its own of {@code --jdbc-url}, which the server closes when it closes.
+   */
+  private void postgresStore(ChordServer.Builder b) {
+    HikariDataSource pool = pool("chord-store");
+    JdbcContextStore jdbcStore = JdbcContextStore.create(pool);
+    try {
+      jdbcStore.createSchema();
+    } catch (BackendException e) {
+      pool.close();
+      throw e;
+    }
+    b.store(jdbcStore, pool);
   }
 
   /** The server these options describe, not yet started; an absent option is not passed on. */
@@ -447,6 +478,9 @@ public final class Main implements Callable<Integer> {
             new CommandLine(this),
             "--backend must be memory, redis, redis-cluster or postgres, was '" + backend + "'");
     }
+    if ("postgres".equals(storeKind())) {
+      postgresStore(b);
+    }
     return b;
   }
 
@@ -461,18 +495,7 @@ public final class Main implements Callable<Integer> {
           new CommandLine(this), "--backend postgres needs --jdbc-url (or CHORD_JDBC_URL)");
     }
     String password = System.getenv(jdbcPasswordEnv);
-    HikariConfig config = new HikariConfig();
-    config.setPoolName("chord");
-    config.setJdbcUrl(jdbcUrl);
-    config.setUsername(jdbcUser);
-    config.setPassword(password);
-    config.setConnectionTimeout(PostgresBackend.DEFAULT_TIMEOUT.toMillis());
-    HikariDataSource pool;
-    try {
-      pool = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw new BackendException("cannot connect to PostgreSQL: " + e.getMessage(), e);
-    }
+    HikariDataSource pool = pool("chord");
     Properties login = new Properties();
     if (jdbcUser != null) {
       login.setProperty("user", jdbcUser);
@@ -507,6 +530,26 @@ public final class Main implements Callable<Integer> {
         }
       }
     };
+  }
+
+  /**
+   * A HikariCP pool of {@code --jdbc-url} as {@code --jdbc-user} with the password of {@code
+   * --jdbc-password-env}; a connection is waited for no longer than the backend's timeout.
+   *
+   * @throws BackendException if the pool cannot connect
+   */
+  private HikariDataSource pool(String name) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(name);
+    config.setJdbcUrl(jdbcUrl);
+    config.setUsername(jdbcUser);
+    config.setPassword(System.getenv(jdbcPasswordEnv));
+    config.setConnectionTimeout(PostgresBackend.DEFAULT_TIMEOUT.toMillis());
+    try {
+      return new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new BackendException("cannot connect to PostgreSQL: " + e.getMessage(), e);
+    }
   }
 
   /** Passes an option on if it was given, on the command line or by its environment variable. */

@@ -200,9 +200,12 @@ class MainTest {
 
   @Test
   void storeOptions_badCombinations_clearMessages() {
-    assertThatThrownBy(main("--store", "postgres")::builder)
+    assertThatThrownBy(main("--store", "s3")::builder)
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("--store must be dir, was 'postgres'");
+        .hasMessage("--store must be dir or postgres, was 's3'");
+    assertThatThrownBy(main("--store", "postgres", "--jdbc-url", "")::builder)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--store postgres needs --jdbc-url (or CHORD_JDBC_URL)");
     assertThatThrownBy(main("--store", "dir")::builder)
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--store dir needs --store-dir DIR");

@@ -62,6 +62,26 @@ class TieringIT {
     }
   }
 
+  @Test
+  void delete_onATieredServer_staysDeleted() throws Exception {
+    Main main = new Main();
+    new CommandLine(main)
+        .parseArgs("--port", "0", "--store-dir", dir.toString(), "--export-delay", "50ms");
+    FileContextStore store = FileContextStore.create(dir);
+    try (ChordServer server = main.builder().start()) {
+      Http http = new Http(server.url());
+      assertThat(http.put("/contexts/room:1", Map.of("n", 1)).status()).isEqualTo(201);
+      await().atMost(10, TimeUnit.SECONDS).until(() -> store.fetch("room:1").isPresent());
+
+      assertThat(http.delete("/contexts/room:1").status()).isEqualTo(204);
+
+      // Without the store's delete, this GET would restore the exported copy.
+      assertThat(http.get("/contexts/room:1").status()).isEqualTo(404);
+      assertThat(store.fetch("room:1")).isEmpty();
+    }
+    assertThat(store.fetch("room:1")).isEmpty();
+  }
+
   /** A restore on miss that found the context in the store (a PUT of a new id asks it first). */
   private static boolean restored(ChordEvent e) {
     return e.operation() == ChordEvent.Operation.RESTORE && e.outcome() == ChordEvent.Outcome.OK;

@@ -10,7 +10,6 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -18,61 +17,14 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stored forms without a database: typed JSON round trips, the leaf rows a delta writes, and
- * the notification header. Random cases come from a seeded generator that prints its seed ({@code
+ * The stored forms without a database: the leaf rows a delta writes, and the notification header.
+ * How values are written is the law of {@code dev.chord.json.TypedJsonPropertiesTest} in
+ * chord-json. Random cases come from a seeded generator that prints its seed ({@code
  * -Dchord.seed=…} replays one).
  */
-class TypedJsonTest {
+class LeavesTest {
   private static final long SEED = Long.getLong("chord.seed", System.nanoTime());
   private static final int RUNS = 300;
-
-  @Test
-  void values_roundTripWithTheirTypes() {
-    Map<String, @Nullable Object> data = new LinkedHashMap<>();
-    data.put("long", Long.MIN_VALUE);
-    data.put("double", 0.1);
-    data.put("exponent", 1e300);
-    data.put("tiny", 4.9e-324);
-    data.put("negativeZero", -0.0);
-    data.put("decimal", new BigDecimal("-1.500"));
-    data.put("decimalExponent", new BigDecimal("1E+5"));
-    data.put("integer", new BigInteger("-123456789012345678901234567890"));
-    data.put("string", "q\" b\\ nul\u0000 tab\t 😀 lone\ud800 ✓");
-    data.put("wrapperLookalikes", List.of(Map.of("$dec", "x"), Map.of("$map", Map.of())));
-    data.put("nested", Map.of("a", List.of(true, false), "b", Map.of()));
-    Map<String, @Nullable Object> frozen = Snapshots.freeze(data);
-
-    Object read = TypedJson.read(TypedJson.write(frozen));
-
-    assertThat(Snapshots.freezeValue(read)).isEqualTo(frozen);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> map = (Map<String, Object>) read;
-    assertThat(map.get("negativeZero")).isEqualTo(-0.0);
-    assertThat(((BigDecimal) map.get("decimal")).scale()).isEqualTo(3);
-    assertThat(map.get("wrapperLookalikes")).isEqualTo(frozen.get("wrapperLookalikes"));
-  }
-
-  @Test
-  void read_ofMalformedText_failsClearly() {
-    for (String bad : List.of("", "{", "[1,]", "\"open", "tru", "{\"a\" 1}", "1 2", "\"\\x\"")) {
-      assertThatThrownBy(() -> TypedJson.read(bad))
-          .as(bad)
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("unreadable JSON");
-    }
-  }
-
-  @Test
-  void randomValues_roundTrip() {
-    Random random = new Random(SEED);
-    System.out.println("TypedJsonTest seed " + SEED);
-    for (int run = 0; run < RUNS; run++) {
-      Map<String, @Nullable Object> data = Snapshots.freeze(randomMap(random, 3));
-      assertThat(Snapshots.freezeValue(TypedJson.read(TypedJson.write(data))))
-          .as("seed %d run %d", SEED, run)
-          .isEqualTo(data);
-    }
-  }
 
   /**
    * The rows a delta's writes leave, applied to the rows of the state before it, are exactly the
@@ -81,7 +33,7 @@ class TypedJsonTest {
   @Test
   void randomDeltas_leaveExactlyTheRowsOfTheNewState() {
     Random random = new Random(SEED);
-    System.out.println("TypedJsonTest seed " + SEED);
+    System.out.println("LeavesTest seed " + SEED);
     for (int run = 0; run < RUNS; run++) {
       Map<String, @Nullable Object> before = Snapshots.freeze(randomMap(random, 3));
       Map<String, @Nullable Object> after = Snapshots.freeze(mutate(random, before, 3));
@@ -97,7 +49,7 @@ class TypedJsonTest {
       assertThat(rows).as("seed %d run %d", SEED, run).isEqualTo(rows(after));
       assertThat(Leaves.rebuild(new ArrayList<>(rows.keySet()), new ArrayList<>(rows.values())))
           .isEqualTo(after);
-      DeltaRecord read = Leaves.readMessage("id", writes.message(), "epochEpoch01");
+      DeltaRecord read = Leaves.JSON.readDeltaMessage("id", writes.message(), "epochEpoch01");
       assertThat(read.delta()).isEqualTo(delta);
       assertThat(read.version()).isEqualTo(2);
       assertThat(read.insertedAt()).isEqualTo(5);
