@@ -27,7 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
@@ -56,6 +59,12 @@ public final class ChordServer implements AutoCloseable {
   /** The close code of a live socket whose token expired (an application code, 4000–4999). */
   static final int TOKEN_EXPIRED = 4401;
 
+  /** WebSocket close code 1001, "going away": sent to every live socket at shutdown. */
+  static final int GOING_AWAY = 1001;
+
+  /** The largest request line and headers, in bytes (Jetty's default, made explicit). */
+  static final int MAX_HEADER_BYTES = 8 * 1024;
+
   /** The furthest token expiry for which a live socket's close is scheduled. */
   private static final Duration LONGEST_EXPIRY_WAIT = Duration.ofDays(365);
 
@@ -77,6 +86,9 @@ public final class ChordServer implements AutoCloseable {
   private final Clock clock;
   private final Javalin app;
   private final String host;
+  private final Duration shutdownGrace;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Server jetty;
   private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
   private final ScheduledThreadPoolExecutor expiries =
       new ScheduledThreadPoolExecutor(
@@ -112,18 +124,12 @@ public final class ChordServer implements AutoCloseable {
     this.clock = b.clock;
     expiries.setRemoveOnCancelPolicy(true);
     HttpApi api =
-        new HttpApi(
-            chord,
-            hub,
-            access,
-            new Json(b.maxJsonDepth),
-            b.backendName,
-            b.maxBodyBytes,
-            b.maxIdLength);
+        new HttpApi(chord, hub, access, new Json(b.maxJsonDepth), b.backendName, b.maxIdLength);
     ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
     Hosts hosts = Hosts.of(b.host, b.allowedHosts, Origins.hosts(b.allowedOrigins));
     Origins origins = Origins.of(b.allowedOrigins, hosts);
     this.host = b.host;
+    this.shutdownGrace = b.shutdownGrace;
     this.app = Javalin.create(cfg -> configure(cfg, b, api, origins, limiter));
     try {
       app.start(b.host, b.port);
@@ -172,6 +178,18 @@ public final class ChordServer implements AutoCloseable {
     cfg.http.maxRequestSize = b.maxBodyBytes;
     cfg.http.prefer405over404 = true;
     cfg.staticFiles.add("/public", Location.CLASSPATH);
+    // Bodies are read before the handlers run, without a thread (BodyGate); errors Jetty answers
+    // by itself get the API's JSON body (JsonErrorHandler).
+    JsonErrorHandler errors = new JsonErrorHandler(MAX_HEADER_BYTES);
+    BodyGate gate = new BodyGate(b.maxBodyBytes, b.bodyTimeout);
+    cfg.jetty.modifyHttpConfiguration(http -> http.setRequestHeaderSize(MAX_HEADER_BYTES));
+    cfg.jetty.modifyServer(
+        server -> {
+          this.jetty = server;
+          server.setErrorHandler(errors);
+          gate.installIn(server);
+        });
+    cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));
     cfg.jetty.modifyWebSocketServletFactory(
         factory -> {
           factory.setMaxTextMessageSize(b.wsMaxMessageBytes);
@@ -373,10 +391,28 @@ public final class ChordServer implements AutoCloseable {
     }
   }
 
-  /** Stops the server, closes live connections, then the Chord and its backend. */
+  /**
+   * Shuts down gracefully, within the {@link Builder#shutdownGrace} grace period: stops accepting
+   * connections, sends every live socket a close frame {@code 1001 going away} (its client
+   * reconnects elsewhere, or later, from its epoch and version), lets the requests in flight
+   * finish, then stops the server and closes the Chord and its backend. What is still running when
+   * the grace period ends is cut off. Idempotent.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    long deadline = System.nanoTime() + shutdownGrace.toNanos();
     try {
+      Server server = jetty;
+      if (server != null) {
+        for (Connector connector : server.getConnectors()) {
+          connector.shutdown(); // stops accepting; the connections open stay
+        }
+        goAway(deadline);
+        server.setStopTimeout(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      }
       app.stop();
     } finally {
       expiries.shutdownNow();
@@ -386,6 +422,20 @@ public final class ChordServer implements AutoCloseable {
       if (metrics != null) {
         metrics.close();
       }
+    }
+  }
+
+  /** Closes every live socket with 1001 and waits, until {@code deadline}, for them to close. */
+  private void goAway(long deadline) {
+    for (WsContext ctx : sessions) {
+      ctx.closeSession(GOING_AWAY, "going away");
+    }
+    try {
+      while (!sessions.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -426,6 +476,12 @@ public final class ChordServer implements AutoCloseable {
     /** {@link #readyTimeout}'s default. */
     public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(2);
 
+    /** {@link #bodyTimeout}'s default. */
+    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(5);
+
+    /** {@link #shutdownGrace}'s default. */
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
     private final Chord.Builder chord = Chord.builder();
     private Backend backend = InMemoryBackend.create();
     private String backendName = "memory";
@@ -446,6 +502,8 @@ public final class ChordServer implements AutoCloseable {
     private int wsQueueLimit = DEFAULT_WS_QUEUE_LIMIT;
     private int maxMergedChanges = DEFAULT_MAX_MERGED_CHANGES;
     private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+    private Duration bodyTimeout = DEFAULT_BODY_TIMEOUT;
+    private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
     private List<String> allowedOrigins = List.of();
     private List<String> allowedHosts;
 
@@ -693,6 +751,30 @@ public final class ChordServer implements AutoCloseable {
     }
 
     /**
+     * How long a request body may take to arrive, from the end of its headers (default 5 s); a body
+     * not complete by then gets 408 {@code request_timeout}. Bodies are read as they arrive,
+     * without holding a thread, so a slow client costs a connection, never a request thread.
+     *
+     * @throws IllegalArgumentException unless between 1 ms and 1 hour
+     */
+    public Builder bodyTimeout(Duration timeout) {
+      this.bodyTimeout = between(timeout, Duration.ofMillis(1), Duration.ofHours(1), "bodyTimeout");
+      return this;
+    }
+
+    /**
+     * How long {@link ChordServer#close()} (and SIGTERM, for the command line) waits for live
+     * sockets to take their close frame and requests in flight to finish before it cuts them off
+     * (default 10 s).
+     *
+     * @throws IllegalArgumentException unless between 0 and 1 hour
+     */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = between(grace, Duration.ZERO, Duration.ofHours(1), "shutdownGrace");
+      return this;
+    }
+
+    /**
      * Web origins, other than the server's own, whose pages may use it from a browser (default:
      * none): exact origins such as {@code https://app.example.com}, or {@code *} for every one. A
      * WebSocket upgrade from any other origin gets 403 {@code forbidden_origin}, and so does a
@@ -732,6 +814,21 @@ public final class ChordServer implements AutoCloseable {
      */
     public ChordServer start() {
       return new ChordServer(this);
+    }
+
+    private static Duration between(Duration value, Duration min, Duration max, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            name
+                + " must be between "
+                + Main.DurationConverter.format(min)
+                + " and "
+                + Main.DurationConverter.format(max)
+                + ", was "
+                + Main.DurationConverter.format(value));
+      }
+      return value;
     }
 
     private static int range(int value, int min, int max, String name) {
