@@ -40,6 +40,9 @@ final class BodyGate extends Handler.Wrapper {
   /** The request attribute holding the {@link ApiException} that refused the body, if any. */
   static final String REFUSAL = "dev.chord.server.bodyRefusal";
 
+  /** The first buffer of a body, in bytes; doubled as needed. */
+  private static final int INITIAL_BUFFER = 8 * 1024;
+
   private final int maxBytes;
   private final Duration timeout;
 
@@ -114,8 +117,11 @@ final class BodyGate extends Handler.Wrapper {
       this.response = response;
       this.callback = callback;
       this.deadline = System.nanoTime() + timeout.toNanos();
+      // Grown as bytes arrive, not sized from the header: a client that declares a large body and
+      // then stalls must not get that much memory for nothing.
       long declared = request.getLength();
-      this.body = new byte[declared >= 0 ? (int) declared : 1024];
+      this.body =
+          new byte[(int) Math.min(declared >= 0 ? declared : INITIAL_BUFFER, INITIAL_BUFFER)];
     }
 
     synchronized void start() {
