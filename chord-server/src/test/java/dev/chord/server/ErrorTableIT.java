@@ -12,6 +12,8 @@ import dev.chord.spi.CommitResult;
 import dev.chord.spi.ContextPage;
 import dev.chord.spi.Feed;
 import dev.chord.spi.History;
+import dev.chord.testsupport.RedisServer;
+import dev.chord.testsupport.RedisServers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -243,7 +245,7 @@ class ErrorTableIT {
 
   private static Seen redisDown() {
     try {
-      RedisProcess redis = RedisProcess.start();
+      RedisServer redis = RedisServers.own();
       try (ChordServer node =
           ServerFixture.start(
               b ->

@@ -37,7 +37,7 @@ final class RawHttp {
    * {@code timeoutMillis} for each read.
    */
   static Answer exchange(int port, byte[] request, int timeoutMillis) {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
+    try (Socket socket = new Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
       socket.setSoTimeout(timeoutMillis);
       OutputStream out = socket.getOutputStream();
       out.write(request);
@@ -59,10 +59,10 @@ final class RawHttp {
    */
   static Answer read(InputStream in) throws IOException {
     String head = readHead(in);
-    String[] lines = head.split("\r\n");
-    int status = Integer.parseInt(lines[0].split(" ")[1]);
+    String[] lines = head.split("\r\n", -1);
+    int status = Integer.parseInt(lines[0].split(" ", -1)[1]);
     Map<String, String> headers = new LinkedHashMap<>();
-    for (int i = 1; i < lines.length; i++) {
+    for (int i = 1; i < lines.length && !lines[i].isEmpty(); i++) {
       int colon = lines[i].indexOf(':');
       headers.put(
           lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),

@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +42,9 @@ class ShutdownIT {
       BufferedReader out =
           new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8));
       String url = awaitUrl(out, output);
-      CompletableFuture.runAsync(() -> drain(out, output));
+      Thread reader = new Thread(() -> drain(out, output), "jar-output");
+      reader.setDaemon(true);
+      reader.start();
       Http http = new Http(url);
       assertThat(http.put("/contexts/room:bye", Map.of("a", 1)).status()).isEqualTo(201);
       Live live = Live.connect(url, "/contexts/room:bye/live");
@@ -52,7 +53,7 @@ class ShutdownIT {
       // A request in flight: its headers and half its body are in when the signal comes.
       int port = URI.create(url).getPort();
       String body = "{\"b\":2}";
-      try (Socket upload = new Socket("127.0.0.1", port)) {
+      try (Socket upload = new Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
         upload.setSoTimeout(20_000);
         OutputStream up = upload.getOutputStream();
         up.write(

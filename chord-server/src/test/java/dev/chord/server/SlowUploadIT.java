@@ -35,7 +35,7 @@ class SlowUploadIT {
       try (Live live = Live.connect(server.url(), "/contexts/room:slow/live")) {
         assertThat(live.next()).containsEntry("type", "full");
         for (int i = 0; i < STALLED; i++) {
-          Socket socket = new Socket("127.0.0.1", server.port());
+          Socket socket = new Socket(java.net.InetAddress.getLoopbackAddress(), server.port());
           socket.setSoTimeout(30_000);
           stalled.add(socket);
           socket.getOutputStream().write(uploadHead(server, "slow:" + i).getBytes(UTF_8));
@@ -84,7 +84,7 @@ class SlowUploadIT {
   @Test
   void uploadTricklingPastTheBodyTimeout_gets408_andStoresNothing() throws Exception {
     try (ChordServer server = ServerFixture.start(b -> b.bodyTimeout(Duration.ofSeconds(1)));
-        Socket socket = new Socket("127.0.0.1", server.port())) {
+        Socket socket = new Socket(java.net.InetAddress.getLoopbackAddress(), server.port())) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       out.write(uploadHead(server, "slow:trickle").getBytes(UTF_8));
@@ -152,7 +152,7 @@ class SlowUploadIT {
         + "\r\n\r\n";
   }
 
-  /** What follows the {@code {} already sent, to make a JSON object of {@link #DECLARED} bytes. */
+  /** What follows the opening brace already sent, to make a JSON object of DECLARED bytes. */
   private static String restOfBody() {
     String start = "\"pad\":\"";
     return start + "x".repeat(DECLARED - 1 - start.length() - 2) + "\"}";
