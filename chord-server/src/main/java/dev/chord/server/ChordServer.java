@@ -1,5 +1,7 @@
 package dev.chord.server;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.chord.Chord;
 import dev.chord.filestore.FileContextStore;
 import dev.chord.memory.InMemoryBackend;
@@ -12,6 +14,7 @@ import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
+import io.javalin.websocket.WsMessageContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -20,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -62,6 +66,9 @@ public final class ChordServer implements AutoCloseable {
   /** WebSocket close code 1001, "going away": sent to every live socket at shutdown. */
   static final int GOING_AWAY = 1001;
 
+  /** WebSocket close code 1008, "policy violation": a malformed message from a client. */
+  static final int POLICY_VIOLATION = 1008;
+
   /** The largest request line and headers, in bytes (Jetty's default, made explicit). */
   static final int MAX_HEADER_BYTES = 8 * 1024;
 
@@ -82,6 +89,8 @@ public final class ChordServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final Health health;
   private final LiveHub hub;
+  private final Presence presence;
+  private final Json json;
   private final Access access;
   private final Clock clock;
   private final Javalin app;
@@ -120,9 +129,11 @@ public final class ChordServer implements AutoCloseable {
     if (metrics != null) {
       metrics.bind(hub);
     }
+    this.presence = new Presence(chord, b.clock, b.presenceLease);
     this.access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     this.clock = b.clock;
     expiries.setRemoveOnCancelPolicy(true);
+    this.json = new Json(b.maxJsonDepth);
     HttpApi api =
         new HttpApi(chord, hub, access, new Json(b.maxJsonDepth), b.backendName, b.maxIdLength);
     ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
@@ -135,6 +146,7 @@ public final class ChordServer implements AutoCloseable {
       app.start(b.host, b.port);
     } catch (RuntimeException e) {
       expiries.shutdownNow();
+      presence.close();
       hub.close();
       health.close();
       chord.close();
@@ -253,7 +265,8 @@ public final class ChordServer implements AutoCloseable {
   private void live(WsConfig ws, ConnectionLimiter limiter) {
     ws.onConnect(ctx -> connect(ctx, limiter));
     ws.onClose(ctx -> disconnect(ctx, limiter));
-    ws.onMessage(ctx -> {}); // clients only listen; Jetty enforces the size limit
+    // Jetty enforces the size limit; presence is the only message a client sends
+    ws.onMessage(this::message);
   }
 
   private void connect(WsConnectContext ctx, ConnectionLimiter limiter) {
@@ -285,6 +298,7 @@ public final class ChordServer implements AutoCloseable {
               ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch")),
               sink);
       ctx.attribute("chord.connection", connection);
+      ctx.attribute("chord.presence", presence.open(ctx.pathParam("id")));
       ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
     } catch (RuntimeException e) {
       log.warn("live connection to '{}' failed", ctx.pathParam("id"), e);
@@ -341,9 +355,37 @@ public final class ChordServer implements AutoCloseable {
     if (connection != null) {
       hub.close(connection);
     }
+    Presence.Entry entry = ctx.attribute("chord.presence");
+    if (entry != null) {
+      entry.close();
+    }
     String address = ctx.attribute("chord.address");
     if (address != null) {
       limiter.release(address);
+    }
+  }
+
+  /**
+   * A client's message: {@code {"type": "presence", "set": value}} declares its presence (see
+   * {@link Presence}); other types are ignored (from a newer client); anything malformed closes the
+   * socket with 1008.
+   */
+  private void message(WsMessageContext ctx) {
+    Presence.Entry entry = ctx.attribute("chord.presence");
+    try {
+      Map<String, Object> message = json.readObject(ctx.message().getBytes(UTF_8));
+      if (!"presence".equals(message.get("type"))) {
+        return;
+      }
+      if (!message.containsKey("set")) {
+        throw ApiException.badRequest("a presence message needs \"set\"");
+      }
+      Object value = Presence.checkValue(message.get("set"));
+      if (entry != null) {
+        entry.set(value);
+      }
+    } catch (ApiException e) {
+      ctx.closeSession(POLICY_VIOLATION, e.getMessage());
     }
   }
 
@@ -408,7 +450,8 @@ public final class ChordServer implements AutoCloseable {
       Server server = jetty;
       if (server != null) {
         for (Connector connector : server.getConnectors()) {
-          connector.shutdown(); // stops accepting; the connections open stay
+          // Stops accepting; the open connections stay. The graceful stop below waits for them.
+          var unused = connector.shutdown();
         }
         goAway(deadline);
         server.setStopTimeout(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
@@ -416,6 +459,7 @@ public final class ChordServer implements AutoCloseable {
       app.stop();
     } finally {
       expiries.shutdownNow();
+      presence.close();
       hub.close();
       health.close();
       chord.close();
@@ -479,6 +523,9 @@ public final class ChordServer implements AutoCloseable {
     /** {@link #bodyTimeout}'s default. */
     public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(5);
 
+    /** {@link #presenceLease}'s default. */
+    public static final Duration DEFAULT_PRESENCE_LEASE = Duration.ofSeconds(15);
+
     /** {@link #shutdownGrace}'s default. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
@@ -504,6 +551,7 @@ public final class ChordServer implements AutoCloseable {
     private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
     private Duration bodyTimeout = DEFAULT_BODY_TIMEOUT;
     private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+    private Duration presenceLease = DEFAULT_PRESENCE_LEASE;
     private List<String> allowedOrigins = List.of();
     private List<String> allowedHosts;
 
@@ -771,6 +819,19 @@ public final class ChordServer implements AutoCloseable {
      */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = between(grace, Duration.ZERO, Duration.ofHours(1), "shutdownGrace");
+      return this;
+    }
+
+    /**
+     * The lease of this node's presence entries (default 15 s): renewed every third of it while the
+     * node runs; when a node dies, the other nodes on the same backend remove its live connections'
+     * presence within a lease and a third of its last renewal.
+     *
+     * @throws IllegalArgumentException unless between 300 ms and 1 hour
+     */
+    public Builder presenceLease(Duration lease) {
+      this.presenceLease =
+          between(lease, Duration.ofMillis(300), Duration.ofHours(1), "presenceLease");
       return this;
     }
 
