@@ -10,6 +10,7 @@ import dev.chord.spi.Snapshots;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.util.JavalinException;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
@@ -31,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.Connector;
@@ -456,7 +458,7 @@ public final class ChordServer implements AutoCloseable {
         goAway(deadline);
         server.setStopTimeout(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       }
-      app.stop();
+      stopJetty();
     } finally {
       expiries.shutdownNow();
       presence.close();
@@ -466,6 +468,24 @@ public final class ChordServer implements AutoCloseable {
       if (metrics != null) {
         metrics.close();
       }
+    }
+  }
+
+  /**
+   * Stops Jetty, gracefully within what is left of the grace period. When it ends with requests
+   * still in flight, Jetty stops all the same, cutting them off, and then reports the timeout: that
+   * is the grace period doing its job, not a failure of the shutdown.
+   */
+  private void stopJetty() {
+    try {
+      app.stop();
+    } catch (JavalinException e) {
+      if (!(e.getCause() instanceof TimeoutException)) {
+        throw e;
+      }
+      log.warn(
+          "the shutdown grace of {} ended with requests in flight; they were cut off",
+          Main.DurationConverter.format(shutdownGrace));
     }
   }
 

@@ -142,6 +142,24 @@ class SlowUploadIT {
     }
   }
 
+  @Test
+  void close_withAnUploadStillArriving_cutsItOffWhenTheGraceEnds_andDoesNotFail() throws Exception {
+    ChordServer server =
+        ServerFixture.start(
+            b -> b.bodyTimeout(Duration.ofMinutes(1)).shutdownGrace(Duration.ofMillis(300)));
+    try (Socket socket = new Socket(java.net.InetAddress.getLoopbackAddress(), server.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(uploadHead(server, "slow:cut").getBytes(UTF_8));
+      socket.getOutputStream().write('{');
+      socket.getOutputStream().flush();
+      Thread.sleep(200); // the server has the request, in flight until its body is in
+
+      server.close(); // the grace ends with the upload in flight: cut off, not an error
+
+      assertThat(socket.getInputStream().read()).as("connection closed").isEqualTo(-1);
+    }
+  }
+
   private static String uploadHead(ChordServer server, String id) {
     return "PUT /contexts/"
         + id
