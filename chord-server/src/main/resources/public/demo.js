@@ -213,6 +213,7 @@ client.onChange((state, change) => {
   $("epoch").title = client.epoch ? `epoch ${client.epoch}` : "absent: no epoch";
   $("delta-size").textContent = formatBytes(change.bytes);
   document.title = `Chord · ${state.title ?? "Team room"} · v${client.version}`;
+  $("room-title").textContent = String(state.title ?? "Team room");
   if (change.reset) known.clear(); // another room now: nothing in it is news
   renderPeople(state.participants);
   renderTodos(state.todos);
