@@ -156,20 +156,25 @@ final class Presence implements AutoCloseable {
       }
     }
 
+    /** Schedules a flush unless one is scheduled or running: one write at a time, in order. */
     private void schedule() {
       if (!scheduled) {
         scheduled = true;
-        long delay = Math.max(0, lastWrite + MIN_INTERVAL.toNanos() - System.nanoTime());
-        var unused = executor.schedule(this::flush, delay, TimeUnit.NANOSECONDS);
+        reschedule();
       }
+    }
+
+    private void reschedule() {
+      long delay = Math.max(0, lastWrite + MIN_INTERVAL.toNanos() - System.nanoTime());
+      var unused = executor.schedule(this::flush, delay, TimeUnit.NANOSECONDS);
     }
 
     private void flush() {
       Object value;
       boolean remove;
       synchronized (this) {
-        scheduled = false;
         if (!dirty) {
+          scheduled = false;
           return;
         }
         dirty = false;
@@ -193,8 +198,12 @@ final class Presence implements AutoCloseable {
         log.warn("presence of {} in '{}' not written", key, contextId, e);
       }
       synchronized (this) {
+        // Still "scheduled" while writing: a value or close that came meanwhile is written next,
+        // never concurrently (a removal overtaken by an older value would leave a ghost).
         if (dirty) {
-          schedule();
+          reschedule();
+        } else {
+          scheduled = false;
         }
       }
     }
