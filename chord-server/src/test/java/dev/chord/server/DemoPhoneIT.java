@@ -52,7 +52,7 @@ class DemoPhoneIT {
     wait.until(d -> "live".equals(d.findElement(By.id("conn")).getText()));
     wait.until(d -> !d.findElements(By.cssSelector("#people li")).isEmpty());
     page.findElement(By.id("todo-input"))
-        .sendKeys("Write the launch announcement for the whole team and everyone else");
+        .sendKeys("Announce https://chord.example.com/releases/2026/launch-of-the-team-room-demo");
     page.findElement(By.id("add-todo")).click();
     wait.until(d -> !d.findElements(By.cssSelector("#todos .todo .by")).isEmpty());
     page.findElement(By.id("todo-input")).sendKeys("typing");
