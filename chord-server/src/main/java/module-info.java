@@ -21,6 +21,7 @@ module dev.chord.server {
   requires java.sql;
   requires info.picocli;
   requires org.slf4j;
+  requires jdk.unsupported; // sun.misc.Signal: SIGTERM ends the process with status 0 (Main)
 
   exports dev.chord.server;
 

@@ -61,6 +61,7 @@ export class ChordClient {
     this._socket = null;
     this._timer = null;
     this._stopped = true;
+    this._presence = undefined;
     // When the browser reports the network back, waiting out the back-off would only add delay.
     this._online = () => {
       if (this.status === "waiting") this._open();
@@ -112,6 +113,29 @@ export class ChordClient {
   setToken(token) {
     this.token = token ?? null;
     if (!this._stopped) this._open();
+  }
+
+  /**
+   * Declares this client's presence: the server keeps `value` (JSON, at most 1 KiB) under
+   * `presence/<connection id>` of the context, for every client to see in {@link presence}, and
+   * removes it when this client's connection closes, or its server dies. Sent again on every
+   * reconnection (a new connection has a new id); `undefined` stops declaring it from the next one.
+   */
+  setPresence(value) {
+    this._presence = value;
+    this._sendPresence();
+  }
+
+  /** Who is here: the presence of every live client, by connection id (this one's included). */
+  get presence() {
+    const entries = this.state?.presence;
+    return entries && typeof entries === "object" && !Array.isArray(entries) ? entries : {};
+  }
+
+  _sendPresence() {
+    const socket = this._socket;
+    if (this._presence === undefined || !socket || socket.readyState !== 1) return;
+    socket.send(JSON.stringify({ type: "presence", set: this._presence }));
   }
 
   /** Drops the connection as a network failure would; the client reconnects. For demos and tests. */
@@ -246,6 +270,7 @@ export class ChordClient {
       if (this.status !== "live") {
         this.attempt = 0;
         this._setStatus("live");
+        this._sendPresence();
       }
     };
     socket.onclose = (event) => {

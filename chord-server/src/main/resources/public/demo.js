@@ -1,5 +1,6 @@
-// The team-room demo: every window is a participant; edits go out as PATCH/PUT and come back to
-// every window over the live WebSocket. URL parameters: room (default room:demo), name, token.
+// The team-room demo: every window is a person in the room, by its presence (the server removes it
+// when the window closes); edits go out as PATCH/PUT and come back to every window over the live
+// WebSocket. URL parameters: room (default room:demo), name, token.
 import { ChordClient } from "/chord-client.js";
 
 const params = new URLSearchParams(location.search);
@@ -25,29 +26,32 @@ function report(error) {
   $("conn").textContent = error.status ? `error ${error.status}` : "error";
 }
 
-function updateMe(fields) {
-  return client.patch({ participants: { [me]: fields } }).catch(report);
+// Who this window is, as its presence: the server keeps it under presence/<connection id> of the
+// room while the window is connected, and removes it when the window closes or loses its server.
+let typingNow = false;
+function declare() {
+  client.setPresence({ me, name: myName, status: $("my-status").value, typing: typingNow });
 }
 
 let joined = false;
 async function join() {
   joined = true;
-  const person = { name: myName, status: $("my-status").value, typing: false, joinedAt: Date.now() };
   if (client.version === 0) {
     try {
-      const room = { title: "Team room", participants: { [me]: person }, todos: {} };
-      await client.put(room, { ifNoneMatch: "*" });
-      return;
+      await client.put({ title: "Team room", todos: {} }, { ifNoneMatch: "*" });
     } catch (e) {
       if (e.status !== 412) return report(e); // someone else created the room first: join it
     }
   }
-  await updateMe(person);
+  declare(); // presence is kept only in a room that exists: declared again once it does
 }
 
 let typingTimer = null;
 function typing() {
-  if (typingTimer === null) updateMe({ typing: true });
+  if (typingTimer === null) {
+    typingNow = true;
+    declare();
+  }
   clearTimeout(typingTimer);
   typingTimer = setTimeout(stopTyping, 1500);
 }
@@ -55,7 +59,8 @@ function stopTyping() {
   if (typingTimer === null) return;
   clearTimeout(typingTimer);
   typingTimer = null;
-  updateMe({ typing: false });
+  typingNow = false;
+  declare();
 }
 
 function addTodo(text) {
@@ -85,11 +90,11 @@ async function removeTodo(id) {
   }
 }
 
-$("my-status").addEventListener("change", (e) => updateMe({ status: e.target.value }));
+$("my-status").addEventListener("change", declare);
 $("my-name").addEventListener("change", (e) => {
   myName = e.target.value.trim() || myName;
   sessionStorage.setItem("chord.name", myName);
-  updateMe({ name: myName });
+  declare();
 });
 $("todo-input").addEventListener("input", typing);
 $("todo-form").addEventListener("submit", (e) => {
@@ -101,10 +106,11 @@ $("todo-form").addEventListener("submit", (e) => {
   addTodo(text);
 });
 $("drop").addEventListener("click", () => client.drop());
-addEventListener("pagehide", () => {
-  if (client.state.participants?.[me]) {
-    client.patch({ participants: { [me]: { status: "offline", typing: false } } });
-  }
+// Leaving the page leaves the room at once: a page kept in the back-forward cache would keep its
+// socket, and so its presence, open; back on it, it joins again.
+addEventListener("pagehide", () => client.close());
+addEventListener("pageshow", (e) => {
+  if (e.persisted) client.connect();
 });
 
 // ---- rendering ----
@@ -128,9 +134,9 @@ function colour(id) {
   return `hsl(${h} 55% 48%)`;
 }
 
-function renderPeople(participants) {
-  const order = { available: 0, busy: 1, away: 2, offline: 3 };
-  const people = Object.entries(participants ?? {}).filter(([, p]) => p && typeof p === "object");
+function renderPeople(presence) {
+  const order = { available: 0, busy: 1, away: 2 };
+  const people = Object.entries(presence).filter(([, p]) => p && typeof p === "object");
   people.sort(([, a], [, b]) => (order[a.status] ?? 4) - (order[b.status] ?? 4) ||
     String(a.name).localeCompare(String(b.name)));
   $("people").replaceChildren(...people.map(([id, p]) => {
@@ -138,12 +144,12 @@ function renderPeople(participants) {
     const status = String(p.status ?? "available");
     const fresh = !known.has(`p:${id}`) && known.size > 0;
     known.add(`p:${id}`);
-    return el("li", { class: `person ${status === "offline" ? "offline" : ""} ${fresh ? "fresh" : ""}`, "data-id": id, "data-name": name },
-      el("span", { class: "avatar", style: `background:${colour(id)}` }, name.slice(0, 1).toUpperCase()),
+    return el("li", { class: `person ${fresh ? "fresh" : ""}`, "data-id": id, "data-name": name },
+      el("span", { class: "avatar", style: `background:${colour(String(p.me ?? id))}` }, name.slice(0, 1).toUpperCase()),
       el("div", {},
-        el("div", { class: "name" }, name, id === me ? el("span", { class: "you" }, " (you)") : ""),
+        el("div", { class: "name" }, name, p.me === me ? el("span", { class: "you" }, " (you)") : ""),
         el("div", { class: "status" }, el("span", { class: `dot ${status}` }), status)),
-      el("span", { class: `typing ${p.typing && status !== "offline" ? "on" : ""}` }, "typing"));
+      el("span", { class: `typing ${p.typing ? "on" : ""}` }, "typing"));
   }));
 }
 
@@ -207,15 +213,19 @@ client.onStatus((status) => {
   }
 });
 
+const shown = { presence: undefined, todos: undefined };
 client.onChange((state, change) => {
   $("version").textContent = String(client.version);
   $("epoch").textContent = shortEpoch(client.epoch);
   $("epoch").title = client.epoch ? `epoch ${client.epoch}` : "absent: no epoch";
   $("delta-size").textContent = formatBytes(change.bytes);
   document.title = `Chord · ${state.title ?? "Team room"} · v${client.version}`;
+  $("room-title").textContent = String(state.title ?? "Team room");
   if (change.reset) known.clear(); // another room now: nothing in it is news
-  renderPeople(state.participants);
-  renderTodos(state.todos);
+  // The client copies only the objects along a change's path: an unchanged part keeps its
+  // identity, and is not rendered again (a click on it is never lost to a re-render).
+  if (client.presence !== shown.presence) renderPeople((shown.presence = client.presence));
+  if (state.todos !== shown.todos) renderTodos((shown.todos = state.todos));
   renderFeed(change);
   if (!joined) join();
 });

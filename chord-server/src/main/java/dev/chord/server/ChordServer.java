@@ -1,5 +1,7 @@
 package dev.chord.server;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.chord.Chord;
 import dev.chord.ContextExporter;
 import dev.chord.ContextProvider;
@@ -10,10 +12,12 @@ import dev.chord.spi.Snapshots;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.util.JavalinException;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
+import io.javalin.websocket.WsMessageContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -22,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -29,7 +34,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.jspecify.annotations.Nullable;
@@ -59,6 +68,15 @@ public final class ChordServer implements AutoCloseable {
   /** The close code of a live socket whose token expired (an application code, 4000–4999). */
   static final int TOKEN_EXPIRED = 4401;
 
+  /** WebSocket close code 1001, "going away": sent to every live socket at shutdown. */
+  static final int GOING_AWAY = 1001;
+
+  /** WebSocket close code 1008, "policy violation": a malformed message from a client. */
+  static final int POLICY_VIOLATION = 1008;
+
+  /** The largest request line and headers, in bytes (Jetty's default, made explicit). */
+  static final int MAX_HEADER_BYTES = 8 * 1024;
+
   /** The furthest token expiry for which a live socket's close is scheduled. */
   private static final Duration LONGEST_EXPIRY_WAIT = Duration.ofDays(365);
 
@@ -76,11 +94,16 @@ public final class ChordServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final Health health;
   private final LiveHub hub;
+  private final Presence presence;
+  private final Json json;
   private final Access access;
   private final Clock clock;
   private final Javalin app;
   private final String host;
   private final @Nullable AutoCloseable storeResource;
+  private final Duration shutdownGrace;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Server jetty;
   private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
   private final ScheduledThreadPoolExecutor expiries =
       new ScheduledThreadPoolExecutor(
@@ -115,27 +138,24 @@ public final class ChordServer implements AutoCloseable {
     if (metrics != null) {
       metrics.bind(hub);
     }
+    this.presence = new Presence(chord, b.clock, b.presenceLease);
     this.access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     this.clock = b.clock;
     expiries.setRemoveOnCancelPolicy(true);
+    this.json = new Json(b.maxJsonDepth);
     HttpApi api =
-        new HttpApi(
-            chord,
-            hub,
-            access,
-            new Json(b.maxJsonDepth),
-            b.backendName,
-            b.maxBodyBytes,
-            b.maxIdLength);
+        new HttpApi(chord, hub, access, new Json(b.maxJsonDepth), b.backendName, b.maxIdLength);
     ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
     Hosts hosts = Hosts.of(b.host, b.allowedHosts, Origins.hosts(b.allowedOrigins));
     Origins origins = Origins.of(b.allowedOrigins, hosts);
     this.host = b.host;
+    this.shutdownGrace = b.shutdownGrace;
     this.app = Javalin.create(cfg -> configure(cfg, b, api, origins, limiter));
     try {
       app.start(b.host, b.port);
     } catch (RuntimeException e) {
       expiries.shutdownNow();
+      presence.close();
       hub.close();
       health.close();
       try {
@@ -183,6 +203,18 @@ public final class ChordServer implements AutoCloseable {
     cfg.http.maxRequestSize = b.maxBodyBytes;
     cfg.http.prefer405over404 = true;
     cfg.staticFiles.add("/public", Location.CLASSPATH);
+    // Bodies are read before the handlers run, without a thread (BodyGate); errors Jetty answers
+    // by itself get the API's JSON body (JsonErrorHandler).
+    JsonErrorHandler errors = new JsonErrorHandler(MAX_HEADER_BYTES);
+    BodyGate gate = new BodyGate(b.maxBodyBytes, b.bodyTimeout);
+    cfg.jetty.modifyHttpConfiguration(http -> http.setRequestHeaderSize(MAX_HEADER_BYTES));
+    cfg.jetty.modifyServer(
+        server -> {
+          this.jetty = server;
+          server.setErrorHandler(errors);
+          gate.installIn(server);
+        });
+    cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));
     cfg.jetty.modifyWebSocketServletFactory(
         factory -> {
           factory.setMaxTextMessageSize(b.wsMaxMessageBytes);
@@ -246,7 +278,8 @@ public final class ChordServer implements AutoCloseable {
   private void live(WsConfig ws, ConnectionLimiter limiter) {
     ws.onConnect(ctx -> connect(ctx, limiter));
     ws.onClose(ctx -> disconnect(ctx, limiter));
-    ws.onMessage(ctx -> {}); // clients only listen; Jetty enforces the size limit
+    // Jetty enforces the size limit; presence is the only message a client sends
+    ws.onMessage(this::message);
   }
 
   private void connect(WsConnectContext ctx, ConnectionLimiter limiter) {
@@ -278,6 +311,7 @@ public final class ChordServer implements AutoCloseable {
               ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch")),
               sink);
       ctx.attribute("chord.connection", connection);
+      ctx.attribute("chord.presence", presence.open(ctx.pathParam("id")));
       ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
     } catch (RuntimeException e) {
       log.warn("live connection to '{}' failed", ctx.pathParam("id"), e);
@@ -334,9 +368,37 @@ public final class ChordServer implements AutoCloseable {
     if (connection != null) {
       hub.close(connection);
     }
+    Presence.Entry entry = ctx.attribute("chord.presence");
+    if (entry != null) {
+      entry.close();
+    }
     String address = ctx.attribute("chord.address");
     if (address != null) {
       limiter.release(address);
+    }
+  }
+
+  /**
+   * A client's message: {@code {"type": "presence", "set": value}} declares its presence (see
+   * {@link Presence}); other types are ignored (from a newer client); anything malformed closes the
+   * socket with 1008.
+   */
+  private void message(WsMessageContext ctx) {
+    Presence.Entry entry = ctx.attribute("chord.presence");
+    try {
+      Map<String, Object> message = json.readObject(ctx.message().getBytes(UTF_8));
+      if (!"presence".equals(message.get("type"))) {
+        return;
+      }
+      if (!message.containsKey("set")) {
+        throw ApiException.badRequest("a presence message needs \"set\"");
+      }
+      Object value = Presence.checkValue(message.get("set"));
+      if (entry != null) {
+        entry.set(value);
+      }
+    } catch (ApiException e) {
+      ctx.closeSession(POLICY_VIOLATION, e.getMessage());
     }
   }
 
@@ -384,13 +446,33 @@ public final class ChordServer implements AutoCloseable {
     }
   }
 
-  /** Stops the server, closes live connections, then the Chord and its backend. */
+  /**
+   * Shuts down gracefully, within the {@link Builder#shutdownGrace} grace period: stops accepting
+   * connections, sends every live socket a close frame {@code 1001 going away} (its client
+   * reconnects elsewhere, or later, from its epoch and version), lets the requests in flight
+   * finish, then stops the server and closes the Chord and its backend. What is still running when
+   * the grace period ends is cut off. Idempotent.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    long deadline = System.nanoTime() + shutdownGrace.toNanos();
     try {
-      app.stop();
+      Server server = jetty;
+      if (server != null) {
+        for (Connector connector : server.getConnectors()) {
+          // Stops accepting; the open connections stay. The graceful stop below waits for them.
+          var unused = connector.shutdown();
+        }
+        goAway(deadline);
+        server.setStopTimeout(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      }
+      stopJetty();
     } finally {
       expiries.shutdownNow();
+      presence.close();
       hub.close();
       health.close();
       try {
@@ -413,6 +495,38 @@ public final class ChordServer implements AutoCloseable {
       storeResource.close();
     } catch (Exception e) {
       log.warn("closing the store failed", e);
+    }
+  }
+
+  /**
+   * Stops Jetty, gracefully within what is left of the grace period. When it ends with requests
+   * still in flight, Jetty stops all the same, cutting them off, and then reports the timeout: that
+   * is the grace period doing its job, not a failure of the shutdown.
+   */
+  private void stopJetty() {
+    try {
+      app.stop();
+    } catch (JavalinException e) {
+      if (!(e.getCause() instanceof TimeoutException)) {
+        throw e;
+      }
+      log.warn(
+          "the shutdown grace of {} ended with requests in flight; they were cut off",
+          Main.DurationConverter.format(shutdownGrace));
+    }
+  }
+
+  /** Closes every live socket with 1001 and waits, until {@code deadline}, for them to close. */
+  private void goAway(long deadline) {
+    for (WsContext ctx : sessions) {
+      ctx.closeSession(GOING_AWAY, "going away");
+    }
+    try {
+      while (!sessions.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -453,6 +567,15 @@ public final class ChordServer implements AutoCloseable {
     /** {@link #readyTimeout}'s default. */
     public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(2);
 
+    /** {@link #bodyTimeout}'s default. */
+    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(5);
+
+    /** {@link #presenceLease}'s default. */
+    public static final Duration DEFAULT_PRESENCE_LEASE = Duration.ofSeconds(15);
+
+    /** {@link #shutdownGrace}'s default. */
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
     private final Chord.Builder chord = Chord.builder();
     private Backend backend = InMemoryBackend.create();
     private String backendName = "memory";
@@ -476,6 +599,9 @@ public final class ChordServer implements AutoCloseable {
     private int wsQueueLimit = DEFAULT_WS_QUEUE_LIMIT;
     private int maxMergedChanges = DEFAULT_MAX_MERGED_CHANGES;
     private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+    private Duration bodyTimeout = DEFAULT_BODY_TIMEOUT;
+    private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+    private Duration presenceLease = DEFAULT_PRESENCE_LEASE;
     private List<String> allowedOrigins = List.of();
     private List<String> allowedHosts;
 
@@ -741,6 +867,43 @@ public final class ChordServer implements AutoCloseable {
     }
 
     /**
+     * How long a request body may take to arrive, from the end of its headers (default 5 s); a body
+     * not complete by then gets 408 {@code request_timeout}. Bodies are read as they arrive,
+     * without holding a thread, so a slow client costs a connection, never a request thread.
+     *
+     * @throws IllegalArgumentException unless between 1 ms and 1 hour
+     */
+    public Builder bodyTimeout(Duration timeout) {
+      this.bodyTimeout = between(timeout, Duration.ofMillis(1), Duration.ofHours(1), "bodyTimeout");
+      return this;
+    }
+
+    /**
+     * How long {@link ChordServer#close()} (and SIGTERM, for the command line) waits for live
+     * sockets to take their close frame and requests in flight to finish before it cuts them off
+     * (default 10 s).
+     *
+     * @throws IllegalArgumentException unless between 0 and 1 hour
+     */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = between(grace, Duration.ZERO, Duration.ofHours(1), "shutdownGrace");
+      return this;
+    }
+
+    /**
+     * The lease of this node's presence entries (default 15 s): renewed every third of it while the
+     * node runs; when a node dies, the other nodes on the same backend remove its live connections'
+     * presence within a lease and a third of its last renewal.
+     *
+     * @throws IllegalArgumentException unless between 300 ms and 1 hour
+     */
+    public Builder presenceLease(Duration lease) {
+      this.presenceLease =
+          between(lease, Duration.ofMillis(300), Duration.ofHours(1), "presenceLease");
+      return this;
+    }
+
+    /**
      * Web origins, other than the server's own, whose pages may use it from a browser (default:
      * none): exact origins such as {@code https://app.example.com}, or {@code *} for every one. A
      * WebSocket upgrade from any other origin gets 403 {@code forbidden_origin}, and so does a
@@ -780,6 +943,21 @@ public final class ChordServer implements AutoCloseable {
      */
     public ChordServer start() {
       return new ChordServer(this);
+    }
+
+    private static Duration between(Duration value, Duration min, Duration max, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            name
+                + " must be between "
+                + Main.DurationConverter.format(min)
+                + " and "
+                + Main.DurationConverter.format(max)
+                + ", was "
+                + Main.DurationConverter.format(value));
+      }
+      return value;
     }
 
     private static int range(int value, int min, int max, String name) {

@@ -9,6 +9,7 @@ import dev.chord.ContextNotFoundException;
 import dev.chord.ContextUpdate;
 import dev.chord.DeltaRecord;
 import dev.chord.VersionConflictException;
+import dev.chord.spi.Snapshots;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
@@ -46,23 +47,14 @@ final class HttpApi {
   private final Access access;
   private final Json json;
   private final String backendName;
-  private final int maxBodyBytes;
   private final int maxIdLength;
 
-  HttpApi(
-      Chord chord,
-      LiveHub hub,
-      Access access,
-      Json json,
-      String backendName,
-      int maxBodyBytes,
-      int maxIdLength) {
+  HttpApi(Chord chord, LiveHub hub, Access access, Json json, String backendName, int maxIdLength) {
     this.chord = chord;
     this.hub = hub;
     this.access = access;
     this.json = json;
     this.backendName = backendName;
-    this.maxBodyBytes = maxBodyBytes;
     this.maxIdLength = maxIdLength;
   }
 
@@ -160,7 +152,8 @@ final class HttpApi {
       ctx.status(200);
     } catch (BackendException e) {
       out.put("status", "unavailable");
-      out.put("message", e.getMessage());
+      log.warn("health check: backend failure", e);
+      out.put("message", "storage is unavailable");
       ctx.status(503);
     }
     send(ctx, out);
@@ -210,41 +203,43 @@ final class HttpApi {
     return lines.isEmpty() ? null : String.join(", ", lines);
   }
 
+  /**
+   * The JSON object the request carries, its data checked as Chord checks it. The body has been
+   * read whole by the {@link BodyGate}, within its size and time limits, or refused there.
+   *
+   * @throws ApiException 415 for a body not declared as JSON, the gate's 413 or 408, 400 for a body
+   *     that is not a JSON object of data Chord accepts
+   */
   private Map<String, Object> body(Context ctx) {
     String type = ctx.contentType();
-    if (type != null && !type.toLowerCase(Locale.ROOT).contains("json")) {
+    boolean hasBody =
+        ctx.req().getContentLengthLong() > 0 || ctx.header("Transfer-Encoding") != null;
+    if (type == null ? hasBody : !JsonMediaType.accepts(type)) {
       throw new ApiException(
-          415, "unsupported_media_type", "send JSON (Content-Type: application/json), not " + type);
+          415,
+          "unsupported_media_type",
+          "send JSON (Content-Type: application/json), not "
+              + (type == null ? "a body without a Content-Type" : type));
     }
-    long declared = ctx.req().getContentLengthLong();
+    if (ctx.req().getAttribute(BodyGate.REFUSAL) instanceof ApiException refused) {
+      throw refused;
+    }
     byte[] bytes;
     try (InputStream in = ctx.bodyInputStream()) {
-      if (declared > maxBodyBytes) {
-        throw tooLarge(ctx, in);
-      }
-      bytes = in.readNBytes(maxBodyBytes + 1);
-      if (bytes.length > maxBodyBytes) {
-        throw tooLarge(ctx, in);
-      }
+      bytes = in.readAllBytes();
     } catch (IOException e) {
-      throw ApiException.badRequest("could not read the request body: " + e.getMessage());
+      log.debug("could not read a request body", e);
+      throw ApiException.badRequest("the request body could not be read");
     }
-    return json.readObject(bytes);
-  }
-
-  /**
-   * The 413 for a body over the limit. The rest of the body is read and dropped, up to three times
-   * the limit, so that the client (still sending) is not cut off by a reset before it can read the
-   * answer; beyond that the connection is closed without waiting for it.
-   */
-  private ApiException tooLarge(Context ctx, InputStream in) throws IOException {
-    ctx.header("Connection", "close");
-    long budget = 3L * maxBodyBytes;
-    while (budget > 0 && in.read() >= 0) {
-      budget -= 1 + in.skip(Math.min(budget, 64 * 1024));
+    Map<String, Object> body = json.readObject(bytes);
+    try {
+      Snapshots.freeze(body);
+    } catch (IllegalArgumentException e) {
+      // Chord's own check, run here so that its refusal is the client's error (400) while any
+      // other IllegalArgumentException stays what it is: a bug of this server (500).
+      throw new ApiException(400, "invalid_data", e.getMessage());
     }
-    return new ApiException(
-        413, "payload_too_large", "the request body is larger than " + maxBodyBytes + " bytes");
+    return body;
   }
 
   private static int positiveInt(String raw, String name) {
@@ -404,24 +399,23 @@ final class HttpApi {
     if (e instanceof ContextNotFoundException notFound) {
       return new ApiException(404, "not_found", "no context '" + notFound.contextId() + "'");
     }
-    if (e instanceof IllegalArgumentException) {
-      return new ApiException(400, "invalid_data", e.getMessage());
-    }
     if (e instanceof ChordConfigurationException) {
       return new ApiException(
           501, "not_configured", "this server has no context store; start it with --store-dir");
     }
     if (e instanceof BackendException) {
-      log.warn("backend failure: {}", e.toString());
+      log.warn("backend failure", e);
       return new ApiException(
-          503, "backend_unavailable", "storage is unavailable: " + e.getMessage());
+          503, "backend_unavailable", "storage is unavailable; try again later");
     }
     if (e instanceof ChordException) {
       log.warn("context store failure", e);
-      return new ApiException(502, "store_failed", e.getMessage());
+      return new ApiException(
+          502, "store_failed", "the context store failed; see the server's log");
     }
-    if (e instanceof HttpResponseException http) {
-      return new ApiException(http.getStatus(), httpCode(http.getStatus()), http.getMessage());
+    if (e instanceof HttpResponseException http && http.getStatus() < 500) {
+      return new ApiException(
+          http.getStatus(), ApiException.codeOf(http.getStatus()), http.getMessage());
     }
     log.error("unexpected failure", e);
     return new ApiException(500, "internal_error", "unexpected server error");
@@ -436,18 +430,5 @@ final class HttpApi {
     extra.put("currentVersion", currentVersion);
     extra.put("currentEpoch", currentEpoch);
     return new ApiException(412, "version_conflict", message, extra);
-  }
-
-  private static String httpCode(int status) {
-    switch (status) {
-      case 404:
-        return "not_found";
-      case 405:
-        return "method_not_allowed";
-      case 413:
-        return "payload_too_large";
-      default:
-        return status >= 500 ? "internal_error" : "bad_request";
-    }
   }
 }

@@ -241,6 +241,24 @@ public final class Main implements Callable<Integer> {
   Integer maxConnectionsPerIp;
 
   @Option(
+      names = "--body-timeout",
+      defaultValue = "${env:CHORD_BODY_TIMEOUT}",
+      converter = DurationConverter.class,
+      description =
+          "How long a request body may take to arrive; slower gets 408 (env CHORD_BODY_TIMEOUT;"
+              + " default ${bundle:default.body-timeout}).")
+  Duration bodyTimeout;
+
+  @Option(
+      names = "--shutdown-grace",
+      defaultValue = "${env:CHORD_SHUTDOWN_GRACE}",
+      converter = DurationConverter.class,
+      description =
+          "On SIGTERM, how long live sockets and requests in flight get to finish (env"
+              + " CHORD_SHUTDOWN_GRACE; default ${bundle:default.shutdown-grace}).")
+  Duration shutdownGrace;
+
+  @Option(
       names = "--allowed-origins",
       split = ",",
       defaultValue = "${env:CHORD_ALLOWED_ORIGINS}",
@@ -336,7 +354,13 @@ public final class Main implements Callable<Integer> {
                 DurationConverter.format(ChordServer.Builder.DEFAULT_READY_TIMEOUT)),
             Map.entry(
                 "default.max-connections-per-ip",
-                ChordServer.Builder.DEFAULT_MAX_CONNECTIONS_PER_IP));
+                ChordServer.Builder.DEFAULT_MAX_CONNECTIONS_PER_IP),
+            Map.entry(
+                "default.body-timeout",
+                DurationConverter.format(ChordServer.Builder.DEFAULT_BODY_TIMEOUT)),
+            Map.entry(
+                "default.shutdown-grace",
+                DurationConverter.format(ChordServer.Builder.DEFAULT_SHUTDOWN_GRACE)));
     return new ListResourceBundle() {
       @Override
       protected Object[][] getContents() {
@@ -361,16 +385,19 @@ public final class Main implements Callable<Integer> {
       return 1;
     }
     System.out.println("Chord server on " + server.url() + "  (demo: " + server.url() + "/ )");
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                },
-                "chord-shutdown"));
-    stopped.await();
+    CountDownLatch stop = new CountDownLatch(1);
+    // SIGTERM and SIGINT end the wait below, and the server shuts down gracefully; the process
+    // then exits with 0, as a service manager expects of a clean stop (a JVM ended by the signal
+    // itself exits with 143). Any other way the JVM ends still closes the server (close() is
+    // idempotent).
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.countDown());
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "chord-shutdown"));
+    stop.await();
+    System.out.println("chord-server: shutting down");
+    server.close();
+    System.out.println("chord-server: stopped");
     return 0;
   }
 
@@ -448,6 +475,8 @@ public final class Main implements Callable<Integer> {
     if (metricsToken != null && !metricsToken.isEmpty()) {
       b.metricsToken(metricsToken);
     }
+    set(bodyTimeout, b::bodyTimeout);
+    set(shutdownGrace, b::shutdownGrace);
     if (authSecret != null && !authSecret.isEmpty()) {
       b.authSecret(authSecret);
     }

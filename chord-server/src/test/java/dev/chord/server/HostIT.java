@@ -3,15 +3,7 @@ package dev.chord.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,25 +32,13 @@ class HostIT {
     server.close();
   }
 
-  /** A status line, headers (names in lower case) and body, read off a socket. */
-  record Answer(int status, Map<String, String> headers, String body) {
-    Map<String, Object> json() {
-      try {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> json = Http.JSON.readValue(body, LinkedHashMap.class);
-        return json;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  }
-
   /**
    * Sends {@code method path} with exactly these headers (and {@code Connection: close} unless an
    * upgrade), reads the answer: its head for a 101, else up to its {@code Content-Length} or the
    * end of the stream.
    */
-  static Answer send(ChordServer to, String method, String path, String body, String... headers) {
+  static RawHttp.Answer send(
+      ChordServer to, String method, String path, String body, String... headers) {
     StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\n");
     for (int i = 0; i < headers.length; i += 2) {
       request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
@@ -72,47 +52,10 @@ class HostIT {
       request.append("Connection: close\r\n");
     }
     request.append("\r\n");
-    try (Socket socket = new Socket("127.0.0.1", to.port())) {
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(request.toString().getBytes(UTF_8));
-      out.write(bytes);
-      out.flush();
-      InputStream in = socket.getInputStream();
-      String head = readHead(in);
-      String[] lines = head.split("\r\n");
-      int status = Integer.parseInt(lines[0].split(" ")[1]);
-      Map<String, String> answerHeaders = new LinkedHashMap<>();
-      for (int i = 1; i < lines.length; i++) {
-        int colon = lines[i].indexOf(':');
-        answerHeaders.put(
-            lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-            lines[i].substring(colon + 1).trim());
-      }
-      if (status == 101) {
-        return new Answer(status, answerHeaders, "");
-      }
-      String length = answerHeaders.get("content-length");
-      byte[] content = length == null ? in.readAllBytes() : in.readNBytes(Integer.parseInt(length));
-      return new Answer(status, answerHeaders, new String(content, UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    byte[] end = "\r\n\r\n".getBytes(UTF_8);
-    while (matched < end.length) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("the server closed before the end of its answer's head: " + head);
-      }
-      head.write(b);
-      matched = b == end[matched] ? matched + 1 : (b == end[0] ? 1 : 0);
-    }
-    return head.toString(UTF_8);
+    byte[] head = request.toString().getBytes(UTF_8);
+    byte[] whole = java.util.Arrays.copyOf(head, head.length + bytes.length);
+    System.arraycopy(bytes, 0, whole, head.length, bytes.length);
+    return RawHttp.exchange(to.port(), whole, 10_000);
   }
 
   static String[] upgradeHeaders(String host, String origin) {
@@ -126,11 +69,11 @@ class HostIT {
     };
   }
 
-  static Answer upgrade(ChordServer to, String host, String origin) {
+  static RawHttp.Answer upgrade(ChordServer to, String host, String origin) {
     return send(to, "GET", "/contexts/room:h/live", null, upgradeHeaders(host, origin));
   }
 
-  static void assertMisdirected(Answer answer) {
+  static void assertMisdirected(RawHttp.Answer answer) {
     assertThat(answer.status()).isEqualTo(421);
     assertThat(answer.json()).containsEntry("error", "misdirected_host").containsKey("message");
     assertThat(answer.headers().get("content-type")).contains("application/json");
@@ -172,7 +115,7 @@ class HostIT {
           .isEqualTo(200);
       assertThat(upgrade(server, host, "http://" + host).status()).as(host).isEqualTo(101);
     }
-    Answer foreign = upgrade(server, "localhost:" + server.port(), "http://evil.example");
+    RawHttp.Answer foreign = upgrade(server, "localhost:" + server.port(), "http://evil.example");
     assertThat(foreign.status()).as("the Origin is still checked").isEqualTo(403);
     assertThat(foreign.json()).containsEntry("error", "forbidden_origin");
   }
@@ -201,7 +144,7 @@ class HostIT {
   void theHostOfAnAllowedOrigin_passes() {
     try (ChordServer withOrigin =
         ServerFixture.start(b -> b.allowedOrigins(List.of("https://app.example.com")))) {
-      Answer answer =
+      RawHttp.Answer answer =
           send(
               withOrigin,
               "GET",

@@ -68,6 +68,22 @@ class MalformedRequestIT {
             json,
             400,
             "invalid_data"),
+        row(
+            "a 1,001-digit integer",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":" + "7".repeat(1001) + "}",
+            json,
+            400,
+            "too_large"),
+        row(
+            "a 60,000-character key",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"" + "k".repeat(60_000) + "\":1}",
+            json,
+            400,
+            "too_large"),
         row("nesting over the limit", "PUT", "/contexts/room:m", deep, json, 400, "too_deep"),
         row(
             "nesting over the limit, new id",
@@ -102,6 +118,62 @@ class MalformedRequestIT {
             "application/x-www-form-urlencoded",
             415,
             "unsupported_media_type"),
+        row(
+            "no content type",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            null,
+            415,
+            "unsupported_media_type"),
+        row(
+            "application/jsonx",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            "application/jsonx",
+            415,
+            "unsupported_media_type"),
+        row(
+            "text/json",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            "text/json",
+            415,
+            "unsupported_media_type"),
+        row(
+            "application/x-json",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            "application/x-json",
+            415,
+            "unsupported_media_type"),
+        row(
+            "JSON in Latin-1",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":2}",
+            "application/json; charset=ISO-8859-1",
+            415,
+            "unsupported_media_type"),
+        row(
+            "a +json type is JSON",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":1}",
+            "application/merge-patch+json",
+            200,
+            null),
+        row(
+            "JSON with a quoted UTF-8 charset",
+            "PATCH",
+            "/contexts/room:m",
+            "{\"a\":1}",
+            "Application/JSON; charset=\"utf-8\"",
+            200,
+            null),
         row(
             "invalid UTF-8",
             "PATCH",
@@ -279,6 +351,14 @@ class MalformedRequestIT {
     if (error != null) {
       assertThat(reply.json()).as(name).containsEntry("error", error).containsKey("message");
       assertThat(reply.header("Content-Type")).contains("application/json");
+      assertThat((String) reply.json().get("message"))
+          .as("no Java class or exception text")
+          .doesNotContainPattern("java\\.|Exception|\\b[a-z]+\\.[a-z]+\\.[A-Z]");
+    }
+    if (error != null && error.equals("too_large")) {
+      assertThat((String) reply.json().get("message"))
+          .as("says what was too long")
+          .containsAnyOf("number", "key");
     }
     if (name.startsWith("If-Match with")) {
       assertThat((String) reply.json().get("message"))

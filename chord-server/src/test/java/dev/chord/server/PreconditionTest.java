@@ -53,4 +53,23 @@ class PreconditionTest {
               });
     }
   }
+
+  /**
+   * RFC 9110 §13.1.1: {@code If-Match} uses the strong comparison, under which a weak tag matches
+   * nothing, not even the state it names: refused as malformed, alone or in a list.
+   */
+  @Test
+  void aWeakTag_nevermatches_aloneOrInAList() {
+    for (String header :
+        List.of(
+            "W/\"" + EPOCH + ".1\"",
+            "w/\"" + EPOCH + ".1\"",
+            "\"" + EPOCH + ".1\", W/\"" + EPOCH + ".2\"",
+            "W/\"" + EPOCH + ".2\", \"" + EPOCH + ".1\"")) {
+      assertThatThrownBy(() -> ifMatch(header))
+          .as(header)
+          .isInstanceOfSatisfying(
+              ApiException.class, e -> assertThat(e.getMessage()).contains("strong entity tags"));
+    }
+  }
 }
