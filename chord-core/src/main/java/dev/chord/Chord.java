@@ -2,6 +2,7 @@ package dev.chord;
 
 import dev.chord.ChordEvent.Operation;
 import dev.chord.ChordEvent.Outcome;
+import dev.chord.internal.Freezer;
 import dev.chord.memory.InMemoryBackend;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Snapshots;
@@ -733,6 +734,11 @@ public final class Chord implements AutoCloseable {
     }
     if (contextId.isBlank()) {
       throw new IllegalArgumentException("context id must not be blank, was '" + contextId + "'");
+    }
+    if (contextId.indexOf('\u0000') >= 0 || Freezer.unpairedSurrogate(contextId) >= 0) {
+      // A NUL or a lone surrogate cannot be stored as text everywhere: two ids would become one.
+      throw new IllegalArgumentException(
+          "context id must be Unicode text without NUL characters or unpaired surrogates");
     }
   }
 

@@ -324,4 +324,34 @@ class ChordDataTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("-5");
   }
+
+  @Test
+  void writes_unpairedSurrogates_areRefusedAndNothingIsStored() {
+    chord.setContext("room", Map.of("a", 1));
+
+    assertThatThrownBy(() -> chord.setContext("room", Map.of("a", "x\uD800y")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unpaired surrogate");
+    assertThatThrownBy(() -> chord.updateContext("room", Map.of("k\uDC00", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unpaired surrogate");
+    assertThatThrownBy(() -> chord.updateContext("room", Map.of("list", List.of("ok", "\uDBFF"))))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(chord.getContext("room").orElseThrow().version()).isEqualTo(1);
+    assertThat(chord.updateContext("room", Map.of("emoji", "\uD83D\uDE00")).context().version())
+        .as("a surrogate pair is fine")
+        .isEqualTo(2);
+  }
+
+  @Test
+  void ids_withNulOrUnpairedSurrogates_areRefused() {
+    for (String id : List.of("a\u0000b", "a\uD800", "\uDC00b")) {
+      assertThatThrownBy(() -> chord.setContext(id, Map.of("a", 1)))
+          .as(id)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("context id");
+    }
+    assertThat(chord.setContext("a\uD83D\uDE00", Map.of("a", 1)).context().version()).isEqualTo(1);
+  }
 }

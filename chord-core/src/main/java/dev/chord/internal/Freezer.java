@@ -63,10 +63,11 @@ public final class Freezer {
   /** A scalar as stored; {@code parent} and {@code key} name its place, for errors only. */
   private static @Nullable Object freezeScalar(
       @Nullable Object value, Place parent, @Nullable Object key) {
-    if (value == null
-        || value instanceof String
-        || value instanceof Boolean
-        || value instanceof Long) {
+    if (value instanceof String text) {
+      requireWellFormed(text, parent, key);
+      return text;
+    }
+    if (value == null || value instanceof Boolean || value instanceof Long) {
       return value;
     }
     // BigInteger and BigDecimal are not final: a subclass could change after it was stored.
@@ -101,6 +102,7 @@ public final class Freezer {
    */
   public static String key(@Nullable Object key, Place at) {
     if (key instanceof String name) {
+      requireWellFormed(name, at, null);
       return name;
     }
     throw new IllegalArgumentException(
@@ -133,6 +135,35 @@ public final class Freezer {
       throw new IllegalArgumentException("list changed while being read at " + path.render(null));
     }
     return Collections.unmodifiableList(Arrays.asList(items));
+  }
+
+  /**
+   * Refuses a string with an unpaired surrogate: it is no Unicode text, so no store can keep it (a
+   * UTF-8 encoder turns it into {@code ?}, and two different strings into one).
+   */
+  private static void requireWellFormed(String text, Place parent, @Nullable Object key) {
+    int at = unpairedSurrogate(text);
+    if (at >= 0) {
+      throw new IllegalArgumentException(
+          "a string with an unpaired surrogate (index " + at + ") at " + parent.render(key));
+    }
+  }
+
+  /** The index of the first unpaired surrogate in {@code text}, or -1 if it is well-formed. */
+  public static int unpairedSurrogate(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;
+        } else {
+          return i;
+        }
+      } else if (Character.isLowSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static void requireFinite(double d, Place parent, @Nullable Object key) {
