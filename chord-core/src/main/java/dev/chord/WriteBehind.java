@@ -52,6 +52,13 @@ final class WriteBehind implements AutoCloseable {
   private final Map<String, Pending> dirty = new ConcurrentHashMap<>();
 
   private final Object exportLock = new Object();
+
+  /**
+   * Held for a whole flush: {@link #close()} waits for a running one, which may put a failed id
+   * back, before its own last flush, so that it sees every id still dirty.
+   */
+  private final Object flushLock = new Object();
+
   private final @Nullable ScheduledFuture<?> flushes;
 
   private record Pending(int failures, long notBefore) {
@@ -125,6 +132,12 @@ final class WriteBehind implements AutoCloseable {
    * dirty again, with a longer back-off.
    */
   private void flush(boolean all) {
+    synchronized (flushLock) {
+      flushDirty(all);
+    }
+  }
+
+  private void flushDirty(boolean all) {
     long now = System.nanoTime();
     for (Map.Entry<String, Pending> entry : dirty.entrySet()) {
       Pending pending = entry.getValue();
@@ -138,7 +151,8 @@ final class WriteBehind implements AutoCloseable {
       }
       if (!ok) {
         int failures = pending.failures + 1;
-        long backoff = Math.min(MAX_BACKOFF_NANOS, FIRST_BACKOFF_NANOS << Math.min(failures, 20));
+        long backoff =
+            Math.min(MAX_BACKOFF_NANOS, FIRST_BACKOFF_NANOS << Math.min(failures - 1, 20));
         // A change made meanwhile put a fresh entry; the failure's back-off replaces it.
         dirty.put(contextId, new Pending(failures, System.nanoTime() + backoff));
       }
@@ -191,7 +205,9 @@ final class WriteBehind implements AutoCloseable {
   }
 
   /**
-   * Stops the flushes and exports every dirty id once more.
+   * Stops the flushes, waits for one that is running, and exports every dirty id once more. A write
+   * that races {@code close()} (it began before and commits after) may miss this last flush: close
+   * a Chord once its writers have stopped.
    *
    * @throws ChordException naming the contexts whose newest version could not be exported
    */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -69,6 +70,38 @@ class ChordTieringTest {
   }
 
   // ---- exportOnChange ----
+
+  @Test
+  void close_whileAFlushExports_waitsForItAndLeavesTheNewestVersionExported() throws Exception {
+    CountDownLatch exporting = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Map<String, Context> slowStore = new ConcurrentHashMap<>();
+    ContextExporter slow =
+        context -> {
+          exporting.countDown();
+          // Interruptible, as a real store's I/O is: a close that shut the flush thread down
+          // under it would make this export fail.
+          release.await();
+          slowStore.put(context.contextId(), context);
+        };
+    Chord chord =
+        Chord.builder()
+            .backend(backend)
+            .clock(clock)
+            .exporter(slow)
+            .exportOnChange(Duration.ofMillis(20))
+            .build();
+    long newest = chord.setContext("a", Map.of("n", 1L)).context().version();
+    assertThat(exporting.await(30, TimeUnit.SECONDS)).as("a flush is exporting").isTrue();
+
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(chord::close);
+    Thread.sleep(100); // lets close() reach the running flush; the assertions do not time it
+    release.countDown();
+    closing.get(30, TimeUnit.SECONDS);
+
+    assertThat(slowStore.get("a")).isNotNull();
+    assertThat(slowStore.get("a").version()).isEqualTo(newest);
+  }
 
   @Test
   void exportOnChange_burst_closeExportsNewestVersionOnce() {
