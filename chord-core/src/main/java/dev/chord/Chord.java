@@ -430,7 +430,7 @@ public final class Chord implements AutoCloseable {
         () -> {
           checkId(contextId);
           Runnable delete = () -> deleteEverywhere(contextId);
-          Runnable locked = exports == null ? delete : () -> exports.deleting(delete);
+          Runnable locked = exports == null ? delete : () -> exports.exclusively(delete);
           if (misses == null) {
             locked.run();
           } else {
@@ -472,12 +472,24 @@ public final class Chord implements AutoCloseable {
             throw new ChordConfigurationException(
                 "exportContext needs an exporter: Chord.builder().exporter(…)");
           }
-          Context context =
-              backend.get(contextId).orElseThrow(() -> new ContextNotFoundException(contextId));
-          try {
-            exporter.export(time.toApi(context));
-          } catch (Exception e) {
-            throw new ChordException("exporter failed for '" + contextId + "': " + e, e);
+          ContextExporter to = exporter;
+          Runnable export =
+              () -> {
+                Context context =
+                    backend
+                        .get(contextId)
+                        .orElseThrow(() -> new ContextNotFoundException(contextId));
+                try {
+                  to.export(time.toApi(context));
+                } catch (Exception e) {
+                  throw new ChordException("exporter failed for '" + contextId + "': " + e, e);
+                }
+              };
+          // With write-behind or eviction, in their order: never an older version after a newer.
+          if (exports == null) {
+            export.run();
+          } else {
+            exports.exclusively(export);
           }
           return null;
         },

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: every export (flush, eviction, close) reads the context and hands it to the
  * exporter under one lock, so this node hands an exporter the versions of one epoch in increasing
- * order, never an older one after a newer one; {@link #deleting} takes the same lock, so no export
- * outlives a delete.
+ * order, never an older one after a newer one; {@link #exclusively} takes the same lock, so no
+ * export outlives a delete.
  */
 final class WriteBehind implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WriteBehind.class);
@@ -116,14 +116,15 @@ final class WriteBehind implements AutoCloseable {
   }
 
   /**
-   * Runs {@code delete} (the backend's delete and the exporter's) under the export lock: an export
-   * reads the context and hands it over under that lock, so none can read the context before the
-   * delete and hand it to the exporter after it (which would bring a deleted context back into the
-   * store). Dirty marks of the id stay; their flush finds nothing and exports nothing.
+   * Runs {@code step} under the export lock. Every export reads the context and hands it over under
+   * that lock, so a delete (the backend's and the exporter's) run here cannot fall between another
+   * export's read and its hand-over (which would bring a deleted context back into the store), and
+   * an export on demand ({@link Chord#exportContext}) run here cannot hand the exporter an older
+   * version after a newer one. Dirty marks of a deleted id stay; their flush finds nothing.
    */
-  void deleting(Runnable delete) {
+  void exclusively(Runnable step) {
     synchronized (exportLock) {
-      delete.run();
+      step.run();
     }
   }
 
