@@ -4,11 +4,11 @@ import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
 import dev.chord.json.TypedJson;
+import dev.chord.spi.DeliveryQueue;
 import dev.chord.spi.Feed;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -175,7 +174,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
    * The feeds of one context's channel and the messages waiting for them; run by a delivery thread,
    * it delivers some of them (see the class comment).
    */
-  private final class Topic implements Runnable {
+  private final class Topic {
     final String contextId;
     final String channel;
     final List<Feed> feeds = new CopyOnWriteArrayList<>();
@@ -186,83 +185,30 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     /** Completes when Redis confirmed the first subscription; guarded by the topics' monitor. */
     CompletableFuture<?> ready;
 
-    /** Raw messages and {@link #UNKNOWN}, oldest first; guarded by this. */
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
-
-    /** Whether a task of this topic is queued or running; guarded by this. */
-    private boolean scheduled;
+    /** Raw messages and {@link #UNKNOWN}, on their way to the feeds. */
+    private final DeliveryQueue<Object> queue;
 
     Topic(String contextId, String channel) {
       this.contextId = contextId;
       this.channel = channel;
+      this.queue =
+          new DeliveryQueue<>(
+              delivery,
+              MAX_QUEUED,
+              BATCH,
+              UNKNOWN,
+              this::deliver,
+              () ->
+                  log.warn(
+                      "subscribers of '{}' fell {} messages behind: dropped them for a reset (a"
+                          + " re-read)",
+                      contextId,
+                      MAX_QUEUED));
     }
 
-    /** Queues {@code item} for the feeds, and a task to deliver it unless one is on its way. */
+    /** Queues {@code item} for the feeds (see {@link DeliveryQueue}). */
     void offer(Object item) {
-      boolean overflow;
-      boolean schedule;
-      synchronized (this) {
-        overflow = queue.size() >= MAX_QUEUED;
-        if (overflow) {
-          queue.clear();
-          queue.addLast(UNKNOWN);
-        } else {
-          queue.addLast(item);
-        }
-        schedule = !scheduled;
-        scheduled = true;
-      }
-      if (overflow) {
-        log.warn(
-            "subscribers of '{}' fell {} messages behind: dropped them for a reset (a re-read)",
-            contextId,
-            MAX_QUEUED);
-      }
-      if (schedule) {
-        schedule();
-      }
-    }
-
-    @Override
-    public void run() {
-      boolean drained = false;
-      try {
-        for (int i = 0; i < BATCH; i++) {
-          Object item;
-          synchronized (this) {
-            item = queue.pollFirst();
-            if (item == null) {
-              scheduled = false;
-              drained = true;
-              return;
-            }
-          }
-          deliver(item);
-        }
-      } finally {
-        if (!drained) {
-          continueLater();
-        }
-      }
-    }
-
-    /** After a batch (or a feed's Error): goes to the back of the line if more is queued. */
-    private void continueLater() {
-      synchronized (this) {
-        if (queue.isEmpty()) {
-          scheduled = false;
-          return;
-        }
-      }
-      schedule();
-    }
-
-    private void schedule() {
-      try {
-        delivery.execute(this);
-      } catch (RejectedExecutionException closed) {
-        // The backend is closing: nobody is listening any more.
-      }
+      queue.offer(item);
     }
 
     private void deliver(Object item) {
