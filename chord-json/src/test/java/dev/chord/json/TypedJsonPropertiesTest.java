@@ -28,7 +28,8 @@ class TypedJsonPropertiesTest {
   private static final List<TypedJson> FORMS = List.of(TypedJson.standard(), TypedJson.jsonbSafe());
 
   /**
-   * Keys that are special somewhere: a JSON Pointer's / and ~, wrapper tags, U+0000, surrogates.
+   * Keys that are special somewhere: a JSON Pointer's / and ~, wrapper tags, U+0000, a surrogate
+   * pair. (Unpaired surrogates never reach a store: Chord refuses them on the way in.)
    */
   private static final String[] KEYS = {
     "a",
@@ -44,8 +45,6 @@ class TypedJsonPropertiesTest {
     "$dbl",
     "$x",
     "nul\u0000",
-    "lone\ud800",
-    "\udc00tail",
     "😀",
     "\"q\"\\",
     "tab\t\n"
@@ -85,8 +84,6 @@ class TypedJsonPropertiesTest {
           new BigInteger("-123456789012345678901234567890"),
           "",
           "\u0000",
-          "\ud800",
-          "a\udc00b",
           "😀",
           "\"\\/\b\f\n\r\t",
           "{}",
@@ -292,7 +289,12 @@ class TypedJsonPropertiesTest {
     return map;
   }
 
-  /** Any chars: ASCII, controls, BMP, and surrogates paired or not. */
+  /** Any text: ASCII, controls, BMP and surrogate pairs (Chord refuses unpaired surrogates). */
+  private static char bmpChar(Random random) {
+    char c = (char) random.nextInt(0x10000);
+    return Character.isSurrogate(c) ? 'x' : c;
+  }
+
   private static String randomString(Random random) {
     StringBuilder out = new StringBuilder();
     int n = random.nextInt(8);
@@ -301,8 +303,8 @@ class TypedJsonPropertiesTest {
           switch (random.nextInt(4)) {
             case 0 -> (char) ('a' + random.nextInt(26));
             case 1 -> (char) random.nextInt(0x20);
-            case 2 -> (char) (0xD800 + random.nextInt(0x800));
-            default -> (char) random.nextInt(0x10000);
+            case 2 -> Character.toString(0x10000 + random.nextInt(0x100000));
+            default -> bmpChar(random);
           });
     }
     return out.toString();
