@@ -98,6 +98,11 @@ declare
   head text;
   payload text;
 begin
+  if p_notify_later then
+    -- A payload left by a notification that failed after its commit must not go out with this
+    -- call's (which may be a conflict, notifying nothing).
+    perform set_config('chord.feed', '', false);
+  end if;
   if p_expected_version = 0 then
     insert into chord_contexts (id, epoch, version, inserted_at)
       values (p_id, p_epoch, 1, p_inserted_at) on conflict (id) do nothing;
@@ -138,23 +143,39 @@ begin
 end
 $$;
 
--- Stores a context as given, whatever was there, drops its deltas, notifies 'r <epoch> <version>'.
+-- Stores a context as given, whatever was there (with p_if_absent: only if no context of that id
+-- is stored, else changes nothing), drops its deltas, notifies 'r <epoch> <version>'; returns
+-- whether it stored it. Racing restores of an absent id: the unique index makes the later insert
+-- wait for the earlier transaction and then do nothing, so exactly one wins.
+-- Development builds had a restore without p_if_absent; an overload left behind would restore
+-- unconditionally under the same name.
+drop function if exists chord_restore(text, text, bigint, bigint, text[], text[]);
 create or replace function chord_restore(
   p_id text, p_epoch text, p_version bigint, p_inserted_at bigint, p_paths text[],
-  p_values text[])
-returns void
+  p_values text[], p_if_absent boolean)
+returns boolean
 language plpgsql as $$
 begin
-  insert into chord_contexts (id, epoch, version, inserted_at)
-    values (p_id, p_epoch, p_version, p_inserted_at)
-    on conflict (id) do update
-      set epoch = excluded.epoch, version = excluded.version, inserted_at = excluded.inserted_at;
+  if p_if_absent then
+    insert into chord_contexts (id, epoch, version, inserted_at)
+      values (p_id, p_epoch, p_version, p_inserted_at)
+      on conflict (id) do nothing;
+    if not found then
+      return false;
+    end if;
+  else
+    insert into chord_contexts (id, epoch, version, inserted_at)
+      values (p_id, p_epoch, p_version, p_inserted_at)
+      on conflict (id) do update
+        set epoch = excluded.epoch, version = excluded.version, inserted_at = excluded.inserted_at;
+  end if;
   delete from chord_leaves l where l.id = p_id;
   delete from chord_deltas d where d.id = p_id;
   insert into chord_leaves (id, path, value)
     select p_id, x.path, x.value from unnest(p_paths, p_values) as x(path, value);
   perform pg_notify('chord_feed',
     'r ' || p_epoch || ' ' || p_version || ' ' || length(p_id) || ' ' || p_id);
+  return true;
 end
 $$;
 

@@ -103,8 +103,16 @@ final class Notifications implements AutoCloseable {
    * @throws BackendException if PostgreSQL cannot be listened to within the timeout
    */
   AutoCloseable subscribe(String contextId, Feed feed) {
-    Topic topic = topics.compute(contextId, (id, t) -> t == null ? new Topic(id) : t);
-    topic.feeds.add(feed);
+    // Added inside compute, removed inside computeIfPresent: a topic in the map is never one
+    // that a concurrent remove of its last feed has already taken out.
+    Topic topic =
+        topics.compute(
+            contextId,
+            (id, t) -> {
+              Topic routed = t == null ? new Topic(id) : t;
+              routed.feeds.add(feed);
+              return routed;
+            });
     try {
       awaitListening();
     } catch (BackendException e) {
@@ -115,8 +123,12 @@ final class Notifications implements AutoCloseable {
   }
 
   private void remove(Topic topic, Feed feed) {
-    topic.feeds.remove(feed);
-    topics.computeIfPresent(topic.contextId, (id, t) -> t.feeds.isEmpty() ? null : t);
+    topics.computeIfPresent(
+        topic.contextId,
+        (id, t) -> {
+          t.feeds.remove(feed);
+          return t.feeds.isEmpty() ? null : t;
+        });
   }
 
   private synchronized void awaitListening() {

@@ -65,10 +65,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Failures: a database that fails, is unreachable or does not answer within {@link
  * Builder#timeout} makes a method throw {@link BackendException}; a failed commit stored nothing
- * (it is one transaction). A commit whose answer was lost may still have been applied: the next
- * read tells. The backend holds no connection between calls but the listening one, which it opens
- * again by itself, so it recovers when the database is back. The wait for a connection from the
- * pool is the pool's: set its connection timeout to at most this backend's timeout.
+ * (it is one transaction, which PostgreSQL cancels at the timeout). A commit whose answer was lost
+ * (the connection broke) may still have been applied: the next read tells. The backend holds no
+ * connection between calls but the listening one, which it opens again by itself, so it recovers
+ * when the database is back. The wait for a connection from the pool is the pool's: set its
+ * connection timeout to at most this backend's timeout.
  *
  * <p>Values keep their Java types ({@link TypedJson#jsonbSafe()}); times are stored as Chord gives
  * them, in milliseconds. Instances are thread-safe; {@link #close()} stops the listening thread.
@@ -126,7 +127,7 @@ public final class PostgresBackend implements Backend {
                 + "_feed', current_setting('chord.feed')), set_config('chord.feed', '', false)"
                 + " where current_setting('chord.feed', true) <> ''"
             : commit;
-    this.restoreSql = "select " + p + "_restore(?, ?, ?, ?, ?, ?)";
+    this.restoreSql = "select " + p + "_restore(?, ?, ?, ?, ?, ?, ?)";
     this.deleteSql = "select " + p + "_delete(?, ?, ?)";
     this.trimSql = "select " + p + "_trim(?, ?)";
     this.listSql =
@@ -335,31 +336,49 @@ public final class PostgresBackend implements Backend {
   /** Stores {@code context} with its own epoch and time; subscribers everywhere get a reset. */
   @Override
   public void restore(Context context) {
+    restore(context, false);
+  }
+
+  /**
+   * A restore that the restore function refuses, in the same statement, if a head row of that id
+   * exists: atomic across nodes (a racing restore or create waits on the id's unique index).
+   */
+  @Override
+  public boolean restoreIfAbsent(Context context) {
+    return restore(context, true);
+  }
+
+  private boolean restore(Context context, boolean onlyIfAbsent) {
     checkOpen();
     String epoch = Objects.requireNonNull(context.epoch(), "a restored context needs its epoch");
     List<String> paths = new ArrayList<>();
     List<String> values = new ArrayList<>();
     Leaves.rowsOf(context.data(), paths, values);
-    sql.run(
-        "restore",
-        restoreSql,
-        statement -> {
-          Connection c = statement.getConnection();
-          statement.setString(1, context.contextId());
-          statement.setString(2, epoch);
-          statement.setLong(3, context.version());
-          statement.setLong(4, context.insertedAt());
-          statement.setArray(5, c.createArrayOf("text", paths.toArray()));
-          statement.setArray(6, c.createArrayOf("text", values.toArray()));
-          statement.execute();
-          return null;
-        });
-    if (caching) {
+    boolean restored =
+        sql.run(
+            "restore",
+            restoreSql,
+            statement -> {
+              Connection c = statement.getConnection();
+              statement.setString(1, context.contextId());
+              statement.setString(2, epoch);
+              statement.setLong(3, context.version());
+              statement.setLong(4, context.insertedAt());
+              statement.setArray(5, c.createArrayOf("text", paths.toArray()));
+              statement.setArray(6, c.createArrayOf("text", values.toArray()));
+              statement.setBoolean(7, onlyIfAbsent);
+              try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getBoolean(1);
+              }
+            });
+    if (restored && caching) {
       synchronized (known) {
         // Replaces the copy even if it is of a higher version: a restore may go back.
         known.put(context.contextId(), context);
       }
     }
+    return restored;
   }
 
   @Override
@@ -615,7 +634,9 @@ public final class PostgresBackend implements Backend {
 
     /**
      * How long a statement may take before it fails with {@link BackendException} (default 2 s);
-     * also how soon a silent listening connection is noticed.
+     * also how soon a silent listening connection is noticed. A little before it (a fifth of it, at
+     * most 250 ms) PostgreSQL is asked to cancel the statement, which rolls it back: a call that
+     * failed on its timeout while PostgreSQL still answers did not write.
      *
      * @throws IllegalArgumentException if not positive
      */
