@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * the feeds (which read the backend: to fill holes, after resets). Each context is an actor: at
  * most one task drains its queue at a time, in order, so its feeds get its messages one at a time
  * in the order PostgreSQL sent them (in commit order). A context whose feed blocks holds one
- * delivery thread.
+ * delivery thread. The listening thread runs while some context is subscribed: within a poll
+ * interval (at most a second) of the last unsubscribe it closes its connection and ends, and the
+ * next subscription starts it again.
  *
  * <p>Gaps: notifications sent while the listening connection is down are lost. When it breaks (an
  * error, or no answer within twice the timeout to the heartbeat it sends after a quiet timeout) the
@@ -71,7 +73,10 @@ final class Notifications implements AutoCloseable {
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
   private final ExecutorService delivery;
 
-  /** Guarded by this: the listening thread, started by the first subscription. */
+  /**
+   * Guarded by this: the listening thread, started by a subscription when there is none, and ending
+   * (with its connection) once no context is subscribed.
+   */
   private @Nullable Thread listener;
 
   /** Guarded by this: whether the listening connection is up; notifyAll on change. */
@@ -157,16 +162,40 @@ final class Notifications implements AutoCloseable {
     }
   }
 
+  /** Only the current listening thread tells whether it listens: one that ended is not it. */
   private synchronized void setListening(boolean up) {
-    listening = up;
-    notifyAll();
+    if (listener == Thread.currentThread()) {
+      listening = up;
+      notifyAll();
+    }
   }
 
-  /** The listening thread: connect, LISTEN, read until it breaks, back off, again. */
+  /**
+   * Whether the calling listening thread should go on: while some context is subscribed. If not, it
+   * stops being the listener in the same step, so that a subscription from now on starts a new one
+   * (a subscription puts its topic in the map before it looks for the listener).
+   */
+  private synchronized boolean wanted() {
+    if (listener != Thread.currentThread()) {
+      return false;
+    }
+    if (!topics.isEmpty()) {
+      return true;
+    }
+    listener = null;
+    listening = false;
+    notifyAll();
+    return false;
+  }
+
+  /**
+   * The listening thread: connect, LISTEN, read until it breaks, back off, again; it ends, closing
+   * its connection, when no context is subscribed any more.
+   */
   private void listen() {
     long backoff = 50;
     boolean first = true;
-    while (!closed) {
+    while (!closed && wanted()) {
       Connection c = null;
       try {
         c = connections.get();
@@ -194,7 +223,7 @@ final class Notifications implements AutoCloseable {
         setListening(false);
         closeQuietly(c);
       }
-      if (!closed) {
+      if (!closed && wanted()) {
         try {
           Thread.sleep(backoff);
         } catch (InterruptedException e) {
@@ -212,7 +241,7 @@ final class Notifications implements AutoCloseable {
   private void receive(Connection c, PGConnection pg) throws SQLException {
     int wait = (int) Math.max(50, Math.min(timeoutMillis, 1_000));
     long lastHeard = System.nanoTime();
-    while (!closed) {
+    while (!closed && wanted()) {
       PGNotification[] received = pg.getNotifications(wait);
       if (received != null && received.length > 0) {
         lastHeard = System.nanoTime();

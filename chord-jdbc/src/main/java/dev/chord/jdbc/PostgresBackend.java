@@ -622,10 +622,11 @@ public final class PostgresBackend implements Backend {
 
     /**
      * Where the connection that {@code LISTEN}s comes from (default: the data source). It is held
-     * for as long as the backend has subscribers, and opened again after it breaks, so a direct
-     * connection ({@code DriverManager.getConnection(url)}) is better than one taken from a small
-     * pool. It must be a PostgreSQL driver connection (or unwrap to one). The supplier may throw
-     * unchecked exceptions; the backend retries.
+     * for as long as the backend has subscribers (closed within a second of the last one leaving,
+     * taken again by the next), and opened again after it breaks, so a direct connection ({@code
+     * DriverManager.getConnection(url)}) is better than one taken from a small pool. It must be a
+     * PostgreSQL driver connection (or unwrap to one). The supplier may throw unchecked exceptions;
+     * the backend retries.
      */
     public Builder listenConnection(Supplier<Connection> connections) {
       this.listenConnection = Objects.requireNonNull(connections, "connections");

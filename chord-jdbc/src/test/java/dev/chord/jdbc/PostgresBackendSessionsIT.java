@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -275,6 +276,38 @@ class PostgresBackendSessionsIT {
     } finally {
       stop.set(true);
       churner.shutdownNow();
+    }
+  }
+
+  @Test
+  void theListenConnection_isClosedWhenTheLastSubscriberLeaves_andTakenAgainByTheNext()
+      throws Exception {
+    String id = "idle-" + PREFIX;
+    List<Connection> opened = new CopyOnWriteArrayList<>();
+    try (PostgresBackend writer = backend(pool).build();
+        PostgresBackend listener =
+            backend(pool)
+                .listenConnection(
+                    () -> {
+                      Connection c = TestDb.connect(PostgresServers.shared());
+                      opened.add(c);
+                      return c;
+                    })
+                .build()) {
+      Context last = commit(writer, null, id, Map.of("n", 0));
+      RecordingFeed first = new RecordingFeed();
+      try (AutoCloseable sub = listener.subscribe(id, first)) {
+        last = commit(writer, last, id, Map.of("n", 1));
+        first.awaitEvent("delta 2", 10);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> opened.get(0).isClosed());
+
+      RecordingFeed second = new RecordingFeed();
+      try (AutoCloseable sub = listener.subscribe(id, second)) {
+        last = commit(writer, last, id, Map.of("n", 2));
+        second.awaitEvent("delta 3", 10);
+      }
+      assertThat(opened).hasSize(2);
     }
   }
 }
