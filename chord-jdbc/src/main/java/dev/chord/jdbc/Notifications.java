@@ -4,12 +4,12 @@ import dev.chord.BackendException;
 import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
 import dev.chord.json.TypedJson;
+import dev.chord.spi.DeliveryQueue;
 import dev.chord.spi.Feed;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -327,82 +326,32 @@ final class Notifications implements AutoCloseable {
   }
 
   /** The feeds of one context and the messages waiting for them; an actor on the pool. */
-  private final class Topic implements Runnable {
+  private final class Topic {
     final String contextId;
     final List<Feed> feeds = new CopyOnWriteArrayList<>();
 
-    /** Headers and {@link #UNKNOWN}, oldest first; guarded by this. */
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
-
-    /** Whether a task of this topic is queued or running; guarded by this. */
-    private boolean scheduled;
+    /** Headers and {@link #UNKNOWN}, on their way to the feeds. */
+    private final DeliveryQueue<Object> queue;
 
     Topic(String contextId) {
       this.contextId = contextId;
+      this.queue =
+          new DeliveryQueue<>(
+              delivery,
+              MAX_QUEUED,
+              BATCH,
+              UNKNOWN,
+              this::deliver,
+              () ->
+                  log.warn(
+                      "subscribers of '{}' fell {} messages behind: dropped them for a re-read",
+                      contextId,
+                      MAX_QUEUED));
     }
 
+    /** Queues {@code item} for the feeds (see {@link DeliveryQueue}). */
     void offer(Object item) {
-      boolean overflow;
-      boolean schedule;
-      synchronized (this) {
-        overflow = queue.size() >= MAX_QUEUED;
-        if (overflow) {
-          queue.clear();
-          queue.addLast(UNKNOWN);
-        } else {
-          queue.addLast(item);
-        }
-        schedule = !scheduled;
-        scheduled = true;
-      }
-      if (overflow) {
-        log.warn(
-            "subscribers of '{}' fell {} messages behind: dropped them for a re-read",
-            contextId,
-            MAX_QUEUED);
-      }
-      if (schedule) {
-        schedule();
-      }
-    }
-
-    @Override
-    public void run() {
-      boolean drained = false;
-      try {
-        for (int i = 0; i < BATCH; i++) {
-          Object item;
-          synchronized (this) {
-            item = queue.pollFirst();
-            if (item == null) {
-              scheduled = false;
-              drained = true;
-              return;
-            }
-          }
-          deliver(item);
-        }
-      } finally {
-        if (!drained) {
-          synchronized (this) {
-            if (queue.isEmpty()) {
-              scheduled = false;
-              drained = true;
-            }
-          }
-          if (!drained) {
-            schedule();
-          }
-        }
-      }
-    }
-
-    private void schedule() {
-      try {
-        delivery.execute(this);
-      } catch (RejectedExecutionException closing) {
-        // The backend is closing: nobody is listening any more.
-      }
+      queue.offer(item);
     }
 
     private void deliver(Object item) {
