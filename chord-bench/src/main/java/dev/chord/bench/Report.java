@@ -286,13 +286,7 @@ public final class Report {
       out.append("| ")
           .append(number(Double.parseDouble(n)))
           .append(" | ")
-          .append(micros(r))
-          .append(" | ")
-          .append(number(1e9 / nanos(r)))
-          .append(" | ")
-          .append(cpuMicros(r))
-          .append(" | ")
-          .append(bytes(r.bytesPerOp()))
+          .append(costCells(r))
           .append(" | ")
           .append(floor.map(Report::micros).orElse("—"))
           .append(" | ")
@@ -417,13 +411,7 @@ public final class Report {
               .append(" | ")
               .append(r.param("behind"))
               .append(" | ")
-              .append(micros(r))
-              .append(" | ")
-              .append(number(1e9 / nanos(r)))
-              .append(" | ")
-              .append(cpuMicros(r))
-              .append(" | ")
-              .append(bytes(r.bytesPerOp()))
+              .append(costCells(r))
               .append(" |\n");
           x.add(Double.parseDouble(r.param("behind")));
           y.add(nanos(r) / 1000);
@@ -470,19 +458,15 @@ public final class Report {
     out.append("\n");
   }
 
+  /** A JMH result's cost cells: µs per call | calls/s | CPU µs per call | allocated per call. */
+  private static String costCells(Jmh r) {
+    return String.join(
+        " | ", micros(r), number(1e9 / nanos(r)), cpuMicros(r), bytes(r.bytesPerOp()));
+  }
+
   private void engineRow(String name, String benchmark) {
     for (Jmh r : select(benchmark)) {
-      out.append("| ")
-          .append(name)
-          .append(" | ")
-          .append(micros(r))
-          .append(" | ")
-          .append(number(1e9 / nanos(r)))
-          .append(" | ")
-          .append(cpuMicros(r))
-          .append(" | ")
-          .append(bytes(r.bytesPerOp()))
-          .append(" |\n");
+      out.append("| ").append(name).append(" | ").append(costCells(r)).append(" |\n");
     }
   }
 

@@ -7,11 +7,7 @@ import dev.chord.Context;
 import dev.chord.memory.InMemoryBackend;
 import dev.chord.redis.RedisBackend;
 import dev.chord.spi.Backend;
-import dev.chord.spi.Commit;
-import dev.chord.spi.CommitResult;
-import dev.chord.spi.ContextPage;
-import dev.chord.spi.Feed;
-import dev.chord.spi.History;
+import dev.chord.spi.ForwardingBackend;
 import dev.chord.testsupport.RedisServer;
 import dev.chord.testsupport.RedisServers;
 import java.io.IOException;
@@ -266,58 +262,17 @@ class ErrorTableIT {
    * The in-memory backend, except that reading a context whose id starts with {@code bug:} throws
    * what a bug of the server would: an exception whose text must not reach the client.
    */
-  private record FailingOnBugIds(Backend backend) implements Backend {
+  private static final class FailingOnBugIds extends ForwardingBackend {
+    FailingOnBugIds(Backend backend) {
+      super(backend);
+    }
+
     @Override
     public Optional<Context> get(String contextId) {
       if (contextId.startsWith("bug:")) {
         throw new IllegalArgumentException("internal detail of java.util.LinkedHashMap");
       }
-      return backend.get(contextId);
-    }
-
-    @Override
-    public CommitResult commit(Commit commit) {
-      return backend.commit(commit);
-    }
-
-    @Override
-    public Optional<History> history(String contextId, long afterVersion, int maxDeltas) {
-      return backend.history(contextId, afterVersion, maxDeltas);
-    }
-
-    @Override
-    public void restore(Context context) {
-      backend.restore(context);
-    }
-
-    @Override
-    public boolean delete(String contextId) {
-      return backend.delete(contextId);
-    }
-
-    @Override
-    public boolean deleteIf(String contextId, String epoch, long version) {
-      return backend.deleteIf(contextId, epoch, version);
-    }
-
-    @Override
-    public long deleteDeltasBefore(String contextId, long insertedBefore) {
-      return backend.deleteDeltasBefore(contextId, insertedBefore);
-    }
-
-    @Override
-    public ContextPage listContexts(String cursor, int limit) {
-      return backend.listContexts(cursor, limit);
-    }
-
-    @Override
-    public AutoCloseable subscribe(String contextId, Feed feed) {
-      return backend.subscribe(contextId, feed);
-    }
-
-    @Override
-    public void close() {
-      backend.close();
+      return super.get(contextId);
     }
   }
 }
