@@ -12,6 +12,12 @@ module dev.chord.server {
   requires org.eclipse.jetty.server;
   requires org.eclipse.jetty.util;
   requires org.eclipse.jetty.websocket.api;
+  requires org.eclipse.jetty.websocket.core.common;
+  requires org.eclipse.jetty.websocket.core.server;
+  requires org.eclipse.jetty.ee10.servlet;
+  requires org.eclipse.jetty.ee10.websocket.jetty.server;
+  requires org.eclipse.jetty.http;
+  requires org.eclipse.jetty.io;
   requires com.fasterxml.jackson.core;
   requires com.fasterxml.jackson.databind;
   requires micrometer.core;

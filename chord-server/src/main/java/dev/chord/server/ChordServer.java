@@ -1,7 +1,5 @@
 package dev.chord.server;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.chord.Chord;
 import dev.chord.ContextExporter;
 import dev.chord.ContextProvider;
@@ -13,34 +11,18 @@ import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinException;
-import io.javalin.websocket.WsCloseContext;
-import io.javalin.websocket.WsConfig;
-import io.javalin.websocket.WsConnectContext;
-import io.javalin.websocket.WsContext;
-import io.javalin.websocket.WsMessageContext;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,20 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class ChordServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChordServer.class);
 
-  /** The close code of a live socket whose token expired (an application code, 4000–4999). */
-  static final int TOKEN_EXPIRED = 4401;
-
-  /** WebSocket close code 1001, "going away": sent to every live socket at shutdown. */
-  static final int GOING_AWAY = 1001;
-
-  /** WebSocket close code 1008, "policy violation": a malformed message from a client. */
-  static final int POLICY_VIOLATION = 1008;
-
   /** The largest request line and headers, in bytes (Jetty's default, made explicit). */
   static final int MAX_HEADER_BYTES = 8 * 1024;
-
-  /** The furthest token expiry for which a live socket's close is scheduled. */
-  private static final Duration LONGEST_EXPIRY_WAIT = Duration.ofDays(365);
 
   /** The routes of the HTTP API, each answering CORS preflights. */
   private static final List<String> API_PATHS =
@@ -95,24 +65,13 @@ public final class ChordServer implements AutoCloseable {
   private final Health health;
   private final LiveHub hub;
   private final Presence presence;
-  private final Json json;
-  private final Access access;
-  private final Clock clock;
+  private final LiveEndpoint live;
   private final Javalin app;
   private final String host;
   private final @Nullable AutoCloseable storeResource;
   private final Duration shutdownGrace;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Server jetty;
-  private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
-  private final ScheduledThreadPoolExecutor expiries =
-      new ScheduledThreadPoolExecutor(
-          1,
-          r -> {
-            Thread t = new Thread(r, "chord-token-expiry");
-            t.setDaemon(true);
-            return t;
-          });
 
   private ChordServer(Builder b) {
     if (b.storeDir != null) {
@@ -139,22 +98,33 @@ public final class ChordServer implements AutoCloseable {
       metrics.bind(hub);
     }
     this.presence = new Presence(chord, b.clock, b.presenceLease);
-    this.access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
-    this.clock = b.clock;
-    expiries.setRemoveOnCancelPolicy(true);
-    this.json = new Json(b.maxJsonDepth);
-    HttpApi api =
-        new HttpApi(chord, hub, access, new Json(b.maxJsonDepth), b.backendName, b.maxIdLength);
-    ConnectionLimiter limiter = new ConnectionLimiter(b.maxConnectionsPerIp);
+    Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
+    Json json = new Json(b.maxJsonDepth);
+    HttpApi api = new HttpApi(chord, hub, access, json, b.backendName, b.maxIdLength);
+    this.live =
+        new LiveEndpoint(
+            hub,
+            presence,
+            access,
+            json,
+            b.clock,
+            metrics == null ? LiveMeters.NONE : metrics,
+            new LiveEndpoint.Policy(
+                b.wsSendBufferBytes,
+                b.wsStallTimeout,
+                b.wsIdleTimeout,
+                b.wsCompression,
+                b.wsMaxMessageBytes),
+            b.maxConnectionsPerIp);
     Hosts hosts = Hosts.of(b.host, b.allowedHosts, Origins.hosts(b.allowedOrigins));
     Origins origins = Origins.of(b.allowedOrigins, hosts);
     this.host = b.host;
     this.shutdownGrace = b.shutdownGrace;
-    this.app = Javalin.create(cfg -> configure(cfg, b, api, origins, limiter));
+    this.app = Javalin.create(cfg -> configure(cfg, b, api, access, origins));
     try {
       app.start(b.host, b.port);
     } catch (RuntimeException e) {
-      expiries.shutdownNow();
+      live.close();
       presence.close();
       hub.close();
       health.close();
@@ -194,7 +164,7 @@ public final class ChordServer implements AutoCloseable {
   }
 
   private void configure(
-      JavalinConfig cfg, Builder b, HttpApi api, Origins origins, ConnectionLimiter limiter) {
+      JavalinConfig cfg, Builder b, HttpApi api, Access access, Origins origins) {
     cfg.startup.showJavalinBanner = false;
     cfg.requestLogger.http(new RequestLog(b.accessLog));
     if (metrics != null) {
@@ -213,14 +183,14 @@ public final class ChordServer implements AutoCloseable {
           this.jetty = server;
           server.setErrorHandler(errors);
           gate.installIn(server);
+          live.installIn(server);
         });
-    cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));
-    cfg.jetty.modifyWebSocketServletFactory(
-        factory -> {
-          factory.setMaxTextMessageSize(b.wsMaxMessageBytes);
-          factory.setMaxBinaryMessageSize(b.wsMaxMessageBytes);
-          factory.setIdleTimeout(Duration.ofMinutes(2));
+    cfg.jetty.modifyServletContextHandler(
+        context -> {
+          context.setErrorHandler(errors);
+          live.servletContext(context);
         });
+    cfg.jetty.modifyWebSocketServletFactory(live::configure);
 
     var routes = cfg.routes;
     routes.before(origins::filter);
@@ -249,15 +219,18 @@ public final class ChordServer implements AutoCloseable {
           origins.checkUpgrade(ctx);
           String id = api.contextId(ctx.pathParam("id"));
           access.require(
-              liveToken(ctx.header("Authorization"), ctx.queryParam("token")), id, Right.READ);
+              LiveEndpoint.token(ctx.header("Authorization"), ctx.queryParam("token")),
+              id,
+              Right.READ);
           ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch"));
           WireFormat.parse(ctx.queryParam("format"));
-          if (!limiter.hasRoom(ctx.ip())) {
+          if (!live.hasRoom(ctx.ip())) {
             throw new ApiException(
                 429, "too_many_connections", "too many live connections from " + ctx.ip());
           }
+          live.capSendBuffer(ctx);
         });
-    routes.ws("/contexts/{id}/live", ws -> live(ws, limiter));
+    routes.ws("/contexts/{id}/live", live::handlers);
     // Javalin copies the HTTP session's attributes into every upgrade, creating a session that
     // Jetty would keep forever: one per connection ever made. We use no sessions; drop it.
     routes.wsAfterUpgrade(
@@ -273,139 +246,6 @@ public final class ChordServer implements AutoCloseable {
     // naming the class takes them over so that every error is JSON.
     routes.exception(io.javalin.http.HttpResponseException.class, HttpApi::fail);
     routes.exception(Exception.class, HttpApi::fail);
-  }
-
-  private void live(WsConfig ws, ConnectionLimiter limiter) {
-    ws.onConnect(ctx -> connect(ctx, limiter));
-    ws.onClose(ctx -> disconnect(ctx, limiter));
-    // Jetty enforces the size limit; presence is the only message a client sends
-    ws.onMessage(this::message);
-  }
-
-  private void connect(WsConnectContext ctx, ConnectionLimiter limiter) {
-    String address = address(ctx.session.getRemoteSocketAddress());
-    if (!limiter.acquire(address)) {
-      ctx.closeSession(1008, "too many live connections from " + address);
-      return;
-    }
-    ctx.attribute("chord.address", address);
-    sessions.add(ctx);
-    Session session = ctx.session;
-    LiveConnection.Sink sink =
-        new LiveConnection.Sink() {
-          @Override
-          public void send(String text, Runnable done, Consumer<Throwable> failed) {
-            session.sendText(text, Callback.from(done, failed));
-          }
-
-          @Override
-          public void close(int code, String reason) {
-            session.close(code, reason, Callback.NOOP);
-          }
-        };
-    try {
-      LiveConnection connection =
-          hub.open(
-              ctx.pathParam("id"),
-              WireFormat.parse(ctx.queryParam("format")),
-              ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch")),
-              sink);
-      ctx.attribute("chord.connection", connection);
-      ctx.attribute("chord.presence", presence.open(ctx.pathParam("id")));
-      ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
-    } catch (RuntimeException e) {
-      log.warn("live connection to '{}' failed", ctx.pathParam("id"), e);
-      ctx.closeSession(1011, "cannot read the context; reconnect later");
-      return;
-    }
-    closeWhenTokenExpires(ctx);
-  }
-
-  /**
-   * Schedules the close (4401 {@code token_expired}) of a socket authorized by a token for when the
-   * token expires: a token is checked at the upgrade only, and a socket outliving it would keep
-   * reading what the token no longer grants. Cancelled when the socket closes first. Not scheduled
-   * for an expiry more than {@link #LONGEST_EXPIRY_WAIT} away: a socket does not live that long.
-   */
-  private void closeWhenTokenExpires(WsConnectContext ctx) {
-    Optional<Instant> expiry;
-    try {
-      expiry =
-          access.require(
-              liveToken(ctx.header("Authorization"), ctx.queryParam("token")),
-              ctx.pathParam("id"),
-              Right.READ);
-    } catch (ApiException expiredSinceTheUpgrade) {
-      ctx.closeSession(TOKEN_EXPIRED, "token_expired");
-      return;
-    }
-    Duration left = expiry.map(at -> Duration.between(clock.instant(), at)).orElse(null);
-    // A token may expire at any instant, Instant.MAX included: its delay overflows a long of ms.
-    if (left != null && left.compareTo(LONGEST_EXPIRY_WAIT) <= 0) {
-      long delay = Math.max(0, left.toMillis());
-      ctx.attribute(
-          "chord.expiry",
-          expiries.schedule(
-              () -> ctx.closeSession(TOKEN_EXPIRED, "token_expired"),
-              delay,
-              TimeUnit.MILLISECONDS));
-    }
-  }
-
-  /** The token of a live request: from {@code Authorization: Bearer}, else {@code ?token=}. */
-  private static String liveToken(String authorization, String queryToken) {
-    String bearer = Access.bearer(authorization);
-    return bearer != null ? bearer : queryToken;
-  }
-
-  private void disconnect(WsCloseContext ctx, ConnectionLimiter limiter) {
-    sessions.remove(ctx);
-    ScheduledFuture<?> expiry = ctx.attribute("chord.expiry");
-    if (expiry != null) {
-      expiry.cancel(false);
-    }
-    LiveConnection connection = ctx.attribute("chord.connection");
-    if (connection != null) {
-      hub.close(connection);
-    }
-    Presence.Entry entry = ctx.attribute("chord.presence");
-    if (entry != null) {
-      entry.close();
-    }
-    String address = ctx.attribute("chord.address");
-    if (address != null) {
-      limiter.release(address);
-    }
-  }
-
-  /**
-   * A client's message: {@code {"type": "presence", "set": value}} declares its presence (see
-   * {@link Presence}); other types are ignored (from a newer client); anything malformed closes the
-   * socket with 1008.
-   */
-  private void message(WsMessageContext ctx) {
-    Presence.Entry entry = ctx.attribute("chord.presence");
-    try {
-      Map<String, Object> message = json.readObject(ctx.message().getBytes(UTF_8));
-      if (!"presence".equals(message.get("type"))) {
-        return;
-      }
-      if (!message.containsKey("set")) {
-        throw ApiException.badRequest("a presence message needs \"set\"");
-      }
-      Object value = Presence.checkValue(message.get("set"));
-      if (entry != null) {
-        entry.set(value);
-      }
-    } catch (ApiException e) {
-      ctx.closeSession(POLICY_VIOLATION, e.getMessage());
-    }
-  }
-
-  private static String address(SocketAddress socket) {
-    return socket instanceof InetSocketAddress inet && inet.getAddress() != null
-        ? inet.getAddress().getHostAddress()
-        : String.valueOf(socket);
   }
 
   /** The port the server listens on (the one chosen, if it was started on port 0). */
@@ -434,16 +274,19 @@ public final class ChordServer implements AutoCloseable {
     return hub.overflows();
   }
 
+  /** Stall closes started on live sockets; for tests. */
+  long liveStallsStarted() {
+    return live.stallsStarted();
+  }
+
   /** Token-expiry closes scheduled for open live sockets; for tests. */
   int scheduledExpiries() {
-    return expiries.getQueue().size();
+    return live.scheduledExpiries();
   }
 
   /** Closes every live WebSocket connection, as a restart would: clients reconnect and catch up. */
   void disconnectAll() {
-    for (WsContext ctx : sessions) {
-      ctx.closeSession(1012, "server restarting");
-    }
+    live.disconnectAll();
   }
 
   /**
@@ -466,12 +309,12 @@ public final class ChordServer implements AutoCloseable {
           // Stops accepting; the open connections stay. The graceful stop below waits for them.
           var unused = connector.shutdown();
         }
-        goAway(deadline);
+        live.goAway(deadline);
         server.setStopTimeout(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       }
       stopJetty();
     } finally {
-      expiries.shutdownNow();
+      live.close();
       presence.close();
       hub.close();
       health.close();
@@ -516,20 +359,6 @@ public final class ChordServer implements AutoCloseable {
     }
   }
 
-  /** Closes every live socket with 1001 and waits, until {@code deadline}, for them to close. */
-  private void goAway(long deadline) {
-    for (WsContext ctx : sessions) {
-      ctx.closeSession(GOING_AWAY, "going away");
-    }
-    try {
-      while (!sessions.isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /**
    * Configures a {@link ChordServer}. Every setting is optional and checked when set. The settings
    * of the {@link Chord} it serves go to a {@link Chord.Builder} held inside, which checks them and
@@ -557,6 +386,18 @@ public final class ChordServer implements AutoCloseable {
 
     /** {@link #wsQueueLimit}'s default. */
     public static final int DEFAULT_WS_QUEUE_LIMIT = 64;
+
+    /** {@link #wsSendBuffer}'s default: 128 KiB. */
+    public static final int DEFAULT_WS_SEND_BUFFER_BYTES = 128 * 1024;
+
+    /** {@link #wsStallTimeout}'s default. */
+    public static final Duration DEFAULT_WS_STALL_TIMEOUT = Duration.ofSeconds(30);
+
+    /** {@link #wsIdleTimeout}'s default. */
+    public static final Duration DEFAULT_WS_IDLE_TIMEOUT = Duration.ofMinutes(2);
+
+    /** {@link #wsCompression}'s default: off (see the module README for the measurements). */
+    public static final boolean DEFAULT_WS_COMPRESSION = false;
 
     /** {@link #maxMergedChanges}'s default. */
     public static final int DEFAULT_MAX_MERGED_CHANGES = 1000;
@@ -597,6 +438,10 @@ public final class ChordServer implements AutoCloseable {
     private int maxIdLength = DEFAULT_MAX_ID_LENGTH;
     private int wsMaxMessageBytes = DEFAULT_WS_MAX_MESSAGE_BYTES;
     private int wsQueueLimit = DEFAULT_WS_QUEUE_LIMIT;
+    private int wsSendBufferBytes = DEFAULT_WS_SEND_BUFFER_BYTES;
+    private Duration wsStallTimeout = DEFAULT_WS_STALL_TIMEOUT;
+    private Duration wsIdleTimeout = DEFAULT_WS_IDLE_TIMEOUT;
+    private boolean wsCompression = DEFAULT_WS_COMPRESSION;
     private int maxMergedChanges = DEFAULT_MAX_MERGED_CHANGES;
     private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
     private Duration bodyTimeout = DEFAULT_BODY_TIMEOUT;
@@ -845,6 +690,61 @@ public final class ChordServer implements AutoCloseable {
      */
     public Builder wsQueueLimit(int messages) {
       this.wsQueueLimit = range(messages, 1, 1_000_000, "wsQueueLimit");
+      return this;
+    }
+
+    /**
+     * The most the kernel may hold for one live socket, in bytes (default 128 KiB): what a client
+     * that stopped reading costs in kernel memory before the server's own bounded queue takes over.
+     * Set as the socket's {@code SO_SNDBUF} at half this value, since Linux reserves twice what is
+     * asked (and caps it at twice {@code net.core.wmem_max}). Without a cap Linux grows a socket's
+     * buffer up to {@code net.ipv4.tcp_wmem}'s maximum, 4 MiB by default. Plain HTTP sockets are
+     * not affected.
+     *
+     * @throws IllegalArgumentException unless between 4 KiB and 16 MiB
+     */
+    public Builder wsSendBuffer(int bytes) {
+      this.wsSendBufferBytes = range(bytes, 4096, 16 * 1024 * 1024, "wsSendBuffer");
+      return this;
+    }
+
+    /**
+     * How long a message to a live client may stay unwritten (the client stopped reading, so the
+     * kernel's send buffer is full) before the server closes the socket with 4408 {@code stalled}
+     * (default 30 s); the connection is dropped if the close frame is not taken within 5 s. The
+     * client reconnects from its epoch and version. Counted in {@code chord.live.closed{reason=
+     * "stalled"}} and logged at INFO.
+     *
+     * @throws IllegalArgumentException unless between 100 ms and 1 hour
+     */
+    public Builder wsStallTimeout(Duration timeout) {
+      this.wsStallTimeout =
+          between(timeout, Duration.ofMillis(100), Duration.ofHours(1), "wsStallTimeout");
+      return this;
+    }
+
+    /**
+     * How long a live socket may see no traffic in either direction before it is closed (default 2
+     * min; Jetty's idle timeout). The server pings every live socket every 15 s, so only a peer
+     * that stopped answering (and reading) reaches it. Counted as {@code reason="idle"}.
+     *
+     * @throws IllegalArgumentException unless between 100 ms and 1 day
+     */
+    public Builder wsIdleTimeout(Duration timeout) {
+      this.wsIdleTimeout =
+          between(timeout, Duration.ofMillis(100), Duration.ofDays(1), "wsIdleTimeout");
+      return this;
+    }
+
+    /**
+     * Whether live sockets may use {@code permessage-deflate} when the client offers it (default
+     * off). On, the server compresses each message on its own ({@code server_no_context_takeover},
+     * answered whatever the client offered), so an idle connection holds no deflater; off, the
+     * extension is not negotiated. The module README has the bytes saved and the memory per
+     * connection measured either way.
+     */
+    public Builder wsCompression(boolean on) {
+      this.wsCompression = on;
       return this;
     }
 

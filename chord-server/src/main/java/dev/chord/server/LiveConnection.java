@@ -85,6 +85,9 @@ final class LiveConnection {
   private long merges;
   private long fullResyncs;
 
+  /** When the message in flight was handed to the socket ({@link System#nanoTime()}). */
+  private long sendingSince;
+
   /** What {@link #nextText} chose, for the meters: its type ({@code null}: not counted), since. */
   private String nextType;
 
@@ -187,6 +190,15 @@ final class LiveConnection {
     }
   }
 
+  /**
+   * How long the message in flight has waited to be written, in nanoseconds at {@code now} (a
+   * {@link System#nanoTime()}); 0 when nothing is in flight. A client that stopped reading keeps
+   * this growing once the kernel's send buffer is full: what the stall timeout measures.
+   */
+  synchronized long pendingNanos(long now) {
+    return sending && !closed ? now - sendingSince : 0;
+  }
+
   /** How often the queue overflowed and was merged into one patch. */
   synchronized long merges() {
     return merges;
@@ -267,6 +279,7 @@ final class LiveConnection {
             fullPending = false;
           }
           sending = true;
+          sendingSince = System.nanoTime();
         }
         if (read) {
           text = readFull();

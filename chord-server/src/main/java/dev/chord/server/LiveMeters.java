@@ -19,6 +19,9 @@ interface LiveMeters {
 
         @Override
         public void queued(int depth) {}
+
+        @Override
+        public void closed(LiveClose reason) {}
       };
 
   /**
@@ -38,4 +41,7 @@ interface LiveMeters {
 
   /** A connection's queue holds {@code depth} messages after a delta was queued. */
   void queued(int depth);
+
+  /** A live connection ended, for {@code reason}. */
+  void closed(LiveClose reason);
 }

@@ -225,6 +225,43 @@ public final class Main implements Callable<Integer> {
   Integer wsQueue;
 
   @Option(
+      names = "--ws-send-buffer",
+      defaultValue = "${env:CHORD_WS_SEND_BUFFER}",
+      description =
+          "Kernel send buffer (SO_SNDBUF) of each live socket, in bytes: what a client that stopped"
+              + " reading can hold in the kernel (env CHORD_WS_SEND_BUFFER; default"
+              + " ${bundle:default.ws-send-buffer}).")
+  Integer wsSendBuffer;
+
+  @Option(
+      names = "--ws-stall-timeout",
+      defaultValue = "${env:CHORD_WS_STALL_TIMEOUT}",
+      converter = DurationConverter.class,
+      description =
+          "Close a live socket (4408 stalled) whose message stayed unwritten this long (env"
+              + " CHORD_WS_STALL_TIMEOUT; default ${bundle:default.ws-stall-timeout}).")
+  Duration wsStallTimeout;
+
+  @Option(
+      names = "--ws-idle-timeout",
+      defaultValue = "${env:CHORD_WS_IDLE_TIMEOUT}",
+      converter = DurationConverter.class,
+      description =
+          "Close a live socket with no traffic either way for this long (env"
+              + " CHORD_WS_IDLE_TIMEOUT; default ${bundle:default.ws-idle-timeout}).")
+  Duration wsIdleTimeout;
+
+  @Option(
+      names = "--ws-compression",
+      defaultValue = "${env:CHORD_WS_COMPRESSION}",
+      converter = OnOffConverter.class,
+      description =
+          "off|on: negotiate permessage-deflate (without server context takeover) with clients"
+              + " that offer it (env CHORD_WS_COMPRESSION; default"
+              + " ${bundle:default.ws-compression}).")
+  Boolean wsCompression;
+
+  @Option(
       names = "--max-merged-changes",
       defaultValue = "${env:CHORD_MAX_MERGED_CHANGES}",
       description =
@@ -349,6 +386,16 @@ public final class Main implements Callable<Integer> {
                 "default.ws-max-message-bytes", ChordServer.Builder.DEFAULT_WS_MAX_MESSAGE_BYTES),
             Map.entry("default.ws-queue", ChordServer.Builder.DEFAULT_WS_QUEUE_LIMIT),
             Map.entry("default.max-merged-changes", ChordServer.Builder.DEFAULT_MAX_MERGED_CHANGES),
+            Map.entry("default.ws-send-buffer", ChordServer.Builder.DEFAULT_WS_SEND_BUFFER_BYTES),
+            Map.entry(
+                "default.ws-stall-timeout",
+                DurationConverter.format(ChordServer.Builder.DEFAULT_WS_STALL_TIMEOUT)),
+            Map.entry(
+                "default.ws-idle-timeout",
+                DurationConverter.format(ChordServer.Builder.DEFAULT_WS_IDLE_TIMEOUT)),
+            Map.entry(
+                "default.ws-compression",
+                OnOffConverter.format(ChordServer.Builder.DEFAULT_WS_COMPRESSION)),
             Map.entry(
                 "default.ready-timeout",
                 DurationConverter.format(ChordServer.Builder.DEFAULT_READY_TIMEOUT)),
@@ -469,6 +516,10 @@ public final class Main implements Callable<Integer> {
     set(wsMaxMessageBytes, b::wsMaxMessageBytes);
     set(wsQueue, b::wsQueueLimit);
     set(maxMergedChanges, b::maxMergedChanges);
+    set(wsSendBuffer, b::wsSendBuffer);
+    set(wsStallTimeout, b::wsStallTimeout);
+    set(wsIdleTimeout, b::wsIdleTimeout);
+    set(wsCompression, b::wsCompression);
     set(maxConnectionsPerIp, b::maxConnectionsPerIp);
     set(readyTimeout, b::readyTimeout);
     b.metrics(metrics).accessLog(accessLog);
@@ -639,6 +690,24 @@ public final class Main implements Callable<Integer> {
   }
 
   /** Durations as {@code 500ms}, {@code 90s}, {@code 15m}, {@code 24h}, {@code 7d} or ISO-8601. */
+  /** {@code on} or {@code off}, as a boolean. */
+  static final class OnOffConverter implements CommandLine.ITypeConverter<Boolean> {
+    @Override
+    public Boolean convert(String value) {
+      return switch (value.strip().toLowerCase(Locale.ROOT)) {
+        case "on" -> true;
+        case "off" -> false;
+        default ->
+            throw new CommandLine.TypeConversionException(
+                "expected on or off, got '" + value + "'");
+      };
+    }
+
+    static String format(boolean on) {
+      return on ? "on" : "off";
+    }
+  }
+
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     private static final Pattern SHORT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 

@@ -29,6 +29,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.component.LifeCycle;
@@ -64,6 +66,7 @@ final class ServerMetrics implements LiveMeters, AutoCloseable {
   private final Counter resyncs;
   private final Timer lag;
   private final DistributionSummary depth;
+  private final Map<LiveClose, Counter> closes = new EnumMap<>(LiveClose.class);
 
   /**
    * @param token the bearer token scrapers send, {@code null} for none
@@ -102,6 +105,15 @@ final class ServerMetrics implements LiveMeters, AutoCloseable {
             .description("Messages queued on a live connection when a delta is queued")
             .baseUnit("messages")
             .register(registry);
+    // Every reason from the start, at 0: a dashboard's rate() needs the series before the event.
+    for (LiveClose reason : LiveClose.values()) {
+      closes.put(
+          reason,
+          Counter.builder("chord.live.closed")
+              .description("Live connections that ended, by reason")
+              .tag("reason", reason.tag())
+              .register(registry));
+    }
   }
 
   private Counter message(String type) {
@@ -197,6 +209,11 @@ final class ServerMetrics implements LiveMeters, AutoCloseable {
   @Override
   public void queued(int depth) {
     this.depth.record(depth);
+  }
+
+  @Override
+  public void closed(LiveClose reason) {
+    closes.get(reason).increment();
   }
 
   @Override

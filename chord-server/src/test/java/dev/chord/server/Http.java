@@ -24,6 +24,11 @@ final class Http {
     this.base = base;
   }
 
+  /** The base URL requests go to. */
+  String base() {
+    return base;
+  }
+
   Http withToken(String token) {
     Http other = new Http(base);
     other.token = token;

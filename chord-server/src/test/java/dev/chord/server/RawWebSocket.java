@@ -1,0 +1,315 @@
+package dev.chord.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * A blocking WebSocket client over a plain socket (RFC 6455, with RFC 7692's permessage-deflate
+ * when the server accepts it), for tests that decide when, and whether, a client reads: a client
+ * that never calls {@link #readText} leaves what the server sends in the kernel buffers.
+ */
+final class RawWebSocket implements AutoCloseable {
+  /** A {@code permessage-deflate} offer. */
+  enum DeflateOffer {
+    /** No offer. */
+    NONE(null),
+    /** Plain {@code permessage-deflate}, as browsers offer it. */
+    PLAIN("permessage-deflate"),
+    /** Without context takeover either way. */
+    NO_CONTEXT_TAKEOVER(
+        "permessage-deflate; client_no_context_takeover; server_no_context_takeover");
+
+    private final String header;
+
+    DeflateOffer(String header) {
+      this.header = header;
+    }
+  }
+
+  /**
+   * How to connect.
+   *
+   * @param receiveBufferBytes the socket's receive buffer, set before connecting; 0: the default
+   */
+  record Options(DeflateOffer deflate, int receiveBufferBytes) {
+    static Options defaults() {
+      return new Options(DeflateOffer.NONE, 0);
+    }
+
+    Options offerDeflate(DeflateOffer offer) {
+      return new Options(offer, receiveBufferBytes);
+    }
+
+    Options receiveBufferBytes(int bytes) {
+      return new Options(deflate, bytes);
+    }
+  }
+
+  /** A close frame's code (1006: the connection ended without one) and reason. */
+  record Close(int code, String reason) {}
+
+  private final Socket socket;
+  private final DataInputStream in;
+  private final OutputStream out;
+  private final String extensions;
+  private final Inflater inflater;
+
+  private RawWebSocket(Socket socket, DataInputStream in, String extensions) throws IOException {
+    this.socket = socket;
+    this.in = in;
+    this.out = socket.getOutputStream();
+    this.extensions = extensions;
+    this.inflater = extensions.startsWith("permessage-deflate") ? new Inflater(true) : null;
+  }
+
+  static RawWebSocket connect(URI uri, Options options) throws IOException {
+    Socket socket = new Socket();
+    if (options.receiveBufferBytes() > 0) {
+      socket.setReceiveBufferSize(options.receiveBufferBytes());
+    }
+    socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 10_000);
+    byte[] nonce = new byte[16];
+    ThreadLocalRandom.current().nextBytes(nonce);
+    String key = Base64.getEncoder().encodeToString(nonce);
+    String path = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    StringBuilder request =
+        new StringBuilder("GET " + path + " HTTP/1.1\r\n")
+            .append("Host: ")
+            .append(uri.getHost())
+            .append(':')
+            .append(uri.getPort())
+            .append(
+                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
+            .append("Sec-WebSocket-Key: ")
+            .append(key)
+            .append("\r\n");
+    if (options.deflate().header != null) {
+      request.append("Sec-WebSocket-Extensions: ").append(options.deflate().header).append("\r\n");
+    }
+    socket.getOutputStream().write(request.append("\r\n").toString().getBytes(UTF_8));
+    DataInputStream in = new DataInputStream(socket.getInputStream());
+    String status = line(in);
+    if (!status.startsWith("HTTP/1.1 101")) {
+      socket.close();
+      throw new IOException("upgrade refused: " + status);
+    }
+    String accept = null;
+    String extensions = "";
+    for (String header = line(in); !header.isEmpty(); header = line(in)) {
+      int colon = header.indexOf(':');
+      String name = header.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+      String value = header.substring(colon + 1).trim();
+      if (name.equals("sec-websocket-accept")) {
+        accept = value;
+      } else if (name.equals("sec-websocket-extensions")) {
+        extensions = value;
+      }
+    }
+    if (!acceptFor(key).equals(accept)) {
+      socket.close();
+      throw new IOException("wrong Sec-WebSocket-Accept: " + accept);
+    }
+    return new RawWebSocket(socket, in, extensions);
+  }
+
+  /** The extensions the server accepted, as its response named them; empty for none. */
+  String acceptedExtensions() {
+    return extensions;
+  }
+
+  int localPort() {
+    return socket.getLocalPort();
+  }
+
+  /** The next text message; answers pings on the way. */
+  String readText(Duration timeout) throws IOException {
+    socket.setSoTimeout((int) timeout.toMillis());
+    while (true) {
+      Message message = readMessage();
+      if (message.opcode == 0x1) {
+        return message.text();
+      }
+      if (message.opcode == 0x8) {
+        throw new EOFException("closed by the server: " + message.close());
+      }
+    }
+  }
+
+  /** Reads (and drops) messages until a close frame, or the end of the connection (1006). */
+  Close awaitClose(Duration timeout) throws IOException {
+    socket.setSoTimeout((int) timeout.toMillis());
+    try {
+      while (true) {
+        Message message = readMessage();
+        if (message.opcode == 0x8) {
+          return message.close();
+        }
+      }
+    } catch (EOFException | java.net.SocketException ended) {
+      return new Close(1006, "");
+    } catch (SocketTimeoutException e) {
+      throw new IOException("no close within " + timeout, e);
+    }
+  }
+
+  private record Message(int opcode, byte[] payload) {
+    String text() {
+      return new String(payload, UTF_8);
+    }
+
+    Close close() {
+      if (payload.length < 2) {
+        return new Close(1005, "");
+      }
+      int code = ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
+      return new Close(code, new String(payload, 2, payload.length - 2, UTF_8));
+    }
+  }
+
+  private Message readMessage() throws IOException {
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    int opcode = -1;
+    boolean compressed = false;
+    while (true) {
+      int first = in.readUnsignedByte();
+      int second = in.readUnsignedByte();
+      long length = second & 0x7f;
+      if (length == 126) {
+        length = in.readUnsignedShort();
+      } else if (length == 127) {
+        length = in.readLong();
+      }
+      byte[] payload = new byte[Math.toIntExact(length)];
+      in.readFully(payload);
+      int frameOpcode = first & 0x0f;
+      if (frameOpcode >= 0x8) {
+        if (frameOpcode == 0x9) {
+          send(0xA, payload);
+          continue;
+        }
+        if (frameOpcode == 0x8) {
+          return new Message(0x8, payload);
+        }
+        continue; // a pong
+      }
+      if (frameOpcode != 0) {
+        opcode = frameOpcode;
+        compressed = (first & 0x40) != 0;
+      }
+      data.write(payload);
+      if ((first & 0x80) != 0) {
+        byte[] whole = data.toByteArray();
+        return new Message(opcode, compressed ? inflate(whole) : whole);
+      }
+    }
+  }
+
+  private byte[] inflate(byte[] compressed) throws IOException {
+    if (inflater == null) {
+      throw new IOException("a compressed message without permessage-deflate");
+    }
+    if (extensions.contains("server_no_context_takeover")) {
+      inflater.reset();
+    }
+    byte[] tail = {0, 0, (byte) 0xff, (byte) 0xff};
+    byte[] input = new byte[compressed.length + tail.length];
+    System.arraycopy(compressed, 0, input, 0, compressed.length);
+    System.arraycopy(tail, 0, input, compressed.length, tail.length);
+    inflater.setInput(input);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] chunk = new byte[8192];
+    try {
+      int n;
+      while ((n = inflater.inflate(chunk)) > 0 || !inflater.needsInput()) {
+        out.write(chunk, 0, n);
+        if (n == 0 && inflater.finished()) {
+          break;
+        }
+      }
+    } catch (DataFormatException e) {
+      throw new IOException("cannot inflate a message", e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Sends one masked frame, as a client must. */
+  private synchronized void send(int opcode, byte[] payload) throws IOException {
+    ByteArrayOutputStream frame = new ByteArrayOutputStream();
+    frame.write(0x80 | opcode);
+    if (payload.length < 126) {
+      frame.write(0x80 | payload.length);
+    } else {
+      frame.write(0x80 | 126);
+      frame.write(payload.length >>> 8);
+      frame.write(payload.length & 0xff);
+    }
+    byte[] mask = new byte[4];
+    ThreadLocalRandom.current().nextBytes(mask);
+    frame.write(mask);
+    for (int i = 0; i < payload.length; i++) {
+      frame.write(payload[i] ^ mask[i % 4]);
+    }
+    out.write(frame.toByteArray());
+    out.flush();
+  }
+
+  /** Sends a close frame (1000) and closes the socket. */
+  @Override
+  public void close() {
+    try {
+      send(0x8, new byte[] {0x03, (byte) 0xe8});
+    } catch (IOException ignored) {
+      // the server closed it first
+    }
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // nothing left to release
+    }
+    if (inflater != null) {
+      inflater.end();
+    }
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    for (int b = in.read(); b != '\n'; b = in.read()) {
+      if (b < 0) {
+        throw new EOFException("the connection ended in the upgrade response");
+      }
+      if (b != '\r') {
+        line.write(b);
+      }
+    }
+    return line.toString(UTF_8);
+  }
+
+  private static String acceptFor(String key) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-1")
+              .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(UTF_8));
+      return Base64.getEncoder().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is in every JDK", e);
+    }
+  }
+}
