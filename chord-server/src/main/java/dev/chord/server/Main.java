@@ -259,7 +259,7 @@ public final class Main implements Callable<Integer> {
           "off|on: negotiate permessage-deflate (without server context takeover) with clients"
               + " that offer it (env CHORD_WS_COMPRESSION; default"
               + " ${bundle:default.ws-compression}).")
-  Boolean wsCompression;
+  OnOff wsCompression;
 
   @Option(
       names = "--max-merged-changes",
@@ -394,8 +394,7 @@ public final class Main implements Callable<Integer> {
                 "default.ws-idle-timeout",
                 DurationConverter.format(ChordServer.Builder.DEFAULT_WS_IDLE_TIMEOUT)),
             Map.entry(
-                "default.ws-compression",
-                OnOffConverter.format(ChordServer.Builder.DEFAULT_WS_COMPRESSION)),
+                "default.ws-compression", OnOff.format(ChordServer.Builder.DEFAULT_WS_COMPRESSION)),
             Map.entry(
                 "default.ready-timeout",
                 DurationConverter.format(ChordServer.Builder.DEFAULT_READY_TIMEOUT)),
@@ -519,7 +518,7 @@ public final class Main implements Callable<Integer> {
     set(wsSendBuffer, b::wsSendBuffer);
     set(wsStallTimeout, b::wsStallTimeout);
     set(wsIdleTimeout, b::wsIdleTimeout);
-    set(wsCompression, b::wsCompression);
+    set(wsCompression == null ? null : wsCompression.on(), b::wsCompression);
     set(maxConnectionsPerIp, b::maxConnectionsPerIp);
     set(readyTimeout, b::readyTimeout);
     b.metrics(metrics).accessLog(accessLog);
@@ -689,18 +688,16 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  /** Durations as {@code 500ms}, {@code 90s}, {@code 15m}, {@code 24h}, {@code 7d} or ISO-8601. */
-  /** {@code on} or {@code off}, as a boolean. */
-  static final class OnOffConverter implements CommandLine.ITypeConverter<Boolean> {
-    @Override
-    public Boolean convert(String value) {
-      return switch (value.strip().toLowerCase(Locale.ROOT)) {
-        case "on" -> true;
-        case "off" -> false;
-        default ->
-            throw new CommandLine.TypeConversionException(
-                "expected on or off, got '" + value + "'");
-      };
+  /**
+   * A setting given as {@code on} or {@code off}. Not a {@code Boolean} field: picocli would take a
+   * boolean option as a flag and never read its value.
+   */
+  enum OnOff {
+    ON,
+    OFF;
+
+    boolean on() {
+      return this == ON;
     }
 
     static String format(boolean on) {
@@ -708,6 +705,21 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /** {@code on} or {@code off}, in any case. */
+  static final class OnOffConverter implements CommandLine.ITypeConverter<OnOff> {
+    @Override
+    public OnOff convert(String value) {
+      return switch (value.strip().toLowerCase(Locale.ROOT)) {
+        case "on" -> OnOff.ON;
+        case "off" -> OnOff.OFF;
+        default ->
+            throw new CommandLine.TypeConversionException(
+                "expected on or off, got '" + value + "'");
+      };
+    }
+  }
+
+  /** Durations as {@code 500ms}, {@code 90s}, {@code 15m}, {@code 24h}, {@code 7d} or ISO-8601. */
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     private static final Pattern SHORT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 

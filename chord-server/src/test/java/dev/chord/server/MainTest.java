@@ -129,6 +129,25 @@ class MainTest {
   }
 
   @Test
+  void wsCompression_takesOnOrOff_andReachesTheServer() throws Exception {
+    for (String value : new String[] {"on", "off"}) {
+      Main main = new Main();
+      new CommandLine(main).parseArgs("--ws-compression", value, "--port", "0");
+      try (ChordServer server = main.builder().start();
+          RawWebSocket socket =
+              RawWebSocket.connect(
+                  java.net.URI.create(server.url() + "/contexts/c/live"),
+                  RawWebSocket.Options.defaults().offerDeflate(RawWebSocket.DeflateOffer.PLAIN))) {
+        assertThat(socket.acceptedExtensions().startsWith("permessage-deflate"))
+            .as("--ws-compression %s", value)
+            .isEqualTo(value.equals("on"));
+      }
+    }
+    assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs("--ws-compression"))
+        .isInstanceOf(CommandLine.ParameterException.class);
+  }
+
+  @Test
   void allowedOrigins_reachTheServer() {
     Main main = new Main();
     new CommandLine(main)
