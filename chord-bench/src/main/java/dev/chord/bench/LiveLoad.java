@@ -43,7 +43,8 @@ import org.HdrHistogram.Recorder;
  *   <li>writes {@code --rate} updates/s in all (round-robin over the contexts, each about {@code
  *       --payload} bytes of new text, {@code Prefer: return=minimal}) for {@code --warmup} seconds,
  *       then {@code --seconds} counted, sampling each second the readers' lag (the writer's send
- *       stamp to the message parsed by a client), the server's total Send-Q and its RSS;
+ *       stamp to the message parsed by a client), the server's total Send-Q and its RSS, and the
+ *       CPU used by the server, by this tool and by every other process on the machine;
  *   <li>waits for every reader to hold every context's last version, and reports what arrived, what
  *       was merged, any hole, and the server's {@code chord_live_closed_total} counts.
  * </ol>
@@ -265,6 +266,9 @@ public final class LiveLoad {
     LiveClients.Totals before = clients.totals();
     writeLatency.reset();
     long okBefore = writesOk.get();
+    double machineCpu = ServerProbe.machineCpuSeconds();
+    double serverCpu = ServerProbe.cpuSeconds(probe.pid());
+    double toolCpu = ServerProbe.cpuSeconds(ProcessHandle.current().pid());
     List<Map<String, Object>> samples = new ArrayList<>();
     long sendQueueMax = 0;
     double worstIntervalP99 = 0;
@@ -290,6 +294,9 @@ public final class LiveLoad {
       samples.add(sample);
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
+    double serverCores = (ServerProbe.cpuSeconds(probe.pid()) - serverCpu) / elapsed;
+    double toolCores = (ServerProbe.cpuSeconds(ProcessHandle.current().pid()) - toolCpu) / elapsed;
+    double allCores = (ServerProbe.machineCpuSeconds() - machineCpu) / elapsed;
     LiveClients.Totals after = clients.totals();
     Histogram lag = clients.lag();
     Histogram writes = writeLatency.getIntervalHistogram();
@@ -313,6 +320,9 @@ public final class LiveLoad {
     run.put("lagMaxMillis", millis(lag.getMaxValue()));
     run.put("worstSecondLagP99Millis", worstIntervalP99);
     run.put("sendQueueMaxBytes", sendQueueMax);
+    run.put("serverCores", round(serverCores));
+    run.put("loadToolCores", round(toolCores));
+    run.put("otherCores", round(Math.max(0, allCores - serverCores - toolCores)));
     run.put("wireBytes", after.wireBytes() - before.wireBytes());
     run.put("inflatedBytes", after.inflatedBytes() - before.inflatedBytes());
     run.put("samples", samples);

@@ -6,7 +6,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.chord.Chord;
 import dev.chord.jdbc.PostgresBackend;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -37,8 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class PostgresRunner {
-  static final String BEGIN = "<!-- postgres:begin -->";
-  static final String END = "<!-- postgres:end -->";
+  static final MarkdownSection SECTION = new MarkdownSection("postgres");
 
   /** The floor, and the target: Chord at least this share of it. */
   private static final double TARGET_SHARE = 0.5;
@@ -112,7 +110,7 @@ public final class PostgresRunner {
     Map<String, Double> jmh = readJmh(results.resolve("jmh-postgres.json"));
     String section =
         section(wal, jmh, scenarios, command, where, settings, loadBefore, Machine.loadAverage());
-    writeSection(markdown, section);
+    SECTION.write(markdown, section, false);
     if (scenarios.results().stream().anyMatch(ScenarioRunner.Result::lostUpdates)) {
       System.exit(2);
     }
@@ -360,18 +358,5 @@ public final class PostgresRunner {
     return rate.isPresent() && floor != null && floor > 0
         ? String.format(Locale.ROOT, "%.0f%%", rate.get() / floor * 100)
         : "—";
-  }
-
-  /** Replaces the section between {@link #BEGIN} and {@link #END}, appending it if absent. */
-  static void writeSection(Path markdown, String section) throws IOException {
-    String text = Files.exists(markdown) ? Files.readString(markdown, StandardCharsets.UTF_8) : "";
-    String block = BEGIN + "\n" + section + END;
-    int begin = text.indexOf(BEGIN);
-    int end = text.indexOf(END);
-    String updated =
-        begin >= 0 && end > begin
-            ? text.substring(0, begin) + block + text.substring(end + END.length())
-            : text + (text.endsWith("\n") ? "\n" : "\n\n") + block + "\n";
-    Files.writeString(markdown, updated, StandardCharsets.UTF_8);
   }
 }

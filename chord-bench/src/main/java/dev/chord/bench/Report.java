@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
@@ -20,9 +19,9 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.XYChart;
 
 /**
- * Regenerates the generated part of {@code BENCHMARKS.md} (between {@value #BEGIN} and {@value
- * #END}; everything outside the markers is left as it is) and the charts in {@code bench/plots/},
- * from the result files that {@code bench/run.sh} wrote.
+ * Regenerates the generated part of {@code BENCHMARKS.md} ({@link #SECTION}; everything outside its
+ * markers is left as it is) and the charts in {@code bench/plots/}, from the result files that
+ * {@code bench/run.sh} wrote.
  *
  * <pre>
  * java -cp chord-bench/target/benchmarks.jar dev.chord.bench.Report --results bench/results \
@@ -30,8 +29,7 @@ import org.knowm.xchart.XYChart;
  * </pre>
  */
 public final class Report {
-  static final String BEGIN = "<!-- generated:begin -->";
-  static final String END = "<!-- generated:end -->";
+  static final MarkdownSection SECTION = new MarkdownSection("generated");
 
   /** The original's figures on a 2-core machine, from the benchmarks issue. */
   static final double ORIGINAL_SCENARIO_1 = 305;
@@ -820,17 +818,6 @@ public final class Report {
    * Replaces the generated part of the markdown file, creating the file or the markers if absent.
    */
   private void splice(String generated) throws IOException {
-    String block = BEGIN + "\n" + generated.stripTrailing() + "\n" + END;
-    String existing =
-        Files.exists(markdown) ? Files.readString(markdown, StandardCharsets.UTF_8) : "";
-    int begin = existing.indexOf(BEGIN);
-    int end = existing.indexOf(END);
-    String updated;
-    if (begin >= 0 && end > begin) {
-      updated = existing.substring(0, begin) + block + existing.substring(end + END.length());
-    } else {
-      updated = block + "\n" + (existing.isEmpty() ? "" : "\n" + existing);
-    }
-    Files.writeString(markdown, updated, StandardCharsets.UTF_8);
+    SECTION.write(markdown, generated, true);
   }
 }

@@ -35,6 +35,28 @@ final class ServerProbe {
     return pid;
   }
 
+  /**
+   * Clock ticks per second of {@code /proc}'s CPU times ({@code getconf CLK_TCK}, 100 on Linux).
+   */
+  private static final double TICKS = 100;
+
+  /** CPU time used by process {@code pid} so far (user and system), in seconds. */
+  static double cpuSeconds(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS;
+  }
+
+  /** CPU time used by every process on the machine so far, in seconds over all cores. */
+  static double machineCpuSeconds() throws IOException {
+    String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long busy = 0;
+    for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+      busy += Long.parseLong(fields[i]);
+    }
+    return busy / TICKS;
+  }
+
   /** Resident set size ({@code VmRSS}), in bytes. */
   long residentBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {

@@ -159,7 +159,11 @@ class BenchmarkSmokeTest {
     ScenarioRunner.write(MemoryFootprint.measure(5, 200), results.resolve("memory.json"));
     Path markdown = dir.resolve("BENCHMARKS.md");
     Files.writeString(
-        markdown, Report.BEGIN + "\nold\n" + Report.END + "\n\n## chord-redis\nhand-written\n");
+        markdown,
+        Report.SECTION.begin()
+            + "\nold\n"
+            + Report.SECTION.end()
+            + "\n\n## chord-redis\nhand-written\n");
 
     Report.main(
         new String[] {
@@ -175,10 +179,10 @@ class BenchmarkSmokeTest {
 
     String text = Files.readString(markdown);
     assertThat(text)
-        .startsWith(Report.BEGIN)
+        .startsWith(Report.SECTION.begin())
         .contains("## Targets", "UpdateBenchmark", "scenario 1", "one stored delta", "CPU time")
         .doesNotContain("\nold\n")
-        .endsWith(Report.END + "\n\n## chord-redis\nhand-written\n");
+        .endsWith(Report.SECTION.end() + "\n\n## chord-redis\nhand-written\n");
     assertThat(dir.resolve("plots/update-scaling.png")).isNotEmptyFile();
     assertThat(dir.resolve("plots/sync.png")).isNotEmptyFile();
     assertThat(dir.resolve("plots/scenarios.png")).isNotEmptyFile();
