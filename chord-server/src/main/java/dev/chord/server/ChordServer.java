@@ -11,6 +11,7 @@ import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinException;
+import jakarta.servlet.http.HttpServletResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -228,14 +229,18 @@ public final class ChordServer implements AutoCloseable {
             throw new ApiException(
                 429, "too_many_connections", "too many live connections from " + ctx.ip());
           }
-          live.capSendBuffer(ctx);
         });
     routes.ws("/contexts/{id}/live", live::handlers);
-    // Javalin copies the HTTP session's attributes into every upgrade, creating a session that
-    // Jetty would keep forever: one per connection ever made. We use no sessions; drop it.
     routes.wsAfterUpgrade(
         "/contexts/{id}/live",
         ctx -> {
+          // Only once Jetty has upgraded: Javalin takes any request with Sec-WebSocket-Version
+          // for an upgrade, and a plain GET that fails it keeps its (keep-alive) connection.
+          if (ctx.res().getStatus() == HttpServletResponse.SC_SWITCHING_PROTOCOLS) {
+            live.capSendBuffer(ctx);
+          }
+          // Javalin copies the HTTP session's attributes into every upgrade, creating a session
+          // that Jetty would keep forever: one per connection ever made. We use no sessions.
           var session = ctx.req().getSession(false);
           if (session != null) {
             session.invalidate();
