@@ -11,6 +11,7 @@ import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinException;
+import jakarta.servlet.http.HttpServletResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -228,14 +229,18 @@ public final class ChordServer implements AutoCloseable {
             throw new ApiException(
                 429, "too_many_connections", "too many live connections from " + ctx.ip());
           }
-          live.capSendBuffer(ctx);
         });
     routes.ws("/contexts/{id}/live", live::handlers);
-    // Javalin copies the HTTP session's attributes into every upgrade, creating a session that
-    // Jetty would keep forever: one per connection ever made. We use no sessions; drop it.
     routes.wsAfterUpgrade(
         "/contexts/{id}/live",
         ctx -> {
+          // Only once Jetty has upgraded: Javalin takes any request with Sec-WebSocket-Version
+          // for an upgrade, and a plain GET that fails it keeps its (keep-alive) connection.
+          if (ctx.res().getStatus() == HttpServletResponse.SC_SWITCHING_PROTOCOLS) {
+            live.capSendBuffer(ctx);
+          }
+          // Javalin copies the HTTP session's attributes into every upgrade, creating a session
+          // that Jetty would keep forever: one per connection ever made. We use no sessions.
           var session = ctx.req().getSession(false);
           if (session != null) {
             session.invalidate();
@@ -395,6 +400,12 @@ public final class ChordServer implements AutoCloseable {
 
     /** {@link #wsIdleTimeout}'s default. */
     public static final Duration DEFAULT_WS_IDLE_TIMEOUT = Duration.ofMinutes(2);
+
+    /**
+     * {@link #wsIdleTimeout}'s least value: twice the 15 s at which the server pings every live
+     * socket, so that a quiet client is never closed between two pings, nor for one late ping.
+     */
+    public static final Duration MIN_WS_IDLE_TIMEOUT = Duration.ofSeconds(30);
 
     /** {@link #wsCompression}'s default: off (see the module README for the measurements). */
     public static final boolean DEFAULT_WS_COMPRESSION = false;
@@ -725,14 +736,24 @@ public final class ChordServer implements AutoCloseable {
 
     /**
      * How long a live socket may see no traffic in either direction before it is closed (default 2
-     * min; Jetty's idle timeout). The server pings every live socket every 15 s, so only a peer
-     * that stopped answering (and reading) reaches it. Counted as {@code reason="idle"}.
+     * min; Jetty's idle timeout). The server pings every live socket every 15 s, and its own pings
+     * count as traffic as long as the kernel takes them, so only a socket whose send buffer stayed
+     * full that long reaches it. Counted as {@code reason="idle"}.
      *
-     * @throws IllegalArgumentException unless between 100 ms and 1 day
+     * @throws IllegalArgumentException unless between {@link #MIN_WS_IDLE_TIMEOUT} and 1 day
      */
     public Builder wsIdleTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "wsIdleTimeout");
+      if (timeout.compareTo(MIN_WS_IDLE_TIMEOUT) < 0) {
+        throw new IllegalArgumentException(
+            "wsIdleTimeout must be at least "
+                + Main.DurationConverter.format(MIN_WS_IDLE_TIMEOUT)
+                + ", twice the 15s between the server's pings, or quiet clients are closed"
+                + " between two pings; was "
+                + Main.DurationConverter.format(timeout));
+      }
       this.wsIdleTimeout =
-          between(timeout, Duration.ofMillis(100), Duration.ofDays(1), "wsIdleTimeout");
+          between(timeout, MIN_WS_IDLE_TIMEOUT, Duration.ofDays(1), "wsIdleTimeout");
       return this;
     }
 

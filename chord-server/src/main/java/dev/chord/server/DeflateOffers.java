@@ -1,6 +1,8 @@
 package dev.chord.server;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -29,30 +31,14 @@ final class DeflateOffers extends Handler.Wrapper {
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
     HttpFields headers = request.getHeaders();
-    List<String> offers = headers.getValuesList(HttpHeader.SEC_WEBSOCKET_EXTENSIONS);
+    Optional<String> offers =
+        withoutServerTakeover(headers.getValuesList(HttpHeader.SEC_WEBSOCKET_EXTENSIONS));
     if (offers.isEmpty()) {
-      return super.handle(request, response, callback);
-    }
-    List<ExtensionConfig> configs;
-    try {
-      configs = ExtensionConfig.parseList(offers.toArray(String[]::new));
-    } catch (RuntimeException malformed) {
-      return super.handle(request, response, callback); // Jetty refuses it as it would have
-    }
-    boolean changed = false;
-    for (ExtensionConfig config : configs) {
-      if (EXTENSION.equalsIgnoreCase(config.getName())
-          && !config.getParameterKeys().contains(NO_TAKEOVER)) {
-        config.setParameter(NO_TAKEOVER);
-        changed = true;
-      }
-    }
-    if (!changed) {
       return super.handle(request, response, callback);
     }
     HttpFields rewritten =
         HttpFields.build(headers)
-            .put(HttpHeader.SEC_WEBSOCKET_EXTENSIONS, ExtensionConfig.toHeaderValue(configs))
+            .put(HttpHeader.SEC_WEBSOCKET_EXTENSIONS, offers.get())
             .asImmutable();
     return super.handle(
         new Request.Wrapper(request) {
@@ -63,5 +49,40 @@ final class DeflateOffers extends Handler.Wrapper {
         },
         response,
         callback);
+  }
+
+  /**
+   * The {@code Sec-WebSocket-Extensions} header, as one value, that offers what {@code offers} (the
+   * request's values of it, in order) offer with {@link #NO_TAKEOVER} added to each {@link
+   * #EXTENSION} offer (its name in any case) that lacks it; empty if none lacks it, and if the
+   * offers do not parse (Jetty then refuses them as it would have).
+   *
+   * <p>Jetty's {@link ExtensionConfig#parse} hands out one shared, JVM-wide instance for common
+   * offers such as plain {@code permessage-deflate}: a parsed offer is never changed, only a copy.
+   */
+  static Optional<String> withoutServerTakeover(List<String> offers) {
+    if (offers.isEmpty()) {
+      return Optional.empty();
+    }
+    List<ExtensionConfig> parsed;
+    try {
+      parsed = ExtensionConfig.parseList(offers.toArray(String[]::new));
+    } catch (RuntimeException malformed) {
+      return Optional.empty();
+    }
+    List<ExtensionConfig> rewritten = new ArrayList<>(parsed.size());
+    boolean changed = false;
+    for (ExtensionConfig offer : parsed) {
+      if (EXTENSION.equalsIgnoreCase(offer.getName())
+          && !offer.getParameterKeys().contains(NO_TAKEOVER)) {
+        ExtensionConfig copy = new ExtensionConfig(offer);
+        copy.setParameter(NO_TAKEOVER);
+        rewritten.add(copy);
+        changed = true;
+      } else {
+        rewritten.add(offer);
+      }
+    }
+    return changed ? Optional.of(ExtensionConfig.toHeaderValue(rewritten)) : Optional.empty();
   }
 }

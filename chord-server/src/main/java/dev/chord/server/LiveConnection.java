@@ -191,9 +191,12 @@ final class LiveConnection {
   }
 
   /**
-   * How long the message in flight has waited to be written, in nanoseconds at {@code now} (a
-   * {@link System#nanoTime()}); 0 when nothing is in flight. A client that stopped reading keeps
-   * this growing once the kernel's send buffer is full: what the stall timeout measures.
+   * How long the message in flight has waited to be written since it was handed to the socket, in
+   * nanoseconds at {@code now} (a {@link System#nanoTime()}); 0 when nothing is in flight, which
+   * includes while a full context is being read for it. A client that stopped reading keeps this
+   * growing once the kernel's send buffer is full: what the stall timeout measures. So does one
+   * that reads a message slower than the stall timeout allows, however steadily: the progress
+   * within a message is not seen.
    */
   synchronized long pendingNanos(long now) {
     return sending && !closed ? now - sendingSince : 0;
@@ -278,17 +281,20 @@ final class LiveConnection {
           if (read) {
             fullPending = false;
           }
-          sending = true;
-          sendingSince = System.nanoTime();
         }
         if (read) {
           text = readFull();
           if (text == null) {
             continue;
           }
-          synchronized (this) {
+        }
+        synchronized (this) {
+          if (read) {
             type = epoch == null ? "absent" : "full";
           }
+          // The clock starts at the hand-off: a slow backend read is not the client's stall.
+          sending = true;
+          sendingSince = System.nanoTime();
         }
         if (type != null) {
           meters.handedOff(type, since);

@@ -7,6 +7,7 @@ import dev.chord.ChordEvent;
 import dev.chord.Context;
 import dev.chord.DeltaRecord;
 import dev.chord.SyncResult;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +27,9 @@ class LiveConnectionTest {
   /** Context reads, of the connection's and the test's own. */
   final AtomicInteger reads = new AtomicInteger();
 
+  /** Runs after every context read, on the reading thread, before the read returns. */
+  volatile Runnable afterRead = () -> {};
+
   /** What the store directory would hand back on restore: the room at version 1. */
   final Chord chord =
       Chord.builder()
@@ -34,6 +38,7 @@ class LiveConnectionTest {
               event -> {
                 if (event.operation() == ChordEvent.Operation.GET) {
                   reads.incrementAndGet();
+                  afterRead.run();
                 }
               })
           .build();
@@ -188,6 +193,29 @@ class LiveConnectionTest {
     // later deltas still chain on the full context
     update(connection, Map.of("after", true));
     assertThat(replay().state).isEqualTo(server());
+  }
+
+  @Test
+  void stallClock_startsWhenAFullContextIsHandedToTheSocket_notBeforeItsRead() throws Exception {
+    chord.setContext("room", Map.of());
+    LiveConnection connection = connect(2, 3);
+    for (int i = 0; i < 10; i++) {
+      update(connection, Map.of("k" + i, i));
+    }
+    assertThat(connection.fullResyncs()).isEqualTo(1);
+    long anHourLater = Duration.ofHours(1).toNanos();
+    List<Long> duringTheRead = new ArrayList<>();
+    afterRead = () -> duringTheRead.add(connection.pendingNanos(System.nanoTime() + anHourLater));
+
+    sink.inFlight.poll().run(); // the initial message is written: the full context is read next
+
+    assertThat(duringTheRead)
+        .as("a read, however long, is not a message waiting to be written")
+        .containsExactly(0L);
+    assertThat(sink.sent).hasSize(2);
+    assertThat(connection.pendingNanos(System.nanoTime() + anHourLater))
+        .as("the full context, handed to the socket, is in flight")
+        .isGreaterThanOrEqualTo(anHourLater);
   }
 
   @Test
