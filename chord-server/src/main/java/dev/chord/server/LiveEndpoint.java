@@ -227,8 +227,11 @@ final class LiveEndpoint implements AutoCloseable {
 
           @Override
           public void close(int code, String reason) {
-            closing.compareAndSet(null, LiveClose.ERROR);
-            session.close(code, reason, Callback.NOOP);
+            // Once a close has started, a send fails, and its 1011 would abort the connection
+            // before the close frame already queued (a stall's 4408) is written: the first stands.
+            if (closing.compareAndSet(null, LiveClose.ERROR)) {
+              session.close(code, reason, Callback.NOOP);
+            }
           }
         };
     try {
