@@ -26,7 +26,9 @@ import org.eclipse.jetty.util.thread.Scheduler;
  *   <li>a {@code Content-Length} over the limit is refused at once, from the header; a chunked body
  *       as soon as it passes the limit ({@code 413 payload_too_large});
  *   <li>a body not complete within the body timeout is refused ({@code 408 request_timeout}),
- *       however steadily it trickles in.
+ *       however steadily it trickles in;
+ *   <li>a body that a shutdown cuts off is refused ({@code 503 unavailable}) if the connection can
+ *       still carry the answer; else the connection just ends.
  * </ul>
  *
  * <p>A refused request still goes through the handlers, without a body and with the refusal as the
@@ -101,6 +103,14 @@ final class BodyGate extends Handler.Wrapper {
             + "; send it at once");
   }
 
+  private static ApiException cutOff() {
+    return new ApiException(
+        503,
+        "unavailable",
+        "the server is shutting down and cut the request body off; nothing was stored, send it"
+            + " again");
+  }
+
   /** One request's body, read as it arrives. Synchronized: the reader and the timer race. */
   private final class Upload implements Invocable.Task {
     private final Request request;
@@ -148,9 +158,11 @@ final class BodyGate extends Handler.Wrapper {
           return;
         }
         if (Content.Chunk.isFailure(chunk)) {
-          // The idle timeout, or the client went away: the body will not come.
+          // The body will not come: the idle timeout, the client went away, or a shutdown cut it
+          // off (Jetty then shortens the idle timeout, so a 408 would blame a client that was in
+          // time).
           settle();
-          refuse(timedOut(), false, dispatch);
+          refuse(shuttingDown() ? cutOff() : timedOut(), false, dispatch);
           return;
         }
         boolean last = chunk.isLast();
@@ -219,6 +231,11 @@ final class BodyGate extends Handler.Wrapper {
       } else {
         next.run();
       }
+    }
+
+    /** Whether the server is shutting down: its connector accepts nothing more. */
+    private boolean shuttingDown() {
+      return request.getConnectionMetaData().getConnector().isShutdown();
     }
 
     private Scheduler scheduler() {

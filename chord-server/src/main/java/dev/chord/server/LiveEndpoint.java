@@ -50,13 +50,13 @@ import org.slf4j.LoggerFactory;
  * socket's one message in flight stays pending, and {@link LiveConnection}'s bounded queue and
  * merging take over. The stall timeout then ends a socket whose message in flight has not been
  * written for that long: it is closed with {@link LiveClose#STALLED} (4408 {@code stalled}), and if
- * the close frame cannot reach the client within {@link #CLOSE_GRACE}, the TCP connection is
- * dropped.
+ * the close frame cannot reach the client within {@link #CLOSE_GRACE}, the TCP connection is reset,
+ * which frees what the kernel still held for it.
  */
 final class LiveEndpoint implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveEndpoint.class);
 
-  /** How long a stalled socket has to take its close frame before its connection is dropped. */
+  /** How long a stalled socket has to take its close frame before its connection is reset. */
   static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
   /** The furthest token expiry for which a live socket's close is scheduled. */
@@ -67,6 +67,7 @@ final class LiveEndpoint implements AutoCloseable {
   private static final String ADDRESS = "chord.address";
   private static final String EXPIRY = "chord.expiry";
   private static final String CLOSING = "chord.closing";
+  private static final String CHANNEL = "chord.channel";
 
   /**
    * The policies of the live endpoint.
@@ -165,7 +166,8 @@ final class LiveEndpoint implements AutoCloseable {
 
   /**
    * Caps the kernel send buffer of an upgrade's socket: called once the upgrade is accepted, so
-   * every live socket, and no plain HTTP one, has it.
+   * every live socket, and no plain HTTP one, has it. Also keeps the socket, as an attribute that
+   * the upgrade hands on to its WebSocket, for a stall's {@link #reset}.
    */
   void capSendBuffer(Context upgrade) {
     ServletContextRequest request = ServletContextRequest.getServletContextRequest(upgrade.req());
@@ -174,6 +176,7 @@ final class LiveEndpoint implements AutoCloseable {
             ? null
             : request.getConnectionMetaData().getConnection().getEndPoint().getTransport();
     if (transport instanceof NetworkChannel channel) {
+      upgrade.attribute(CHANNEL, channel);
       try {
         // Linux reserves twice what is asked, for its bookkeeping (socket(7)), and the data
         // queued reaches most of that: asking for half keeps the socket's queue within the cap.
@@ -224,8 +227,11 @@ final class LiveEndpoint implements AutoCloseable {
 
           @Override
           public void close(int code, String reason) {
-            closing.compareAndSet(null, LiveClose.ERROR);
-            session.close(code, reason, Callback.NOOP);
+            // Once a close has started, a send fails, and its 1011 would abort the connection
+            // before the close frame already queued (a stall's 4408) is written: the first stands.
+            if (closing.compareAndSet(null, LiveClose.ERROR)) {
+              session.close(code, reason, Callback.NOOP);
+            }
           }
         };
     try {
@@ -353,13 +359,34 @@ final class LiveEndpoint implements AutoCloseable {
               connection.contextId(),
               Main.DurationConverter.format(policy.stallTimeout()));
           var unused =
-              timers.schedule(
-                  ctx.session::disconnect, CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+              timers.schedule(() -> reset(ctx), CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         }
       }
     } catch (RuntimeException e) {
       log.warn("checking live connections for stalls failed", e);
     }
+  }
+
+  /**
+   * Drops a stalled socket's connection with a reset ({@code SO_LINGER} 0), unless it has closed
+   * already. A plain close would send a FIN queued behind the bytes the client never read, and the
+   * kernel would keep the socket in {@code FIN-WAIT-1}, holding up to the send buffer, for as long
+   * as the client keeps its window shut; a reset frees them at once. Runs on the timer thread.
+   */
+  private static void reset(WsContext ctx) {
+    NetworkChannel channel = ctx.attribute(CHANNEL);
+    if (channel != null) {
+      if (!channel.isOpen()) {
+        return;
+      }
+      try {
+        channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+      } catch (IOException | UnsupportedOperationException e) {
+        // closed meanwhile, or not a TCP socket: the plain close below is all there is
+        log.debug("cannot reset a stalled live socket", e);
+      }
+    }
+    ctx.session.disconnect();
   }
 
   /**

@@ -54,7 +54,8 @@ class LivePolicyIT {
   }
 
   @Test
-  void neverReadingClient_isClosedAsStalled_andCounted_whileAReaderKeepsUp() throws Exception {
+  void stalledClient_getsTheStallCloseFrame_whenItReadsAgainWithinTheGrace_whileAReaderKeepsUp()
+      throws Exception {
     try (ChordServer server =
         ServerFixture.start(
             b -> b.wsSendBuffer(16 * 1024).wsStallTimeout(Duration.ofMillis(800)))) {
@@ -65,7 +66,7 @@ class LivePolicyIT {
           RawWebSocket reader = RawWebSocket.connect(live(server, "room:stall"), plain())) {
         assertThat(stalled.readText(WAIT)).contains("\"type\":\"full\"");
         assertThat(reader.readText(WAIT)).contains("\"type\":\"full\"");
-        // The reader reads all along; the stalled client never reads again.
+        // The reader reads all along; the stalled client reads again only once it is closed.
         AtomicReference<String> readerSaw = new AtomicReference<>("");
         Thread reading =
             new Thread(
@@ -88,17 +89,58 @@ class LivePolicyIT {
               .isEqualTo(200);
         }
         long last = server.chord().getContext("room:stall").orElseThrow().version();
-        // The server decides; the client reads what it was sent only then, within the close grace.
+        // The server decides; the client reads again only then, well within the close grace.
         await().atMost(WAIT).until(() -> server.liveStallsStarted() == 1);
-        await().atMost(WAIT).until(() -> readerSaw.get().contains("\"version\":" + last + ","));
 
         RawWebSocket.Close close = stalled.awaitClose(WAIT);
 
-        // The close frame (4408 stalled) waits behind the message the client never finished
-        // reading; Jetty does not get it through before the connection ends (see the README).
-        assertThat(close.code()).isIn(4408, 1006);
+        // The close frame waited behind the message the client had not finished reading, and
+        // follows it once the client reads again.
+        assertThat(close).isEqualTo(new RawWebSocket.Close(4408, "stalled"));
+        await().atMost(WAIT).until(() -> readerSaw.get().contains("\"version\":" + last + ","));
         await().atMost(WAIT).until(() -> closes(server, LiveClose.STALLED) == 1);
         assertThat(server.liveStallsStarted()).as("the reader was not closed").isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  void neverReadingClient_isResetAfterTheCloseGrace_andTheServerKeepsNoSocketForIt()
+      throws Exception {
+    try (ChordServer server =
+        ServerFixture.start(
+            b -> b.wsSendBuffer(16 * 1024).wsStallTimeout(Duration.ofMillis(800)))) {
+      Http http = new Http(server.url());
+      http.put("/contexts/room:reset", Map.of("n", 0));
+      try (RawWebSocket stalled =
+          RawWebSocket.connect(live(server, "room:reset"), plain().receiveBufferBytes(4096))) {
+        assertThat(stalled.readText(WAIT)).contains("\"type\":\"full\"");
+        String padding = "x".repeat(8 * 1024);
+        for (int i = 1; i <= 60; i++) {
+          http.patch("/contexts/room:reset", Map.of("n", i, "pad", padding + i));
+        }
+        await().atMost(WAIT).until(() -> server.liveStallsStarted() == 1);
+        assertThat(serverSockets(server.port(), stalled.localPort()))
+            .as("the server's socket to the stalled client, before the drop")
+            .isNotEmpty();
+
+        // The client never reads. A plain close leaves the server's socket in FIN-WAIT-1, its FIN
+        // and the unread bytes queued behind the client's shut window, for as long as it stays
+        // shut: the reset frees them.
+        await()
+            .atMost(LiveEndpoint.CLOSE_GRACE.plus(WAIT))
+            .pollInterval(Duration.ofMillis(200))
+            .untilAsserted(
+                () ->
+                    assertThat(serverSockets(server.port(), stalled.localPort()))
+                        .as("the server's socket to the stalled client")
+                        .isEmpty());
+
+        RawWebSocket.Close close = stalled.awaitClose(WAIT);
+        assertThat(close)
+            .as("how the connection ended")
+            .isEqualTo(new RawWebSocket.Close(1006, "Connection reset"));
+        await().atMost(WAIT).until(() -> closes(server, LiveClose.STALLED) == 1);
       }
     }
   }
@@ -180,6 +222,26 @@ class LivePolicyIT {
   private static double closes(ChordServer server, LiveClose reason) {
     MeterRegistry registry = server.meterRegistry().orElseThrow();
     return registry.get("chord.live.closed").tag("reason", reason.tag()).counter().count();
+  }
+
+  /**
+   * The server's sockets on {@code port} to the client's {@code peerPort}, in any state, as {@code
+   * ss} lists them (one line each).
+   */
+  private static List<String> serverSockets(int port, int peerPort)
+      throws IOException, InterruptedException {
+    Process ss =
+        new ProcessBuilder(
+                "ss",
+                "-tnH",
+                "state",
+                "all",
+                "( sport = :" + port + " and dport = :" + peerPort + " )")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ss.waitFor()).as("ss: %s", out).isZero();
+    return out.lines().filter(line -> !line.isBlank()).toList();
   }
 
   private static final Pattern SOCKET = Pattern.compile("\\S+:(\\d+)\\s+\\S+:(\\d+)\\s*$");

@@ -63,7 +63,10 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** A close frame's code (1006: the connection ended without one) and reason. */
+  /**
+   * A close frame's code and reason; or 1006 when the connection ended without one, with how it
+   * ended as the reason: {@code end of stream}, or the socket's error ({@code Connection reset}).
+   */
   record Close(int code, String reason) {}
 
   private final Socket socket;
@@ -153,7 +156,10 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** Reads (and drops) messages until a close frame, or the end of the connection (1006). */
+  /**
+   * Reads (and drops) messages until a close frame, or the end of the connection (1006, see {@link
+   * Close}).
+   */
   Close awaitClose(Duration timeout) throws IOException {
     socket.setSoTimeout((int) timeout.toMillis());
     try {
@@ -163,8 +169,10 @@ final class RawWebSocket implements AutoCloseable {
           return message.close();
         }
       }
-    } catch (EOFException | java.net.SocketException ended) {
-      return new Close(1006, "");
+    } catch (EOFException ended) {
+      return new Close(1006, "end of stream");
+    } catch (java.net.SocketException ended) {
+      return new Close(1006, String.valueOf(ended.getMessage()));
     } catch (SocketTimeoutException e) {
       throw new IOException("no close within " + timeout, e);
     }
