@@ -229,6 +229,7 @@ public final class ChordServer implements AutoCloseable {
             throw new ApiException(
                 429, "too_many_connections", "too many live connections from " + ctx.ip());
           }
+          live.keepSocket(ctx);
         });
     routes.ws("/contexts/{id}/live", live::handlers);
     routes.wsAfterUpgrade(

@@ -165,26 +165,38 @@ final class LiveEndpoint implements AutoCloseable {
   }
 
   /**
+   * Keeps an upgrade's socket as an attribute that the upgrade hands on to its WebSocket, for a
+   * stall's {@link #reset}. Called before the upgrade: Javalin copies the attributes then.
+   */
+  void keepSocket(Context upgrade) {
+    socketOf(upgrade).ifPresent(channel -> upgrade.attribute(CHANNEL, channel));
+  }
+
+  /**
    * Caps the kernel send buffer of an upgrade's socket: called once the upgrade is accepted, so
-   * every live socket, and no plain HTTP one, has it. Also keeps the socket, as an attribute that
-   * the upgrade hands on to its WebSocket, for a stall's {@link #reset}.
+   * every live socket, and no plain HTTP one, has it.
    */
   void capSendBuffer(Context upgrade) {
+    socketOf(upgrade)
+        .ifPresent(
+            channel -> {
+              try {
+                // Linux reserves twice what is asked, for its bookkeeping (socket(7)), and the
+                // data queued reaches most of that: asking for half keeps the queue within the cap.
+                channel.setOption(StandardSocketOptions.SO_SNDBUF, policy.sendBufferBytes() / 2);
+              } catch (IOException | UnsupportedOperationException e) {
+                log.debug("cannot cap the send buffer of a live socket", e);
+              }
+            });
+  }
+
+  private static Optional<NetworkChannel> socketOf(Context upgrade) {
     ServletContextRequest request = ServletContextRequest.getServletContextRequest(upgrade.req());
     Object transport =
         request == null
             ? null
             : request.getConnectionMetaData().getConnection().getEndPoint().getTransport();
-    if (transport instanceof NetworkChannel channel) {
-      upgrade.attribute(CHANNEL, channel);
-      try {
-        // Linux reserves twice what is asked, for its bookkeeping (socket(7)), and the data
-        // queued reaches most of that: asking for half keeps the socket's queue within the cap.
-        channel.setOption(StandardSocketOptions.SO_SNDBUF, policy.sendBufferBytes() / 2);
-      } catch (IOException | UnsupportedOperationException e) {
-        log.debug("cannot cap the send buffer of a live socket", e);
-      }
-    }
+    return transport instanceof NetworkChannel channel ? Optional.of(channel) : Optional.empty();
   }
 
   /** The handlers of the live route. */

@@ -167,6 +167,7 @@ class ErrorTableIT {
                     .post("/contexts/room:t/export")));
     p.put("store_failed", () -> Seen.of(http.post("/contexts/room:s/restore")));
     p.put("backend_unavailable", ErrorTableIT::redisDown);
+    p.put("unavailable", ErrorTableIT::uploadCutOffByAShutdown);
     p.put("http_version_not_supported", () -> Seen.of(raw("GET /health HTTP/9.9", open.port())));
     return p;
   }
@@ -236,6 +237,30 @@ class ErrorTableIT {
         upgrade.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
       }
       return Seen.of(RawHttp.exchange(open.port(), upgrade.append("\r\n").toString(), 10_000));
+    }
+  }
+
+  /** An upload stalled while its server stops: Jetty's shutdown idle timeout (1 s) ends it. */
+  private static Seen uploadCutOffByAShutdown() {
+    ChordServer stopping =
+        ServerFixture.start(
+            b -> b.bodyTimeout(Duration.ofMinutes(1)).shutdownGrace(Duration.ofSeconds(5)));
+    try (java.net.Socket socket =
+        new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), stopping.port())) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(
+              (head("PUT /contexts/room:t", stopping.port())
+                      + "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{")
+                  .getBytes(UTF_8));
+      Thread.sleep(200); // the server has the request, in flight until its body is in
+      stopping.close();
+      return Seen.of(RawHttp.read(socket.getInputStream()));
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      stopping.close();
     }
   }
 

@@ -9,12 +9,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +34,7 @@ class LivePolicyIT {
           assertThat(client.readText(WAIT)).contains("\"type\":\"full\"");
           clients.add(client);
         }
-        Map<Integer, Long> sendBuffers = serverSendBuffers(server.port());
+        Map<Integer, Long> sendBuffers = KernelSendBuffers.byPeerPort(server.port());
         for (RawWebSocket client : clients) {
           // The server asks for half (Linux reserves twice what SO_SNDBUF asks, socket(7)); an
           // auto-tuned socket starts at tcp_wmem's default and grows, not landing on this.
@@ -146,20 +143,6 @@ class LivePolicyIT {
   }
 
   @Test
-  void silentClient_isClosedAsIdle_andCounted() throws Exception {
-    try (ChordServer server = ServerFixture.start(b -> b.wsIdleTimeout(Duration.ofMillis(500)))) {
-      new Http(server.url()).put("/contexts/room:idle", Map.of("a", 1));
-      try (RawWebSocket client = RawWebSocket.connect(live(server, "room:idle"), plain())) {
-        RawWebSocket.Close close = client.awaitClose(WAIT);
-
-        assertThat(close.code()).isEqualTo(1001);
-        await().atMost(WAIT).until(() -> closes(server, LiveClose.IDLE) == 1);
-        assertThat(closes(server, LiveClose.STALLED)).isZero();
-      }
-    }
-  }
-
-  @Test
   void clientThatCloses_isCountedAsClient_andAllReasonsAreExposedFromTheStart() throws Exception {
     try (ChordServer server = ServerFixture.start()) {
       new Http(server.url()).put("/contexts/room:bye", Map.of("a", 1));
@@ -242,38 +225,5 @@ class LivePolicyIT {
     String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(ss.waitFor()).as("ss: %s", out).isZero();
     return out.lines().filter(line -> !line.isBlank()).toList();
-  }
-
-  private static final Pattern SOCKET = Pattern.compile("\\S+:(\\d+)\\s+\\S+:(\\d+)\\s*$");
-  private static final Pattern SEND_BUFFER = Pattern.compile("\\btb(\\d+)\\b");
-
-  /**
-   * The kernel send buffer of each established server-side socket on {@code port}, by the peer's
-   * port, as {@code ss} reports it ({@code skmem}'s {@code tb}).
-   */
-  private static Map<Integer, Long> serverSendBuffers(int port)
-      throws IOException, InterruptedException {
-    Process ss =
-        new ProcessBuilder("ss", "-tmnH", "state", "established", "( sport = :" + port + " )")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(ss.waitFor()).as("ss: %s", out).isZero();
-    Map<Integer, Long> buffers = new HashMap<>();
-    Integer peer = null;
-    for (String line : out.lines().toList()) {
-      // The socket and its skmem come on one line or two, depending on ss's version.
-      Matcher socket = SOCKET.matcher(line.replaceAll("\\s*skmem:.*", ""));
-      if (socket.find()) {
-        peer = Integer.parseInt(socket.group(2));
-      }
-      Matcher buffer = SEND_BUFFER.matcher(line);
-      if (buffer.find() && peer != null) {
-        buffers.put(peer, Long.parseLong(buffer.group(1)));
-        peer = null;
-      }
-    }
-    assertThat(buffers.keySet()).as("ss output: %s", out).isNotEmpty();
-    return buffers;
   }
 }
