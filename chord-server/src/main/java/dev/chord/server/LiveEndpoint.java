@@ -18,8 +18,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -62,11 +62,6 @@ final class LiveEndpoint implements AutoCloseable {
   /** The furthest token expiry for which a live socket's close is scheduled. */
   private static final Duration LONGEST_EXPIRY_WAIT = Duration.ofDays(365);
 
-  private static final String CONNECTION = "chord.connection";
-  private static final String PRESENCE = "chord.presence";
-  private static final String ADDRESS = "chord.address";
-  private static final String EXPIRY = "chord.expiry";
-  private static final String CLOSING = "chord.closing";
   private static final String CHANNEL = "chord.channel";
 
   /**
@@ -95,7 +90,7 @@ final class LiveEndpoint implements AutoCloseable {
   private final LiveMeters meters;
   private final Policy policy;
   private final ConnectionLimiter limiter;
-  private final Set<WsContext> sessions = ConcurrentHashMap.newKeySet();
+  private final Map<Session, LiveSocket> sockets = new ConcurrentHashMap<>();
   private final ScheduledThreadPoolExecutor timers =
       new ScheduledThreadPoolExecutor(
           1,
@@ -207,25 +202,50 @@ final class LiveEndpoint implements AutoCloseable {
     ws.onMessage(this::message);
   }
 
+  /**
+   * What the endpoint knows of one live socket, shared by Jetty's threads, the fan-out and the
+   * timer thread: final fields set before the socket is published in {@link #sockets}, the rest
+   * volatile. (Javalin's per-socket attributes are a plain map, unsafe to read from the timers.)
+   */
+  private static final class LiveSocket {
+    final WsContext ctx;
+    final String address;
+    final String contextId;
+    final @Nullable NetworkChannel channel;
+
+    /** The first close started, by the server or observed from the client; it is what counts. */
+    final AtomicReference<LiveClose> closing = new AtomicReference<>();
+
+    volatile @Nullable LiveConnection connection;
+    volatile Presence.@Nullable Entry presence;
+    volatile @Nullable ScheduledFuture<?> expiry;
+    volatile @Nullable ScheduledFuture<?> drop;
+
+    LiveSocket(WsContext ctx, String address, @Nullable NetworkChannel channel) {
+      this.ctx = ctx;
+      this.address = address;
+      this.contextId = ctx.pathParam("id");
+      this.channel = channel;
+    }
+  }
+
   private void connect(WsConnectContext ctx) {
-    AtomicReference<LiveClose> closing = new AtomicReference<>();
-    ctx.attribute(CLOSING, closing);
-    String address = address(ctx.session.getRemoteSocketAddress());
-    if (!limiter.acquire(address)) {
-      closeAs(ctx, LiveClose.REJECTED, "too many live connections from " + address);
+    LiveSocket socket =
+        new LiveSocket(ctx, address(ctx.session.getRemoteSocketAddress()), ctx.attribute(CHANNEL));
+    if (!limiter.acquire(socket.address)) {
+      // not in sockets: disconnect counts the close but has no slot to give back
+      closeAs(socket, LiveClose.REJECTED, "too many live connections from " + socket.address);
       return;
     }
-    ctx.attribute(ADDRESS, address);
-    sessions.add(ctx);
+    sockets.put(ctx.session, socket);
     Session session = ctx.session;
-    String contextId = ctx.pathParam("id");
     session.addIdleTimeoutListener(
         timeout -> {
-          if (closing.compareAndSet(null, LiveClose.IDLE)) {
+          if (socket.closing.compareAndSet(null, LiveClose.IDLE)) {
             log.info(
                 "closing the live connection from {} to '{}': idle for {}",
-                address,
-                contextId,
+                socket.address,
+                socket.contextId,
                 Main.DurationConverter.format(policy.idleTimeout()));
           }
           return true;
@@ -241,27 +261,26 @@ final class LiveEndpoint implements AutoCloseable {
           public void close(int code, String reason) {
             // Once a close has started, a send fails, and its 1011 would abort the connection
             // before the close frame already queued (a stall's 4408) is written: the first stands.
-            if (closing.compareAndSet(null, LiveClose.ERROR)) {
+            if (socket.closing.compareAndSet(null, LiveClose.ERROR)) {
               session.close(code, reason, Callback.NOOP);
             }
           }
         };
     try {
-      LiveConnection connection =
+      socket.connection =
           hub.open(
-              contextId,
+              socket.contextId,
               WireFormat.parse(ctx.queryParam("format")),
               ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch")),
               sink);
-      ctx.attribute(CONNECTION, connection);
-      ctx.attribute(PRESENCE, presence.open(contextId));
+      socket.presence = presence.open(socket.contextId);
       ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
     } catch (RuntimeException e) {
-      log.warn("live connection to '{}' failed", contextId, e);
-      closeAs(ctx, LiveClose.ERROR, "cannot read the context; reconnect later");
+      log.warn("live connection to '{}' failed", socket.contextId, e);
+      closeAs(socket, LiveClose.ERROR, "cannot read the context; reconnect later");
       return;
     }
-    closeWhenTokenExpires(ctx);
+    closeWhenTokenExpires(socket);
   }
 
   /**
@@ -270,28 +289,29 @@ final class LiveEndpoint implements AutoCloseable {
    * reading what the token no longer grants. Cancelled when the socket closes first. Not scheduled
    * for an expiry more than {@link #LONGEST_EXPIRY_WAIT} away: a socket does not live that long.
    */
-  private void closeWhenTokenExpires(WsConnectContext ctx) {
+  private void closeWhenTokenExpires(LiveSocket socket) {
+    WsContext ctx = socket.ctx;
     Optional<Instant> expiry;
     try {
       expiry =
           access.require(
               token(ctx.header("Authorization"), ctx.queryParam("token")),
-              ctx.pathParam("id"),
+              socket.contextId,
               Right.READ);
     } catch (ApiException expiredSinceTheUpgrade) {
-      closeAs(ctx, LiveClose.TOKEN_EXPIRED, LiveClose.TOKEN_EXPIRED.reason());
+      closeAs(socket, LiveClose.TOKEN_EXPIRED, LiveClose.TOKEN_EXPIRED.reason());
       return;
     }
     Duration left = expiry.map(at -> Duration.between(clock.instant(), at)).orElse(null);
     // A token may expire at any instant, Instant.MAX included: its delay overflows a long of ms.
     if (left != null && left.compareTo(LONGEST_EXPIRY_WAIT) <= 0) {
-      long delay = Math.max(0, left.toMillis());
-      ctx.attribute(
-          EXPIRY,
-          timers.schedule(
-              () -> closeAs(ctx, LiveClose.TOKEN_EXPIRED, LiveClose.TOKEN_EXPIRED.reason()),
-              delay,
-              TimeUnit.MILLISECONDS));
+      socket.expiry =
+          schedule(
+              () -> closeAs(socket, LiveClose.TOKEN_EXPIRED, LiveClose.TOKEN_EXPIRED.reason()),
+              Duration.ofMillis(Math.max(0, left.toMillis())));
+      if (!socket.ctx.session.isOpen()) {
+        cancel(socket.expiry); // closed meanwhile: disconnect may have run before the assignment
+      }
     }
   }
 
@@ -302,29 +322,25 @@ final class LiveEndpoint implements AutoCloseable {
   }
 
   private void disconnect(WsCloseContext ctx) {
-    sessions.remove(ctx);
-    AtomicReference<LiveClose> closing = ctx.attribute(CLOSING);
-    LiveClose why = LiveClose.byClient(ctx.status());
-    if (closing != null && !closing.compareAndSet(null, why)) {
-      why = closing.get();
+    LiveSocket socket = sockets.remove(ctx.session);
+    LiveClose observed = LiveClose.byClient(ctx.status());
+    if (socket == null) {
+      meters.closed(observed == LiveClose.CLIENT ? LiveClose.REJECTED : observed);
+      return;
     }
+    LiveClose why = socket.closing.compareAndSet(null, observed) ? observed : socket.closing.get();
     meters.closed(why);
-    ScheduledFuture<?> expiry = ctx.attribute(EXPIRY);
-    if (expiry != null) {
-      expiry.cancel(false);
-    }
-    LiveConnection connection = ctx.attribute(CONNECTION);
+    cancel(socket.expiry);
+    cancel(socket.drop);
+    LiveConnection connection = socket.connection;
     if (connection != null) {
       hub.close(connection);
     }
-    Presence.Entry entry = ctx.attribute(PRESENCE);
+    Presence.Entry entry = socket.presence;
     if (entry != null) {
       entry.close();
     }
-    String address = ctx.attribute(ADDRESS);
-    if (address != null) {
-      limiter.release(address);
-    }
+    limiter.release(socket.address);
   }
 
   /**
@@ -333,7 +349,10 @@ final class LiveEndpoint implements AutoCloseable {
    * socket with 1008.
    */
   private void message(WsMessageContext ctx) {
-    Presence.Entry entry = ctx.attribute(PRESENCE);
+    LiveSocket socket = sockets.get(ctx.session);
+    if (socket == null) {
+      return; // closing
+    }
     try {
       Map<String, Object> message = json.readObject(ctx.message().getBytes(UTF_8));
       if (!"presence".equals(message.get("type"))) {
@@ -343,50 +362,51 @@ final class LiveEndpoint implements AutoCloseable {
         throw ApiException.badRequest("a presence message needs \"set\"");
       }
       Object value = Presence.checkValue(message.get("set"));
+      Presence.Entry entry = socket.presence;
       if (entry != null) {
         entry.set(value);
       }
     } catch (ApiException e) {
-      closeAs(ctx, LiveClose.POLICY, e.getMessage());
+      closeAs(socket, LiveClose.POLICY, e.getMessage());
     }
   }
 
   /**
    * Closes every socket whose message in flight has waited longer than the stall timeout. Runs on
-   * the timer thread; it must not throw, or the schedule would end.
+   * the timer thread; one socket's failure is logged and the others are still checked, and nothing
+   * is thrown, or the schedule would end.
    */
   private void closeStalled() {
-    try {
-      long now = System.nanoTime();
-      long limit = policy.stallTimeout().toNanos();
-      for (WsContext ctx : sessions) {
-        LiveConnection connection = ctx.attribute(CONNECTION);
+    long now = System.nanoTime();
+    long limit = policy.stallTimeout().toNanos();
+    for (LiveSocket socket : sockets.values()) {
+      try {
+        LiveConnection connection = socket.connection;
         if (connection != null
             && connection.pendingNanos(now) >= limit
-            && closeAs(ctx, LiveClose.STALLED, LiveClose.STALLED.reason())) {
+            && closeAs(socket, LiveClose.STALLED, LiveClose.STALLED.reason())) {
           stallsStarted.incrementAndGet();
           log.info(
               "closing the live connection from {} to '{}': nothing sent to it was read for {}",
-              ctx.<String>attribute(ADDRESS),
-              connection.contextId(),
+              socket.address,
+              socket.contextId,
               Main.DurationConverter.format(policy.stallTimeout()));
-          var unused =
-              timers.schedule(() -> reset(ctx), CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         }
+      } catch (RuntimeException e) {
+        log.warn("checking the live connection to '{}' for a stall failed", socket.contextId, e);
       }
-    } catch (RuntimeException e) {
-      log.warn("checking live connections for stalls failed", e);
     }
   }
 
   /**
-   * Drops a stalled socket's connection with a reset ({@code SO_LINGER} 0), unless it has closed
-   * already. A plain close would send a FIN queued behind the bytes the client never read, and the
-   * kernel would keep the socket in {@code FIN-WAIT-1}, holding up to the send buffer, for as long
-   * as the client keeps its window shut; a reset frees them at once. Runs on the timer thread.
+   * Drops a connection whose close the server started {@link #CLOSE_GRACE} ago and that is still
+   * open, with a reset ({@code SO_LINGER} 0). The close frame of a client that does not read waits
+   * behind the bytes it never read; a plain close would queue a FIN behind them too, and the kernel
+   * would keep the socket in {@code FIN-WAIT-1}, holding up to the send buffer, for as long as the
+   * client keeps its window shut. A reset frees them at once. Runs on the timer thread.
    */
-  private static void reset(WsContext ctx) {
-    NetworkChannel channel = ctx.attribute(CHANNEL);
+  private static void reset(LiveSocket socket) {
+    NetworkChannel channel = socket.channel;
     if (channel != null) {
       if (!channel.isOpen()) {
         return;
@@ -395,41 +415,62 @@ final class LiveEndpoint implements AutoCloseable {
         channel.setOption(StandardSocketOptions.SO_LINGER, 0);
       } catch (IOException | UnsupportedOperationException e) {
         // closed meanwhile, or not a TCP socket: the plain close below is all there is
-        log.debug("cannot reset a stalled live socket", e);
+        log.debug("cannot reset a live socket", e);
       }
     }
-    ctx.session.disconnect();
+    socket.ctx.session.disconnect();
   }
 
   /**
-   * Closes {@code ctx} with {@code why}'s code and {@code reason}, unless a close was started
-   * already (then the first reason stands).
+   * Closes {@code socket} with {@code why}'s code and {@code reason}, unless a close was started
+   * already (then the first reason stands), and schedules its {@link #reset} should the close not
+   * be done within {@link #CLOSE_GRACE}.
    *
    * @return whether this call started the close
    */
-  private static boolean closeAs(WsContext ctx, LiveClose why, String reason) {
-    AtomicReference<LiveClose> closing = ctx.attribute(CLOSING);
-    if (closing != null && !closing.compareAndSet(null, why)) {
+  private boolean closeAs(LiveSocket socket, LiveClose why, String reason) {
+    if (!socket.closing.compareAndSet(null, why)) {
       return false;
     }
-    ctx.closeSession(why.code(), reason);
+    socket.ctx.closeSession(why.code(), reason);
+    socket.drop = schedule(() -> reset(socket), CLOSE_GRACE);
+    if (!socket.ctx.session.isOpen() && !sockets.containsKey(socket.ctx.session)) {
+      cancel(socket.drop); // closed meanwhile: disconnect may have run before the assignment
+    }
     return true;
+  }
+
+  /**
+   * {@code task} on the timer thread after {@code delay}; {@code null} once the endpoint closed.
+   */
+  private @Nullable ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    try {
+      return timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      return null;
+    }
+  }
+
+  private static void cancel(@Nullable ScheduledFuture<?> task) {
+    if (task != null) {
+      task.cancel(false);
+    }
   }
 
   /** Closes every live socket as a restart would (1012): clients reconnect and catch up. */
   void disconnectAll() {
-    for (WsContext ctx : sessions) {
-      closeAs(ctx, LiveClose.RESTARTING, LiveClose.RESTARTING.reason());
+    for (LiveSocket socket : sockets.values()) {
+      closeAs(socket, LiveClose.RESTARTING, LiveClose.RESTARTING.reason());
     }
   }
 
   /** Closes every live socket with 1001 and waits, until {@code deadline}, for them to close. */
   void goAway(long deadline) {
-    for (WsContext ctx : sessions) {
-      closeAs(ctx, LiveClose.GOING_AWAY, LiveClose.GOING_AWAY.reason());
+    for (LiveSocket socket : sockets.values()) {
+      closeAs(socket, LiveClose.GOING_AWAY, LiveClose.GOING_AWAY.reason());
     }
     try {
-      while (!sessions.isEmpty() && System.nanoTime() < deadline) {
+      while (!sockets.isEmpty() && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
     } catch (InterruptedException e) {
@@ -442,7 +483,7 @@ final class LiveEndpoint implements AutoCloseable {
     return stallsStarted.get();
   }
 
-  /** Token-expiry closes (and stalled sockets' drops) scheduled; for tests. */
+  /** Token-expiry closes and drops of closing sockets scheduled; for tests. */
   int scheduledExpiries() {
     return (int) timers.getQueue().stream().filter(task -> task != stallCheck).count();
   }
