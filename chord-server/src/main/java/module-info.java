@@ -30,6 +30,9 @@ module dev.chord.server {
   requires jdk.unsupported; // sun.misc.Signal: SIGTERM ends the process with status 0 (Main)
 
   exports dev.chord.server;
+  // Jetty creates WebSocket extensions by reflection (PerMessageDeflate)
+  exports dev.chord.server.internal to
+      org.eclipse.jetty.util;
 
   opens dev.chord.server to
       info.picocli;

@@ -184,7 +184,6 @@ public final class ChordServer implements AutoCloseable {
           this.jetty = server;
           server.setErrorHandler(errors);
           gate.installIn(server);
-          live.installIn(server);
         });
     cfg.jetty.modifyServletContextHandler(
         context -> {
@@ -283,6 +282,11 @@ public final class ChordServer implements AutoCloseable {
   /** Stall closes started on live sockets; for tests. */
   long liveStallsStarted() {
     return live.stallsStarted();
+  }
+
+  /** Deflaters the live sockets hold from Jetty's pool; for tests. */
+  int liveDeflatersInUse() {
+    return live.deflatersInUse();
   }
 
   /** Token-expiry closes scheduled for open live sockets; for tests. */

@@ -2,6 +2,7 @@ package dev.chord.server;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.chord.server.internal.PerMessageDeflate;
 import io.javalin.http.Context;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
@@ -29,9 +30,9 @@ import java.util.function.Consumer;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServletFactory;
-import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.WebSocketExtensionRegistry;
 import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.jspecify.annotations.Nullable;
@@ -71,8 +72,8 @@ final class LiveEndpoint implements AutoCloseable {
    *     is set to half: Linux doubles it)
    * @param stallTimeout how long a message may stay unwritten before its socket is closed
    * @param idleTimeout how long a socket may see no traffic either way before Jetty closes it
-   * @param compression whether {@code permessage-deflate} is negotiated (then without the server's
-   *     context takeover, see {@link DeflateOffers})
+   * @param compression whether {@code permessage-deflate} is negotiated (then without context
+   *     takeover either way, see {@link PerMessageDeflate})
    * @param maxMessageBytes the largest message a client may send
    */
   record Policy(
@@ -102,6 +103,7 @@ final class LiveEndpoint implements AutoCloseable {
   private final ScheduledFuture<?> stallCheck;
   private final AtomicLong stallsStarted = new AtomicLong();
   private volatile @Nullable ServletContextHandler servletContext;
+  private volatile @Nullable WebSocketComponents components;
 
   LiveEndpoint(
       LiveHub hub,
@@ -140,18 +142,20 @@ final class LiveEndpoint implements AutoCloseable {
     if (context == null) {
       throw new IllegalStateException("the servlet context is configured before the factory");
     }
-    if (!policy.compression()) {
-      WebSocketExtensionRegistry extensions =
-          WebSocketServerComponents.getWebSocketComponents(context).getExtensionRegistry();
-      extensions.unregister(DeflateOffers.EXTENSION);
+    WebSocketComponents components = WebSocketServerComponents.getWebSocketComponents(context);
+    this.components = components;
+    WebSocketExtensionRegistry extensions = components.getExtensionRegistry();
+    if (policy.compression()) {
+      extensions.register(PerMessageDeflate.NAME, PerMessageDeflate.class);
+    } else {
+      extensions.unregister(PerMessageDeflate.NAME);
     }
   }
 
-  /** Installs what the compression policy needs in front of Jetty's own handlers. */
-  void installIn(Server server) {
-    if (policy.compression()) {
-      server.insertHandler(new DeflateOffers());
-    }
+  /** Deflaters taken from Jetty's pool and not given back; for tests. */
+  int deflatersInUse() {
+    WebSocketComponents held = components;
+    return held == null ? 0 : held.getDeflaterPool().getPool().getInUseCount();
   }
 
   /** Whether a client at {@code address} may open one more live connection. */

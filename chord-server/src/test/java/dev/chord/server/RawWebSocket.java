@@ -15,10 +15,12 @@ import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
@@ -210,7 +212,7 @@ final class RawWebSocket implements AutoCloseable {
       int frameOpcode = first & 0x0f;
       if (frameOpcode >= 0x8) {
         if (frameOpcode == 0x9) {
-          send(0xA, payload);
+          sendFrame(0x8A, payload);
           continue;
         }
         if (frameOpcode == 0x8) {
@@ -258,16 +260,56 @@ final class RawWebSocket implements AutoCloseable {
     return out.toByteArray();
   }
 
-  /** Sends one masked frame, as a client must. */
-  private synchronized void send(int opcode, byte[] payload) throws IOException {
+  /** Sends a ping; the server's pong is skipped when messages are read. */
+  void ping(byte[] payload) throws IOException {
+    sendFrame(0x89, payload);
+  }
+
+  /**
+   * Sends {@code text} compressed as {@code permessage-deflate} does (a raw deflate stream, sync
+   * flushed, its four-byte tail removed), split into {@code frames} frames: RSV1 on the first only.
+   */
+  void sendCompressed(String text, int frames) throws IOException {
+    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+    try {
+      deflater.setInput(text.getBytes(UTF_8));
+      byte[] chunk = new byte[8192];
+      int n;
+      while ((n = deflater.deflate(chunk, 0, chunk.length, Deflater.SYNC_FLUSH)) > 0) {
+        compressed.write(chunk, 0, n);
+      }
+    } finally {
+      deflater.end();
+    }
+    byte[] all = compressed.toByteArray();
+    byte[] message = Arrays.copyOf(all, all.length - 4);
+    int step = Math.max(1, (message.length + frames - 1) / frames);
+    for (int from = 0, i = 0; i < frames; i++, from += step) {
+      int to = i == frames - 1 ? message.length : Math.min(message.length, from + step);
+      int first = (i == frames - 1 ? 0x80 : 0) | (i == 0 ? 0x40 | 0x1 : 0x0);
+      sendFrame(first, Arrays.copyOfRange(message, Math.min(from, to), to));
+    }
+  }
+
+  /**
+   * Sends one masked frame, as a client must: {@code first} is its first byte (FIN, RSV bits and
+   * opcode), as given.
+   */
+  synchronized void sendFrame(int first, byte[] payload) throws IOException {
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
-    frame.write(0x80 | opcode);
+    frame.write(first);
     if (payload.length < 126) {
       frame.write(0x80 | payload.length);
-    } else {
+    } else if (payload.length < 65536) {
       frame.write(0x80 | 126);
       frame.write(payload.length >>> 8);
       frame.write(payload.length & 0xff);
+    } else {
+      frame.write(0x80 | 127);
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        frame.write((int) ((long) payload.length >>> shift) & 0xff);
+      }
     }
     byte[] mask = new byte[4];
     ThreadLocalRandom.current().nextBytes(mask);
@@ -283,7 +325,7 @@ final class RawWebSocket implements AutoCloseable {
   @Override
   public void close() {
     try {
-      send(0x8, new byte[] {0x03, (byte) 0xe8});
+      sendFrame(0x88, new byte[] {0x03, (byte) 0xe8});
     } catch (IOException ignored) {
       // the server closed it first
     }
