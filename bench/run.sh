@@ -14,6 +14,11 @@ case "$mode" in
     redis_scenario_opts=(--runs 3 --jit-warmup 1 --warmup 0.2 --seconds 0.5)
     memory_opts=(--rooms 100 --updates 2000)
     redis_requests=20000
+    # name, then LiveLoad options: one short idle run and one short slow-reader run
+    live_runs=(
+      "idle-1000|--readers 1000 --contexts 100 --rate 10 --seconds 10 --warmup 2"
+      "slow-100|--stalled 100 --readers 20 --rate 100 --payload 2000 --seconds 15 --warmup 2"
+    )
     ;;
   full)
     jmh_opts=(-f 2 -wi 3 -w 1s -i 5 -r 1s)
@@ -22,6 +27,14 @@ case "$mode" in
     redis_scenario_opts=("${scenario_opts[@]}")
     memory_opts=(--rooms 200 --updates 10000)
     redis_requests=200000
+    live_runs=(
+      "idle-10000|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5"
+      "compression-off-1000|--readers 1000 --contexts 10 --rate 10 --seconds 30 --warmup 5"
+      "compression-on-1000|--readers 1000 --contexts 10 --rate 10 --seconds 30 --warmup 5 --deflate plain --server-args --ws-compression=on"
+      "fanout-1000|--readers 1000 --contexts 1 --rate 100 --seconds 30 --warmup 5"
+      "fanout-1000-over-100|--readers 1000 --contexts 100 --rate 100 --seconds 30 --warmup 5"
+      "slow-500|--stalled 500 --readers 20 --rate 100 --payload 2000 --seconds 60 --warmup 5"
+    )
     ;;
   *)
     echo "usage: bench/run.sh quick|full" >&2
@@ -33,6 +46,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 results=bench/results
 jar=chord-bench/target/benchmarks.jar
+server_jar=chord-server/target/chord-server.jar
 load_before="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 started=$(date +%s)
 # Each section starts with a phase line; its load average (1, 5, 15 min) goes to loads.tsv, so the
@@ -44,9 +58,9 @@ phase() {
   if [[ -d "$results" ]]; then printf '%s\t%s\n' "$*" "$load" >> "$results/loads.tsv"; fi
 }
 
-if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$jar" ]]; then
-  phase "building $jar"
-  mvn -B -q -pl chord-bench -am package -DskipTests
+if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$jar" || ! -f "$server_jar" ]]; then
+  phase "building $jar and $server_jar"
+  mvn -B -q -pl chord-bench,chord-server -am package -DskipTests
 fi
 
 rm -rf "$results"
@@ -124,6 +138,20 @@ else
   ) || postgres_ok=0
 fi
 
+# The live endpoint under load from another process: LiveLoad starts the fat jar (-Xmx2g, in-memory
+# default) for each run and drives it over loopback. 10,000 sockets need the descriptors.
+live_ok=1
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+for run in "${live_runs[@]}"; do
+  name="${run%%|*}"
+  read -r -a live_opts <<< "${run#*|}"
+  phase "live connections: $name (${live_opts[*]})"
+  java -cp "$jar" dev.chord.bench.LiveLoad --server-jar "$server_jar" --xmx 2g --name "$name" \
+    --out "$results/live-$name.json" "${live_opts[@]}" || live_ok=0
+done
+java -cp "$jar" dev.chord.bench.LiveSection --results "$results" --markdown BENCHMARKS.md \
+  --command "bench/run.sh $mode" || live_ok=0
+
 load_after="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 phase "report"
 java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots \
@@ -131,7 +159,7 @@ java -cp "$jar" dev.chord.bench.Report --results "$results" --plots bench/plots 
   --settings "JMH ${jmh_opts[*]} -prof gc -prof dev.chord.bench.CpuTimeProfiler (Redis: ${redis_jmh_opts[*]}); scenarios ${scenario_opts[*]} --callers 8 (Redis: ${redis_scenario_opts[*]}); memory ${memory_opts[*]}; nice $(nice)"
 
 echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md, bench/plots/"
-if [[ $scenarios_ok != 1 || $redis_ok != 1 || $postgres_ok != 1 ]]; then
-  echo "a scenario lost updates or the Redis or PostgreSQL part failed: see above and BENCHMARKS.md" >&2
+if [[ $scenarios_ok != 1 || $redis_ok != 1 || $postgres_ok != 1 || $live_ok != 1 ]]; then
+  echo "a scenario lost updates or the Redis, PostgreSQL or live part failed: see above and BENCHMARKS.md" >&2
   exit 2
 fi
