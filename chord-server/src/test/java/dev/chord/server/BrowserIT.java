@@ -427,6 +427,54 @@ class BrowserIT {
    * random sequence of sets, merges and deletes, with the server and the clients dropping
    * connections in between.
    */
+  /**
+   * Compression on, with Chromium's own permessage-deflate at the other end: it accepts the
+   * server's answer (no context takeover either way), inflates what the server compresses, and the
+   * server inflates what Chromium compresses (a presence message).
+   */
+  @Test
+  void withCompression_chromiumAndTheServerInflateEachOthersMessages() {
+    try (ChordServer compressing = ServerFixture.start(b -> b.wsCompression(true))) {
+      Http on = new Http(compressing.url());
+      on.put("/contexts/" + room, Map.of("text", "hello ".repeat(200)));
+      ann.get(compressing.url() + "/chord-client.js"); // any page of the server's origin
+      String live = compressing.url().replace("http://", "ws://") + "/contexts/" + room + "/live";
+      @SuppressWarnings("unchecked")
+      Map<String, Object> opened =
+          (Map<String, Object>)
+              ann.executeAsyncScript(
+                  "const done = arguments[arguments.length - 1];"
+                      + "const ws = new WebSocket(arguments[0]); window.compressed = ws;"
+                      + "window.received = [];"
+                      + "ws.onmessage = e => window.received.push(e.data);"
+                      + "ws.onopen = () => {"
+                      + "  ws.send(JSON.stringify({type: 'presence', set: 'here '.repeat(100)}));"
+                      + "  done({extensions: ws.extensions});"
+                      + "};"
+                      + "ws.onerror = () => done({extensions: 'error'});",
+                  live);
+      assertThat((String) opened.get("extensions"))
+          .startsWith("permessage-deflate")
+          .contains("server_no_context_takeover")
+          .contains("client_no_context_takeover");
+      waitOn(ann)
+          .until(
+              d ->
+                  String.valueOf(on.get("/contexts/" + room).map("data").get("presence"))
+                      .contains("here here"));
+      on.patch("/contexts/" + room, Map.of("text", "again ".repeat(200)));
+      waitOn(ann)
+          .until(
+              d ->
+                  Boolean.TRUE.equals(
+                      ((JavascriptExecutor) d)
+                          .executeScript(
+                              "return window.received.some(m => m.includes('hello hello'))"
+                                  + " && window.received.some(m => m.includes('again again'));")));
+      ann.executeScript("window.compressed.close();");
+    }
+  }
+
   @Test
   void clientReproducesServerState_afterRandomChangesAndReconnects() throws Exception {
     String fuzz = room + ":fuzz";

@@ -2,7 +2,6 @@ package dev.chord.server.internal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
@@ -53,9 +52,9 @@ public final class PerMessageDeflate extends AbstractExtension {
   /** The extension's registered name. */
   public static final String NAME = "permessage-deflate";
 
-  private static final ExtensionConfig NEGOTIATED =
-      new ExtensionConfig(
-          NAME, Map.of("server_no_context_takeover", "", "client_no_context_takeover", ""));
+  /** The answer to every offer (its parameters without values: {@code key=} is malformed). */
+  public static final String ANSWER =
+      NAME + "; server_no_context_takeover; client_no_context_takeover";
 
   /** What a sync flush ends with, removed when sending and put back when receiving. */
   private static final byte[] TAIL = {0x00, 0x00, (byte) 0xff, (byte) 0xff};
@@ -82,7 +81,8 @@ public final class PerMessageDeflate extends AbstractExtension {
 
   @Override
   public void init(ExtensionConfig offer, WebSocketComponents components) {
-    super.init(new ExtensionConfig(NEGOTIATED), components);
+    // a copy: parse hands out one shared instance for a common header
+    super.init(new ExtensionConfig(ExtensionConfig.parse(ANSWER)), components);
   }
 
   @Override
