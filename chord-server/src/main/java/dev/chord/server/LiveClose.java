@@ -21,7 +21,10 @@ enum LiveClose {
   GOING_AWAY(1001, "going away"),
   /** The server dropped every live socket, as a restart would (1012 service restart). */
   RESTARTING(1012, "server restarting"),
-  /** The client sent a malformed message (1008 policy violation). */
+  /**
+   * The client sent a malformed message (1008 policy violation), or broke the protocol or a limit
+   * and Jetty or the compression extension closed it (1002, 1003, 1007, 1009).
+   */
   POLICY(1008, "policy violation"),
   /** More live connections from the client's address than allowed (1008). */
   REJECTED(1008, "too many live connections"),
@@ -55,8 +58,18 @@ enum LiveClose {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** A close the server did not start, classified by the close code the client sent (or 1006). */
+  /**
+   * A close this class did not start, by its code: one the client sent, 1006 when there was no
+   * close frame, or one Jetty (or the compression extension) sent for a protocol error (1002), a
+   * message it cannot take (1003), invalid data (1007) or a message too large (1009): those are the
+   * client's breach, counted as {@link #POLICY}; 1011 is a failure on the server's side.
+   */
   static LiveClose byClient(int status) {
-    return status == DROPPED.code ? DROPPED : CLIENT;
+    return switch (status) {
+      case 1006 -> DROPPED;
+      case 1002, 1003, 1007, 1009 -> POLICY;
+      case 1011 -> ERROR;
+      default -> CLIENT;
+    };
   }
 }

@@ -87,6 +87,7 @@ class PerMessageDeflateIT {
         bomb.sendCompressed("x".repeat(4_000_000), 2);
         assertThat(bomb.awaitClose(WAIT).code()).isEqualTo(1009);
       }
+      await().atMost(WAIT).until(() -> policyCloses(server) == 1);
     }
   }
 
@@ -99,6 +100,7 @@ class PerMessageDeflateIT {
         client.sendFrame(0x80 | 0x40 | 0x1, new byte[] {(byte) 0xff, (byte) 0xff, 0x12, 0x34});
         assertThat(client.awaitClose(WAIT).code()).isEqualTo(1007);
       }
+      await().atMost(WAIT).until(() -> policyCloses(server) == 1);
     }
   }
 
@@ -112,7 +114,18 @@ class PerMessageDeflateIT {
         client.sendFrame(0x80 | 0x40, "\"presence\"}".getBytes(UTF_8));
         assertThat(client.awaitClose(WAIT).code()).isEqualTo(1002);
       }
+      await().atMost(WAIT).until(() -> policyCloses(server) == 1);
     }
+  }
+
+  private static double policyCloses(ChordServer server) {
+    return server
+        .meterRegistry()
+        .orElseThrow()
+        .get("chord.live.closed")
+        .tag("reason", LiveClose.POLICY.tag())
+        .counter()
+        .count();
   }
 
   private static RawWebSocket.Options deflate() {
