@@ -66,6 +66,13 @@ final class LiveEndpoint implements AutoCloseable {
   private static final String CHANNEL = "chord.channel";
 
   /**
+   * The largest message sent whole, in chars; a larger one goes in parts of this size, each a sign
+   * of progress to the stall check (at most 48 KiB of UTF-8, well under the send buffer cap's 128
+   * KiB default).
+   */
+  static final int PART_CHARS = 16 * 1024;
+
+  /**
    * The policies of the live endpoint.
    *
    * @param sendBufferBytes the most the kernel may hold for one live socket (its {@code SO_SNDBUF}
@@ -225,6 +232,9 @@ final class LiveEndpoint implements AutoCloseable {
     volatile @Nullable ScheduledFuture<?> expiry;
     volatile @Nullable ScheduledFuture<?> drop;
 
+    /** When a part of a message sent in parts was last written ({@link System#nanoTime()}). */
+    volatile long progressedAt = System.nanoTime();
+
     LiveSocket(WsContext ctx, String address, @Nullable NetworkChannel channel) {
       this.ctx = ctx;
       this.address = address;
@@ -258,7 +268,11 @@ final class LiveEndpoint implements AutoCloseable {
         new LiveConnection.Sink() {
           @Override
           public void send(String text, Runnable done, Consumer<Throwable> failed) {
-            session.sendText(text, Callback.from(done, failed));
+            if (text.length() <= PART_CHARS) {
+              session.sendText(text, Callback.from(done, failed));
+            } else {
+              sendParts(socket, text, 0, done, failed);
+            }
           }
 
           @Override
@@ -376,6 +390,35 @@ final class LiveEndpoint implements AutoCloseable {
   }
 
   /**
+   * Sends {@code text} from {@code from} on as one message in parts of at most {@link #PART_CHARS}
+   * chars, each once the previous one is written (a surrogate pair is never split), and counts each
+   * written part as progress for the stall check: a client that reads a large message slowly but
+   * steadily is not stalled, however long the whole message takes.
+   */
+  private static void sendParts(
+      LiveSocket socket, String text, int from, Runnable done, Consumer<Throwable> failed) {
+    int to = Math.min(text.length(), from + PART_CHARS);
+    if (to < text.length() && Character.isHighSurrogate(text.charAt(to - 1))) {
+      to--;
+    }
+    boolean last = to == text.length();
+    int next = to;
+    socket.ctx.session.sendPartialText(
+        text.substring(from, to),
+        last,
+        Callback.from(
+            () -> {
+              socket.progressedAt = System.nanoTime();
+              if (last) {
+                done.run();
+              } else {
+                sendParts(socket, text, next, done, failed);
+              }
+            },
+            failed));
+  }
+
+  /**
    * Closes every socket whose message in flight has waited longer than the stall timeout. Runs on
    * the timer thread; one socket's failure is logged and the others are still checked, and nothing
    * is thrown, or the schedule would end.
@@ -388,6 +431,7 @@ final class LiveEndpoint implements AutoCloseable {
         LiveConnection connection = socket.connection;
         if (connection != null
             && connection.pendingNanos(now) >= limit
+            && now - socket.progressedAt >= limit
             && closeAs(socket, LiveClose.STALLED, LiveClose.STALLED.reason())) {
           stallsStarted.incrementAndGet();
           log.info(

@@ -429,8 +429,9 @@ class BrowserIT {
    */
   /**
    * Compression on, with Chromium's own permessage-deflate at the other end: it accepts the
-   * server's answer (no context takeover either way), inflates what the server compresses, and the
-   * server inflates what Chromium compresses (a presence message).
+   * server's answer (no context takeover either way), inflates what the server compresses (a
+   * message in one frame and one in parts), and the server inflates what Chromium compresses (a
+   * presence message).
    */
   @Test
   void withCompression_chromiumAndTheServerInflateEachOthersMessages() {
@@ -462,7 +463,8 @@ class BrowserIT {
               d ->
                   String.valueOf(on.get("/contexts/" + room).map("data").get("presence"))
                       .contains("here here"));
-      on.patch("/contexts/" + room, Map.of("text", "again ".repeat(200)));
+      // Larger than a part (LiveEndpoint.PART_CHARS): one compressed stream over several frames.
+      on.patch("/contexts/" + room, Map.of("text", "again ".repeat(10_000)));
       waitOn(ann)
           .until(
               d ->

@@ -101,6 +101,38 @@ class LivePolicyIT {
     }
   }
 
+  /**
+   * A large message goes in parts, and each part written is progress: a client reading ~600 KB at
+   * 200 KB/s through 16 KiB of server send buffer takes 3 s, far past the 800 ms stall timeout, and
+   * is not closed (sent whole, the message would be closed as stalled at 800 ms).
+   */
+  @Test
+  void slowButSteadyReader_ofAMessageLongerThanTheStallTimeout_isNotClosed() throws Exception {
+    try (ChordServer server =
+        ServerFixture.start(
+            b -> b.wsSendBuffer(16 * 1024).wsStallTimeout(Duration.ofMillis(800)))) {
+      Http http = new Http(server.url());
+      String padding = "é".repeat(10_000); // two UTF-8 bytes per char, and no split pair
+      http.put("/contexts/room:big", Map.of("part0", padding + 0));
+      for (int i = 1; i < 30; i++) {
+        assertThat(http.patch("/contexts/room:big", Map.of("part" + i, padding + i)).status())
+            .isEqualTo(200);
+      }
+      RawWebSocket.Options slow = plain().receiveBufferBytes(4096).readBytesPerSecond(200_000);
+      try (RawWebSocket reader = RawWebSocket.connect(live(server, "room:big"), slow)) {
+        long started = System.nanoTime();
+        String full = reader.readText(WAIT);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(took).isGreaterThan(Duration.ofSeconds(2));
+        assertThat(full).contains("\"type\":\"full\"").contains(padding + 29);
+        http.patch("/contexts/room:big", Map.of("after", true));
+        assertThat(reader.readText(WAIT)).contains("\"key\":[\"after\"]");
+        assertThat(server.liveStallsStarted()).isZero();
+      }
+    }
+  }
+
   @Test
   void neverReadingClient_isResetAfterTheCloseGrace_andTheServerKeepsNoSocketForIt()
       throws Exception {

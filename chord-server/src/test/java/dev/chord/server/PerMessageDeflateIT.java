@@ -63,6 +63,27 @@ class PerMessageDeflateIT {
   }
 
   @Test
+  void aLargeMessageSentInParts_isOneCompressedStream_andGivesItsDeflaterBack() throws Exception {
+    try (ChordServer server = ServerFixture.start(b -> b.wsCompression(true))) {
+      Http http = new Http(server.url());
+      StringBuilder text = new StringBuilder();
+      java.util.Random random = new java.util.Random(7);
+      while (text.length() < 3 * LiveEndpoint.PART_CHARS) {
+        text.append("word").append(random.nextInt(5000)).append(' ');
+      }
+      http.put("/contexts/room:l", Map.of("text", text.toString()));
+      try (RawWebSocket client = RawWebSocket.connect(live(server, "room:l"), deflate())) {
+        assertThat(client.readText(WAIT)).contains(text);
+        assertThat(client.lastCompressed()).isTrue();
+        assertThat(client.lastFrames()).isGreaterThanOrEqualTo(3);
+        http.patch("/contexts/room:l", Map.of("small", "after the large one"));
+        assertThat(client.readText(WAIT)).contains("after the large one");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(server.liveDeflatersInUse()).isZero());
+      }
+    }
+  }
+
+  @Test
   void compressedClientMessages_inflate_inOneFrameOrSeveral() throws Exception {
     try (ChordServer server = ServerFixture.start(b -> b.wsCompression(true))) {
       Http http = new Http(server.url());

@@ -5,8 +5,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -50,19 +52,57 @@ final class RawWebSocket implements AutoCloseable {
    * How to connect.
    *
    * @param receiveBufferBytes the socket's receive buffer, set before connecting; 0: the default
+   * @param readBytesPerSecond the most the client reads per second, steadily; 0: no limit
    */
-  record Options(DeflateOffer deflate, int receiveBufferBytes) {
+  record Options(DeflateOffer deflate, int receiveBufferBytes, int readBytesPerSecond) {
     static Options defaults() {
-      return new Options(DeflateOffer.NONE, 0);
+      return new Options(DeflateOffer.NONE, 0, 0);
     }
 
     Options offerDeflate(DeflateOffer offer) {
-      return new Options(offer, receiveBufferBytes);
+      return new Options(offer, receiveBufferBytes, readBytesPerSecond);
     }
 
     Options receiveBufferBytes(int bytes) {
-      return new Options(deflate, bytes);
+      return new Options(deflate, bytes, readBytesPerSecond);
     }
+
+    Options readBytesPerSecond(int rate) {
+      return new Options(deflate, receiveBufferBytes, rate);
+    }
+  }
+
+  /** Reads at most {@code rate} bytes per second from {@code in}, in reads of at most 1 KiB. */
+  private static InputStream throttled(InputStream in, int rate) {
+    long started = System.nanoTime();
+    return new FilterInputStream(in) {
+      private long read;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        long due = started + read * 1_000_000_000L / rate;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          try {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException();
+          }
+        }
+        int n = super.read(b, off, Math.min(len, 1024));
+        if (n > 0) {
+          read += n;
+        }
+        return n;
+      }
+    };
   }
 
   /**
@@ -76,6 +116,8 @@ final class RawWebSocket implements AutoCloseable {
   private final OutputStream out;
   private final String extensions;
   private final Inflater inflater;
+  private boolean lastCompressed;
+  private int lastFrames;
 
   private RawWebSocket(Socket socket, DataInputStream in, String extensions) throws IOException {
     this.socket = socket;
@@ -110,7 +152,10 @@ final class RawWebSocket implements AutoCloseable {
       request.append("Sec-WebSocket-Extensions: ").append(options.deflate().header).append("\r\n");
     }
     socket.getOutputStream().write(request.append("\r\n").toString().getBytes(UTF_8));
-    DataInputStream in = new DataInputStream(socket.getInputStream());
+    InputStream raw = socket.getInputStream();
+    DataInputStream in =
+        new DataInputStream(
+            options.readBytesPerSecond() > 0 ? throttled(raw, options.readBytesPerSecond()) : raw);
     String status = line(in);
     if (!status.startsWith("HTTP/1.1 101")) {
       socket.close();
@@ -138,6 +183,16 @@ final class RawWebSocket implements AutoCloseable {
   /** The extensions the server accepted, as its response named them; empty for none. */
   String acceptedExtensions() {
     return extensions;
+  }
+
+  /** Whether the last message read came compressed (RSV1 on its first frame). */
+  boolean lastCompressed() {
+    return lastCompressed;
+  }
+
+  /** How many frames the last message read came in. */
+  int lastFrames() {
+    return lastFrames;
   }
 
   int localPort() {
@@ -198,6 +253,7 @@ final class RawWebSocket implements AutoCloseable {
     ByteArrayOutputStream data = new ByteArrayOutputStream();
     int opcode = -1;
     boolean compressed = false;
+    int frames = 0;
     while (true) {
       int first = in.readUnsignedByte();
       int second = in.readUnsignedByte();
@@ -225,8 +281,11 @@ final class RawWebSocket implements AutoCloseable {
         compressed = (first & 0x40) != 0;
       }
       data.write(payload);
+      frames++;
       if ((first & 0x80) != 0) {
         byte[] whole = data.toByteArray();
+        lastCompressed = compressed;
+        lastFrames = frames;
         return new Message(opcode, compressed ? inflate(whole) : whole);
       }
     }

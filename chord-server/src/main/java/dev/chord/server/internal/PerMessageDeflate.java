@@ -39,9 +39,10 @@ import org.jspecify.annotations.Nullable;
  *       an offer that asks the server for one ({@code server_max_window_bits}, which no browser
  *       sends) is answered the same way, as Jetty's own does, rather than declined.
  *   <li>Sending: a whole (unfragmented) text or binary message is compressed on its own with a
- *       deflater taken from Jetty's shared pool and given back before the frame is passed on; a
- *       message whose compressed form is not smaller, a fragmented message and control frames go
- *       out as they are (RSV1 clear), as the RFC allows for any message.
+ *       deflater taken from Jetty's shared pool and given back before the frame is passed on; one
+ *       whose compressed form is not smaller goes out as it is (RSV1 clear), as the RFC allows for
+ *       any message. A message sent in parts (a large one, see {@code LiveEndpoint}) is one
+ *       compressed stream: its deflater is held from its first frame to its last.
  *   <li>Receiving: a compressed message is inflated frame by frame with an inflater held only until
  *       its final frame; its inflated size is bounded by the configured maximum message size before
  *       any more is inflated (1009 past it), so a small compressed frame cannot expand into a large
@@ -58,6 +59,13 @@ public final class PerMessageDeflate extends AbstractExtension {
 
   /** What a sync flush ends with, removed when sending and put back when receiving. */
   private static final byte[] TAIL = {0x00, 0x00, (byte) 0xff, (byte) 0xff};
+
+  /**
+   * The deflater of a message being sent in parts, from its first frame to its last. Its frames are
+   * sent one after the other, each once the previous one is written, but not always from one
+   * thread: volatile. (Control frames, which may be sent meanwhile, do not touch it.)
+   */
+  private volatile CompressionPool<Deflater>.@Nullable Entry sendingDeflater;
 
   // Incoming frames arrive one at a time per connection (each is demanded after the previous one
   // is handled), so the receiving state needs no lock.
@@ -89,54 +97,97 @@ public final class PerMessageDeflate extends AbstractExtension {
   public void sendFrame(OutgoingEntry entry) {
     Frame frame = entry.getFrame();
     byte opCode = frame.getOpCode();
-    if (!frame.isFin() || (opCode != OpCode.TEXT && opCode != OpCode.BINARY)) {
+    if (frame.isControlFrame()) {
       nextOutgoingFrame(entry);
       return;
     }
-    ByteBuffer compressed;
+    @Nullable Frame out;
     try {
-      compressed = deflate(frame.getPayload());
+      out =
+          opCode == OpCode.CONTINUATION
+              ? continued(frame)
+              : frame.isFin() ? whole(frame) : started(frame);
     } catch (RuntimeException e) {
+      releaseSendingDeflater();
       entry.getCallback().failed(e);
       return;
     }
-    if (compressed == null) {
-      nextOutgoingFrame(entry);
-      return;
-    }
-    Frame out = new Frame(opCode, true, compressed);
-    out.setRsv1(true);
-    nextOutgoingFrame(new OutgoingEntry.Builder(entry).frame(out).build());
+    nextOutgoingFrame(out == null ? entry : new OutgoingEntry.Builder(entry).frame(out).build());
   }
 
-  /**
-   * {@code payload} compressed on its own, without the sync flush's tail; {@code null} if that is
-   * not smaller than the payload.
-   */
-  private @Nullable ByteBuffer deflate(@Nullable ByteBuffer payload) {
+  /** A whole message compressed on its own; {@code null} to send it as it is (not smaller). */
+  private @Nullable Frame whole(Frame frame) {
+    ByteBuffer payload = frame.getPayload();
     int length = payload == null ? 0 : payload.remaining();
-    if (payload == null || length == 0) {
+    if (length == 0) {
       return null;
     }
     CompressionPool<Deflater>.Entry held = getDeflaterPool().acquire();
+    Output compressed;
     try {
-      Deflater deflater = held.get();
-      deflater.setInput(payload.slice());
-      byte[] out = new byte[Math.max(64, length / 2 + TAIL.length)];
-      int size = 0;
-      while (true) {
-        size += deflater.deflate(out, size, out.length - size, Deflater.SYNC_FLUSH);
-        if (size < out.length) {
-          break;
-        }
-        out = Arrays.copyOf(out, out.length * 2);
-      }
-      int withoutTail = size - TAIL.length;
-      if (withoutTail >= length) {
-        return null;
-      }
-      return ByteBuffer.wrap(out, 0, withoutTail);
+      compressed = Output.deflate(held.get(), payload);
     } finally {
+      held.release();
+    }
+    if (compressed.size - TAIL.length >= length) {
+      return null;
+    }
+    return compressedFrame(frame.getOpCode(), true, compressed, true);
+  }
+
+  /**
+   * The first frame of a message sent in parts: the deflater is held until its last frame, since
+   * the parts are one compressed stream (the message cannot be sent as it is: that is decided at
+   * its first frame, before the rest is known).
+   */
+  private Frame started(Frame frame) {
+    releaseSendingDeflater(); // a message cut off before its last frame left its deflater
+    CompressionPool<Deflater>.Entry held = getDeflaterPool().acquire();
+    sendingDeflater = held;
+    return compressedFrame(frame.getOpCode(), false, deflatePart(held, frame), true);
+  }
+
+  /**
+   * A continuation frame compressed, if its message is ({@code null} if not), its deflater given
+   * back at the last.
+   */
+  private @Nullable Frame continued(Frame frame) {
+    CompressionPool<Deflater>.Entry held = sendingDeflater;
+    if (held == null) {
+      return null;
+    }
+    Output compressed = deflatePart(held, frame);
+    if (frame.isFin()) {
+      releaseSendingDeflater();
+    }
+    return compressedFrame(OpCode.CONTINUATION, frame.isFin(), compressed, false);
+  }
+
+  private static Output deflatePart(CompressionPool<Deflater>.Entry held, Frame frame) {
+    ByteBuffer payload = frame.getPayload();
+    return Output.deflate(held.get(), payload == null ? ByteBuffer.allocate(0) : payload);
+  }
+
+  /**
+   * A frame of {@code compressed}; a final one without the sync flush's tail, or one byte 0x00 if
+   * nothing else is left (RFC 7692, section 7.2.3.6).
+   */
+  private static Frame compressedFrame(byte opCode, boolean fin, Output compressed, boolean first) {
+    ByteBuffer payload =
+        !fin
+            ? ByteBuffer.wrap(compressed.bytes, 0, compressed.size)
+            : compressed.size > TAIL.length
+                ? ByteBuffer.wrap(compressed.bytes, 0, compressed.size - TAIL.length)
+                : ByteBuffer.wrap(new byte[] {0x00});
+    Frame out = new Frame(opCode, fin, payload);
+    out.setRsv1(first);
+    return out;
+  }
+
+  private void releaseSendingDeflater() {
+    CompressionPool<Deflater>.Entry held = sendingDeflater;
+    sendingDeflater = null;
+    if (held != null) {
       held.release();
     }
   }
@@ -178,7 +229,7 @@ public final class PerMessageDeflate extends AbstractExtension {
       inflater = held;
     }
     long room = maxMessageBytes() - receivedBytes;
-    Output out = new Output(frame.getPayloadLength(), room);
+    Output out = new Output(frame.getPayloadLength() * 4, room);
     ByteBuffer payload = frame.getPayload();
     if (payload != null && payload.hasRemaining()) {
       held.get().setInput(payload.slice());
@@ -213,20 +264,38 @@ public final class PerMessageDeflate extends AbstractExtension {
   @Override
   public void close() {
     releaseInflater();
+    releaseSendingDeflater();
   }
 
-  /** One frame's inflated bytes, growing up to one byte past the room the message has left. */
+  /**
+   * One frame's deflated or inflated bytes; inflated ones grow up to one byte past the room the
+   * message has left.
+   */
   private static final class Output {
     /** The largest array the JVM reliably allocates. */
     static final int LARGEST = Integer.MAX_VALUE - 8;
+
+    /** All of {@code payload} through {@code deflater}, sync flushed (so ending with the tail). */
+    static Output deflate(Deflater deflater, ByteBuffer payload) {
+      Output out = new Output(payload.remaining() / 2 + TAIL.length, LARGEST - 1);
+      deflater.setInput(payload.slice());
+      while (true) {
+        out.size +=
+            deflater.deflate(out.bytes, out.size, out.bytes.length - out.size, Deflater.SYNC_FLUSH);
+        if (out.size < out.bytes.length) {
+          return out;
+        }
+        out.bytes = Arrays.copyOf(out.bytes, (int) Math.min(LARGEST, out.bytes.length * 2L));
+      }
+    }
 
     private final long room;
     byte[] bytes;
     int size;
 
-    Output(int compressedBytes, long room) {
+    Output(int expectedBytes, long room) {
       this.room = room;
-      this.bytes = new byte[(int) Math.min(room + 1, Math.max(64, compressedBytes * 4L))];
+      this.bytes = new byte[(int) Math.min(room + 1, Math.max(64, expectedBytes))];
     }
 
     /** Inflates all of {@code inflater}'s input; past the room, throws 1009 and stops. */
