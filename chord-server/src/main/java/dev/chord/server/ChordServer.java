@@ -289,7 +289,7 @@ public final class ChordServer implements AutoCloseable {
     return live.deflatersInUse();
   }
 
-  /** Token-expiry closes scheduled for open live sockets; for tests. */
+  /** Token-expiry closes and post-close resets scheduled for live sockets; for tests. */
   int scheduledExpiries() {
     return live.scheduledExpiries();
   }

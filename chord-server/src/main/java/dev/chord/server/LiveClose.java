@@ -23,7 +23,7 @@ enum LiveClose {
   RESTARTING(1012, "server restarting"),
   /**
    * The client sent a malformed message (1008 policy violation), or broke the protocol or a limit
-   * and Jetty or the compression extension closed it (1002, 1003, 1007, 1009).
+   * and Jetty or the compression extension closed it (1002, 1003, 1007, 1009: Jetty's code).
    */
   POLICY(1008, "policy violation"),
   /** More live connections from the client's address than allowed (1008). */
@@ -59,17 +59,11 @@ enum LiveClose {
   }
 
   /**
-   * A close this class did not start, by its code: one the client sent, 1006 when there was no
-   * close frame, or one Jetty (or the compression extension) sent for a protocol error (1002), a
-   * message it cannot take (1003), invalid data (1007) or a message too large (1009): those are the
-   * client's breach, counted as {@link #POLICY}; 1011 is a failure on the server's side.
+   * A close nobody on the server started, by the code the client sent: 1006 when there was no close
+   * frame, anything else the client's own close. (A close Jetty starts for the client's breach is
+   * reported to {@code LiveEndpoint} as an error first, and counted as {@link #POLICY}.)
    */
   static LiveClose byClient(int status) {
-    return switch (status) {
-      case 1006 -> DROPPED;
-      case 1002, 1003, 1007, 1009 -> POLICY;
-      case 1011 -> ERROR;
-      default -> CLIENT;
-    };
+    return status == DROPPED.code ? DROPPED : CLIENT;
   }
 }

@@ -8,6 +8,7 @@ import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
+import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -32,6 +33,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServletFactory;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.exceptions.CloseException;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.WebSocketExtensionRegistry;
 import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
@@ -208,6 +210,7 @@ final class LiveEndpoint implements AutoCloseable {
   /** The handlers of the live route. */
   void handlers(WsConfig ws) {
     ws.onConnect(this::connect);
+    ws.onError(this::failed);
     ws.onClose(this::disconnect);
     // Jetty enforces the size limit; presence is the only message a client sends
     ws.onMessage(this::message);
@@ -227,31 +230,45 @@ final class LiveEndpoint implements AutoCloseable {
     /** The first close started, by the server or observed from the client; it is what counts. */
     final AtomicReference<LiveClose> closing = new AtomicReference<>();
 
-    volatile @Nullable LiveConnection connection;
-    volatile Presence.@Nullable Entry presence;
+    /**
+     * Whether the connect took a slot of the per-address limit, for the disconnect to give back.
+     */
+    final boolean holdsSlot;
+
+    /**
+     * Set first thing when the socket has ended. Jetty may end it while {@link #connect} is still
+     * running (a client that resets right after the upgrade makes the first send fail): whatever
+     * the connect takes after that, it gives back itself, checking this after taking it. Each
+     * resource is taken back with {@code getAndSet(null)}, so both sides may try.
+     */
+    volatile boolean ended;
+
+    final AtomicReference<LiveConnection> connection = new AtomicReference<>();
+    final AtomicReference<Presence.Entry> presence = new AtomicReference<>();
     volatile @Nullable ScheduledFuture<?> expiry;
     volatile @Nullable ScheduledFuture<?> drop;
 
     /** When a part of a message sent in parts was last written ({@link System#nanoTime()}). */
     volatile long progressedAt = System.nanoTime();
 
-    LiveSocket(WsContext ctx, String address, @Nullable NetworkChannel channel) {
+    LiveSocket(WsContext ctx, String address, @Nullable NetworkChannel channel, boolean holdsSlot) {
       this.ctx = ctx;
       this.address = address;
       this.contextId = ctx.pathParam("id");
       this.channel = channel;
+      this.holdsSlot = holdsSlot;
     }
   }
 
   private void connect(WsConnectContext ctx) {
+    String address = address(ctx.session.getRemoteSocketAddress());
     LiveSocket socket =
-        new LiveSocket(ctx, address(ctx.session.getRemoteSocketAddress()), ctx.attribute(CHANNEL));
-    if (!limiter.acquire(socket.address)) {
-      // not in sockets: disconnect counts the close but has no slot to give back
+        new LiveSocket(ctx, address, ctx.attribute(CHANNEL), limiter.acquire(address));
+    sockets.put(ctx.session, socket);
+    if (!socket.holdsSlot) {
       closeAs(socket, LiveClose.REJECTED, "too many live connections from " + socket.address);
       return;
     }
-    sockets.put(ctx.session, socket);
     Session session = ctx.session;
     session.addIdleTimeoutListener(
         timeout -> {
@@ -261,6 +278,7 @@ final class LiveEndpoint implements AutoCloseable {
                 socket.address,
                 socket.contextId,
                 Main.DurationConverter.format(policy.idleTimeout()));
+            scheduleDrop(socket); // Jetty closes it, and its close frame may never be read
           }
           return true;
         });
@@ -279,26 +297,41 @@ final class LiveEndpoint implements AutoCloseable {
           public void close(int code, String reason) {
             // Once a close has started, a send fails, and its 1011 would abort the connection
             // before the close frame already queued (a stall's 4408) is written: the first stands.
-            if (socket.closing.compareAndSet(null, LiveClose.ERROR)) {
-              session.close(code, reason, Callback.NOOP);
-            }
+            closeAs(socket, LiveClose.ERROR, reason);
           }
         };
     try {
-      socket.connection =
+      socket.connection.set(
           hub.open(
               socket.contextId,
               WireFormat.parse(ctx.queryParam("format")),
               ClientState.parse(ctx.queryParam("version"), ctx.queryParam("epoch")),
-              sink);
-      socket.presence = presence.open(socket.contextId);
+              sink));
+      socket.presence.set(presence.open(socket.contextId));
       ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
     } catch (RuntimeException e) {
       log.warn("live connection to '{}' failed", socket.contextId, e);
       closeAs(socket, LiveClose.ERROR, "cannot read the context; reconnect later");
       return;
+    } finally {
+      if (socket.ended) {
+        release(socket); // it ended while connecting, and its disconnect may have found nothing
+        ctx.disableAutomaticPings();
+      }
     }
     closeWhenTokenExpires(socket);
+  }
+
+  /** Gives back what a socket holds in the hub and the presence; each only once, by any caller. */
+  private void release(LiveSocket socket) {
+    LiveConnection connection = socket.connection.getAndSet(null);
+    if (connection != null) {
+      hub.close(connection);
+    }
+    Presence.Entry entry = socket.presence.getAndSet(null);
+    if (entry != null) {
+      entry.close();
+    }
   }
 
   /**
@@ -327,8 +360,8 @@ final class LiveEndpoint implements AutoCloseable {
           schedule(
               () -> closeAs(socket, LiveClose.TOKEN_EXPIRED, LiveClose.TOKEN_EXPIRED.reason()),
               Duration.ofMillis(Math.max(0, left.toMillis())));
-      if (!socket.ctx.session.isOpen()) {
-        cancel(socket.expiry); // closed meanwhile: disconnect may have run before the assignment
+      if (socket.ended) {
+        cancel(socket.expiry); // ended meanwhile: disconnect may have run before the assignment
       }
     }
   }
@@ -339,26 +372,44 @@ final class LiveEndpoint implements AutoCloseable {
     return bearer != null ? bearer : queryToken;
   }
 
+  /**
+   * Jetty reports an error before it ends a socket: a protocol error, invalid data or a message too
+   * large (a {@link CloseException}, which Jetty answers with its close code) is the client's
+   * breach, counted as {@link LiveClose#POLICY} and given the reset after the grace like any close
+   * the server starts; a socket that failed on the network is {@link LiveClose#DROPPED}. The first
+   * reason stands, as everywhere.
+   */
+  private void failed(WsErrorContext ctx) {
+    LiveSocket socket = sockets.get(ctx.session);
+    Throwable error = ctx.error();
+    if (socket == null) {
+      return;
+    }
+    if (error instanceof CloseException refused && refused.getStatusCode() != 1011) {
+      if (socket.closing.compareAndSet(null, LiveClose.POLICY)) {
+        scheduleDrop(socket);
+      }
+    } else if (error instanceof IOException) {
+      socket.closing.compareAndSet(null, LiveClose.DROPPED);
+    }
+  }
+
   private void disconnect(WsCloseContext ctx) {
     LiveSocket socket = sockets.remove(ctx.session);
     LiveClose observed = LiveClose.byClient(ctx.status());
     if (socket == null) {
-      meters.closed(observed == LiveClose.CLIENT ? LiveClose.REJECTED : observed);
+      meters.closed(observed); // cannot happen: every connected socket is in the map
       return;
     }
+    socket.ended = true;
     LiveClose why = socket.closing.compareAndSet(null, observed) ? observed : socket.closing.get();
     meters.closed(why);
     cancel(socket.expiry);
     cancel(socket.drop);
-    LiveConnection connection = socket.connection;
-    if (connection != null) {
-      hub.close(connection);
+    release(socket);
+    if (socket.holdsSlot) {
+      limiter.release(socket.address);
     }
-    Presence.Entry entry = socket.presence;
-    if (entry != null) {
-      entry.close();
-    }
-    limiter.release(socket.address);
   }
 
   /**
@@ -380,7 +431,7 @@ final class LiveEndpoint implements AutoCloseable {
         throw ApiException.badRequest("a presence message needs \"set\"");
       }
       Object value = Presence.checkValue(message.get("set"));
-      Presence.Entry entry = socket.presence;
+      Presence.Entry entry = socket.presence.get();
       if (entry != null) {
         entry.set(value);
       }
@@ -428,7 +479,7 @@ final class LiveEndpoint implements AutoCloseable {
     long limit = policy.stallTimeout().toNanos();
     for (LiveSocket socket : sockets.values()) {
       try {
-        LiveConnection connection = socket.connection;
+        LiveConnection connection = socket.connection.get();
         if (connection != null
             && connection.pendingNanos(now) >= limit
             && now - socket.progressedAt >= limit
@@ -481,11 +532,16 @@ final class LiveEndpoint implements AutoCloseable {
       return false;
     }
     socket.ctx.closeSession(why.code(), reason);
-    socket.drop = schedule(() -> reset(socket), CLOSE_GRACE);
-    if (!socket.ctx.session.isOpen() && !sockets.containsKey(socket.ctx.session)) {
-      cancel(socket.drop); // closed meanwhile: disconnect may have run before the assignment
-    }
+    scheduleDrop(socket);
     return true;
+  }
+
+  /** Schedules the {@link #reset} of a socket whose close has started, for after the grace. */
+  private void scheduleDrop(LiveSocket socket) {
+    socket.drop = schedule(() -> reset(socket), CLOSE_GRACE);
+    if (socket.ended) {
+      cancel(socket.drop); // ended meanwhile: disconnect may have run before the assignment
+    }
   }
 
   /**

@@ -228,8 +228,9 @@ public final class Main implements Callable<Integer> {
       names = "--ws-send-buffer",
       defaultValue = "${env:CHORD_WS_SEND_BUFFER}",
       description =
-          "Kernel send buffer (SO_SNDBUF) of each live socket, in bytes: what a client that stopped"
-              + " reading can hold in the kernel (env CHORD_WS_SEND_BUFFER; default"
+          "The most the kernel holds for each live socket, in bytes (its SO_SNDBUF is set to half:"
+              + " Linux doubles it): what a client that stopped reading can hold in the kernel"
+              + " (env CHORD_WS_SEND_BUFFER; default"
               + " ${bundle:default.ws-send-buffer}).")
   Integer wsSendBuffer;
 

@@ -174,6 +174,27 @@ class LivePolicyIT {
     }
   }
 
+  /**
+   * A client that resets right after the upgrade can make the first send fail while the connect
+   * handler is still running, and Jetty then ends the socket before the connect has stored what it
+   * opened: none of it may stay behind (the hub's connection, the context's subscription).
+   */
+  @Test
+  void clientsThatResetRightAfterTheUpgrade_leaveNoConnectionBehind() throws Exception {
+    try (ChordServer server = ServerFixture.start()) {
+      Http http = new Http(server.url());
+      http.put("/contexts/room:gone", Map.of("big", "y".repeat(500_000)));
+      for (int i = 0; i < 40; i++) {
+        RawWebSocket.connect(live(server, "room:gone"), plain().receiveBufferBytes(4096)).reset();
+      }
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> ((Number) http.get("/health").json().get("liveConnections")).intValue() == 0);
+      await().atMost(WAIT).until(() -> closes(server, LiveClose.DROPPED) == 40);
+    }
+  }
+
   @Test
   void clientThatCloses_isCountedAsClient_andAllReasonsAreExposedFromTheStart() throws Exception {
     try (ChordServer server = ServerFixture.start()) {

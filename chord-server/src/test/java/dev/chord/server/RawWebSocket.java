@@ -380,6 +380,15 @@ final class RawWebSocket implements AutoCloseable {
     out.flush();
   }
 
+  /** Ends the connection with a TCP reset (SO_LINGER 0), no close frame: a client gone at once. */
+  void reset() throws IOException {
+    socket.setSoLinger(true, 0);
+    socket.close();
+    if (inflater != null) {
+      inflater.end();
+    }
+  }
+
   /** Sends a close frame (1000) and closes the socket. */
   @Override
   public void close() {
