@@ -202,6 +202,7 @@ public final class LiveLoad {
       afterConnect.put("seconds", round(connectSeconds));
       afterConnect.put("open", connected.open());
       afterConnect.put("failed", connected.failed());
+      afterConnect.put("compressed", connected.compressed());
       ServerProbe.Sockets sockets = probe.sockets();
       afterConnect.put("sockets", sockets.count());
       afterConnect.put("socketsAtTb", tbCounts(sockets.tb()));

@@ -131,10 +131,27 @@ class LiveSectionTest {
 
     assertThat(table)
         .contains("deflate offer `plain`")
+        .contains(
+            "| connected | 1,000 of 1,000 in 1.46 s, 0 failed, 1,000 with permessage-deflate | all |")
         .contains("| heap per connection (after GC) | 17.7 KB | — |  |")
         .contains("| RSS per connection | 64.0 KB | ≤ 64 KB | **met** |")
         .contains(
             "| bytes on the wire / after inflating | 10,735,300 / 16,665,400 (36% saved) | — |  |");
+    assertThat(render(run(IDLE, "settings.deflate", "plain", "run.inflatedBytes", 1)))
+        .as("a message that arrived compressed shows it was negotiated")
+        .contains("| RSS per connection | 36.1 KB | ≤ 64 KB | **met** |");
+  }
+
+  @Test
+  void idle_compressionOfferedButNotNegotiated_isJudgedAsUncompressed() throws IOException {
+    String table =
+        render(run(IDLE, "settings.deflate", "plain", "connected.rssPerConnection", 50000));
+
+    assertThat(table)
+        .contains("0 failed, 0 with permessage-deflate | all | **met** |")
+        .contains("| heap per connection (after GC) | 17.7 KB | ≤ 20 KB | **met** |")
+        .contains("| RSS per connection | 50.0 KB | ≤ 40 KB | **missed** |")
+        .doesNotContain("bytes on the wire");
   }
 
   @Test
@@ -243,6 +260,9 @@ class LiveSectionTest {
         .contains(
             "| readers at the last version at the end | 0 behind, 1 holes, 2 closed by the server"
                 + " | 0 behind, 0 holes | **missed** |");
+    assertThat(render(run(IDLE, "catchUp.holes", 1, "run.otherCores", 0.9)))
+        .as("a busy machine slows a reader down, it does not make it skip a version")
+        .contains("| 0 behind, 0 holes | **missed** |");
     assertThat(render(run(IDLE, "catchUp.readersBehind", 3, "run.otherCores", 0.9)))
         .contains("| 0 behind, 0 holes | unstable — rerun (busy machine) |");
   }
