@@ -54,10 +54,14 @@ final class LiveClients implements AutoCloseable {
     STALLED
   }
 
-  /** A figure over every reading client, taken on the selector thread. */
+  /**
+   * A figure over every reading client, taken on the selector thread; {@code compressed} counts the
+   * upgrades whose answer accepted {@code permessage-deflate}.
+   */
   record Totals(
       int open,
       int failed,
+      int compressed,
       int closedByServer,
       long messages,
       long versions,
@@ -89,6 +93,7 @@ final class LiveClients implements AutoCloseable {
   private int connecting;
   private int open;
   private int failed;
+  private int compressed;
   private int closedByServer;
   private long wireBytes;
   private long inflatedBytes;
@@ -167,6 +172,7 @@ final class LiveClients implements AutoCloseable {
           return new Totals(
               open,
               failed,
+              compressed,
               closedByServer,
               messages,
               versions,
@@ -427,6 +433,7 @@ final class LiveClients implements AutoCloseable {
         } else if (lower.startsWith("sec-websocket-extensions:")
             && lower.contains("permessage-deflate")) {
           inflater = new Inflater(true);
+          compressed++;
         }
       }
       if (!acceptFor(nonce).equals(accept)) {

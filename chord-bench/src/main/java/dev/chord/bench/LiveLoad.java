@@ -81,11 +81,19 @@ public final class LiveLoad {
   }
 
   public static void main(String[] argv) throws Exception {
-    new LiveLoad(new Args(argv)).run();
+    run(argv);
     System.exit(0);
   }
 
-  private void run() throws Exception {
+  /**
+   * One run with {@code argv}'s options, as {@link #main} makes it, without leaving the JVM: the
+   * figures are written to {@code --out} and printed, and a server it started is stopped.
+   */
+  static void run(String... argv) throws Exception {
+    new LiveLoad(new Args(argv)).measureAndWrite();
+  }
+
+  private void measureAndWrite() throws Exception {
     String jar = args.text("--server-jar", "");
     Process server = null;
     ServerProbe probe;
@@ -202,6 +210,7 @@ public final class LiveLoad {
       afterConnect.put("seconds", round(connectSeconds));
       afterConnect.put("open", connected.open());
       afterConnect.put("failed", connected.failed());
+      afterConnect.put("compressed", connected.compressed());
       ServerProbe.Sockets sockets = probe.sockets();
       afterConnect.put("sockets", sockets.count());
       afterConnect.put("socketsAtTb", tbCounts(sockets.tb()));
