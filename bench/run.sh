@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Runs Chord's benchmarks and regenerates the generated part of BENCHMARKS.md and bench/plots/.
 #   bench/run.sh quick   # < 3 minutes on a 2-core machine
-#   bench/run.sh full    # < 20 minutes
+#   bench/run.sh full    # < 30 minutes
+#   bench/run.sh live    # full's live-connection runs only, < 10 minutes
 # SKIP_BUILD=1 reuses chord-bench/target/benchmarks.jar instead of rebuilding it.
 set -euo pipefail
 
 mode="${1:-quick}"
+# LiveLoad runs: name, then options
+# the idle pair offers permessage-deflate as browsers do; the server negotiates it only when on
+full_live_runs=(
+  "idle-10000|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5 --deflate plain"
+  "idle-10000-compressed|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5 --deflate plain --server-args --ws-compression=on"
+  "fanout-1000|--readers 1000 --contexts 1 --rate 100 --seconds 30 --warmup 5"
+  "fanout-1000-over-100|--readers 1000 --contexts 100 --rate 100 --seconds 30 --warmup 5"
+  "slow-500|--stalled 500 --readers 20 --rate 100 --payload 2000 --seconds 60 --warmup 5"
+)
+only_live=0
 case "$mode" in
   quick)
     jmh_opts=(-f 1 -wi 1 -w 1s -i 5 -r 300ms)
@@ -27,17 +38,15 @@ case "$mode" in
     redis_scenario_opts=("${scenario_opts[@]}")
     memory_opts=(--rooms 200 --updates 10000)
     redis_requests=200000
-    # the idle pair offers permessage-deflate as browsers do; the server negotiates it only when on
-    live_runs=(
-      "idle-10000|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5 --deflate plain"
-      "idle-10000-compressed|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5 --deflate plain --server-args --ws-compression=on"
-      "fanout-1000|--readers 1000 --contexts 1 --rate 100 --seconds 30 --warmup 5"
-      "fanout-1000-over-100|--readers 1000 --contexts 100 --rate 100 --seconds 30 --warmup 5"
-      "slow-500|--stalled 500 --readers 20 --rate 100 --payload 2000 --seconds 60 --warmup 5"
-    )
+    live_runs=("${full_live_runs[@]}")
+    ;;
+  live)
+    # only full's live-connection runs, into BENCHMARKS.md's live section; nothing else is rerun
+    live_runs=("${full_live_runs[@]}")
+    only_live=1
     ;;
   *)
-    echo "usage: bench/run.sh quick|full" >&2
+    echo "usage: bench/run.sh quick|full|live" >&2
     exit 64
     ;;
 esac
@@ -63,6 +72,14 @@ if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$jar" || ! -f "$server_jar" ]]; then
   mvn -B -q -pl chord-bench,chord-server -am package -DskipTests
 fi
 
+scenarios_ok=1
+redis_ok=1
+postgres_ok=1
+if [[ $only_live == 1 ]]; then
+  mkdir -p "$results"
+  rm -f "$results"/live-*.json
+  touch "$results/loads.tsv"
+else
 rm -rf "$results"
 mkdir -p "$results" bench/plots
 : > "$results/loads.tsv"
@@ -138,6 +155,8 @@ else
   ) || postgres_ok=0
 fi
 
+fi
+
 # The live endpoint under load from another process: LiveLoad starts the fat jar (-Xmx2g, in-memory
 # default) for each run and drives it over loopback. 10,000 sockets need the descriptors.
 live_ok=1
@@ -151,6 +170,12 @@ for run in "${live_runs[@]}"; do
 done
 java -cp "$jar" dev.chord.bench.LiveSection --results "$results" --markdown BENCHMARKS.md \
   --command "bench/run.sh $mode" || live_ok=0
+
+if [[ $only_live == 1 ]]; then
+  echo "== done in $(( $(date +%s) - started )) s: BENCHMARKS.md (live connections)"
+  [[ $live_ok == 1 ]] || { echo "a live run failed: see above" >&2; exit 2; }
+  exit 0
+fi
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')"
 phase "report"
