@@ -85,6 +85,10 @@ final class LiveConnection {
   private boolean started;
   private boolean sending;
   private boolean pumping;
+
+  /** {@link #deliver} is queuing events: the pump waits for all of them. */
+  private boolean holding;
+
   private boolean fullPending;
   private boolean closed;
   private String epoch;
@@ -171,6 +175,27 @@ final class LiveConnection {
       }
     }
     pump();
+  }
+
+  /**
+   * Queues {@code events} (in the subscription's order), then sends: what piled up in the fan-out
+   * while it was behind goes out merged ({@link #coalesce}), not one message per event. Nothing is
+   * sent while they are being queued, not even by a write completing meanwhile.
+   */
+  void deliver(List<? extends LiveEvent> events) {
+    synchronized (this) {
+      holding = true;
+    }
+    try {
+      for (LiveEvent event : events) {
+        event.deliverTo(this);
+      }
+    } finally {
+      synchronized (this) {
+        holding = false;
+      }
+      pump();
+    }
   }
 
   /**
@@ -290,7 +315,7 @@ final class LiveConnection {
    */
   private void pump() {
     synchronized (this) {
-      if (pumping) {
+      if (pumping || holding) {
         return;
       }
       pumping = true;
@@ -302,7 +327,7 @@ final class LiveConnection {
         String type;
         long since;
         synchronized (this) {
-          boolean ready = started && !sending && !closed;
+          boolean ready = started && !sending && !closed && !holding;
           nextType = null;
           nextSince = 0;
           text = ready ? nextText() : null;

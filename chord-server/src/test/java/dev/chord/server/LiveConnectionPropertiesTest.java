@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.chord.Chord;
 import dev.chord.SyncResult;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,8 @@ class LiveConnectionPropertiesTest {
   enum Step {
     /** Commit a change and deliver it to the connection. */
     UPDATE,
+    /** Commit three changes, delivered as one batch (a fan-out that fell behind). */
+    BURST,
     /** Commit a change the connection never hears of (a lost delivery). */
     LOSE,
     /** The first client reads one message. */
@@ -50,6 +53,7 @@ class LiveConnectionPropertiesTest {
         Generate.frequency(
             List.of(
                 Pair.of(10, Generate.constant(Step.UPDATE)),
+                Pair.of(2, Generate.constant(Step.BURST)),
                 Pair.of(1, Generate.constant(Step.LOSE)),
                 Pair.of(4, Generate.constant(Step.READ)),
                 Pair.of(3, Generate.constant(Step.READ_OTHER)),
@@ -128,6 +132,15 @@ class LiveConnectionPropertiesTest {
                 new SharedStep(chord.updateContext("room", Map.of("k" + n % 7, n)).deltaRecord());
             clients.forEach(c -> c.connection.offer(shared));
           }
+          case BURST -> {
+            List<SharedStep> burst = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+              burst.add(
+                  new SharedStep(
+                      chord.updateContext("room", Map.of("k" + (n + i) % 7, n)).deltaRecord()));
+            }
+            clients.forEach(c -> c.connection.deliver(burst));
+          }
           case LOSE -> chord.updateContext("room", Map.of("k" + n % 7, n));
           case READ -> clients.get(0).readOne();
           case READ_OTHER -> clients.get(1).readOne();
@@ -159,7 +172,7 @@ class LiveConnectionPropertiesTest {
         client.readAll();
         assertThat(client.replica.version).isEqualTo(current.version());
         assertThat(client.replica.state).isEqualTo(message(Json.write(current.data())));
-        if (queueLimit > steps.size() && !steps.contains(Step.LOSE)) {
+        if (queueLimit > 3 * steps.size() && !steps.contains(Step.LOSE)) {
           assertThat(client.connection.fullResyncs())
               .as("no overflow and no hole: merging when sent never needs a full read")
               .isZero();
