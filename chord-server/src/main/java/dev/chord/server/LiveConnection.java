@@ -180,7 +180,8 @@ final class LiveConnection {
   /**
    * Queues {@code events} (in the subscription's order), then sends: what piled up in the fan-out
    * while it was behind goes out merged ({@link #coalesce}), not one message per event. Nothing is
-   * sent while they are being queued, not even by a write completing meanwhile.
+   * sent while they are being queued, not even by a write completing meanwhile. Like {@link
+   * #offer}, called by one thread at a time (its shard's fan-out).
    */
   void deliver(List<? extends LiveEvent> events) {
     synchronized (this) {
