@@ -35,6 +35,13 @@ import org.slf4j.LoggerFactory;
  * of the whole span); if they do not form one chain, or the merge has more than {@code
  * maxMergedChanges} changes, the queue is dropped and one full context (read when it is sent) takes
  * its place.
+ *
+ * <p>Merging when sent: when a write completes and the next patch has more patches chained behind
+ * it in the queue (same epoch, each starting where the one before ends), they go as one patch over
+ * the whole span, so a client that fell behind gets fewer, larger messages and every version still
+ * reaches it, merged. Only what is queued at that moment is merged: a client that keeps up gets
+ * each delta as soon as it is committed, as before. A span whose merge has more than {@code
+ * maxMergedChanges} changes is shortened (see {@link #coalesce}); one patch alone goes as it is.
  */
 final class LiveConnection {
   private static final Logger log = LoggerFactory.getLogger(LiveConnection.class);
@@ -78,11 +85,16 @@ final class LiveConnection {
   private boolean started;
   private boolean sending;
   private boolean pumping;
+
+  /** {@link #deliver} is queuing events: the pump waits for all of them. */
+  private boolean holding;
+
   private boolean fullPending;
   private boolean closed;
   private String epoch;
   private long lastSent = -1;
   private long merges;
+  private long coalesced;
   private long fullResyncs;
 
   /** When the message in flight was handed to the socket ({@link System#nanoTime()}). */
@@ -166,6 +178,28 @@ final class LiveConnection {
   }
 
   /**
+   * Queues {@code events} (in the subscription's order), then sends: what piled up in the fan-out
+   * while it was behind goes out merged ({@link #coalesce}), not one message per event. Nothing is
+   * sent while they are being queued, not even by a write completing meanwhile. Like {@link
+   * #offer}, called by one thread at a time (its shard's fan-out).
+   */
+  void deliver(List<? extends LiveEvent> events) {
+    synchronized (this) {
+      holding = true;
+    }
+    try {
+      for (LiveEvent event : events) {
+        event.deliverTo(this);
+      }
+    } finally {
+      synchronized (this) {
+        holding = false;
+      }
+      pump();
+    }
+  }
+
+  /**
    * Queues a reset (in the subscription's order). It replaces the client's state whatever that is,
    * so it replaces everything queued before it, and a pending full read too: what follows the reset
    * is queued after it.
@@ -207,37 +241,64 @@ final class LiveConnection {
     return merges;
   }
 
+  /**
+   * How many messages carried more than one queued patch, merged when sent (not counting {@link
+   * #merges}, which merged on overflow).
+   */
+  synchronized long coalesced() {
+    return coalesced;
+  }
+
   /** How often the queue was replaced by a full context read (overflow or a hole). */
   synchronized long fullResyncs() {
     return fullResyncs;
   }
 
   private void collapse() {
-    List<Delta> deltas = new ArrayList<>(queue.size());
-    Patch first = null;
-    Patch last = null;
+    List<Patch> chain = new ArrayList<>(queue.size());
     for (Pending pending : queue) {
-      if (!(pending instanceof Patch patch)
-          || (last != null
-              && (patch.from() != last.to() || !Objects.equals(patch.epoch(), last.epoch())))) {
+      if (!(pending instanceof Patch patch) || !(chain.isEmpty() || chains(chain, patch))) {
         becomeFull();
         return;
       }
-      first = first == null ? patch : first;
-      deltas.add(patch.delta());
-      last = patch;
+      chain.add(patch);
     }
-    Delta merged = Delta.merge(deltas);
+    Delta merged = merge(chain);
     if (merged.changeCount() > maxMergedChanges) {
       becomeFull();
       return;
     }
     queue.clear();
-    queue.add(
-        new Patch(
-            last.epoch(), first.from(), last.to(), merged, last.insertedAt(), null, first.since()));
+    queue.add(span(chain, merged));
     merges++;
     meters.merged();
+  }
+
+  /** Whether {@code next} follows the last patch of {@code chain}: same epoch, the next version. */
+  private static boolean chains(List<Patch> chain, Patch next) {
+    Patch last = chain.get(chain.size() - 1);
+    return next.from() == last.to() && Objects.equals(next.epoch(), last.epoch());
+  }
+
+  private static Delta merge(List<Patch> chain) {
+    List<Delta> deltas = new ArrayList<>(chain.size());
+    for (Patch patch : chain) {
+      deltas.add(patch.delta());
+    }
+    return Delta.merge(deltas);
+  }
+
+  /**
+   * The patch covering {@code chain}, whose merged delta is {@code merged}; lag from the oldest.
+   */
+  private static Patch span(List<Patch> chain, Delta merged) {
+    Patch first = chain.get(0);
+    if (chain.size() == 1) {
+      return first;
+    }
+    Patch last = chain.get(chain.size() - 1);
+    return new Patch(
+        last.epoch(), first.from(), last.to(), merged, last.insertedAt(), null, first.since());
   }
 
   private void becomeFull() {
@@ -255,7 +316,7 @@ final class LiveConnection {
    */
   private void pump() {
     synchronized (this) {
-      if (pumping) {
+      if (pumping || holding) {
         return;
       }
       pumping = true;
@@ -267,7 +328,7 @@ final class LiveConnection {
         String type;
         long since;
         synchronized (this) {
-          boolean ready = started && !sending && !closed;
+          boolean ready = started && !sending && !closed && !holding;
           nextType = null;
           nextSince = 0;
           text = ready ? nextText() : null;
@@ -348,18 +409,73 @@ final class LiveConnection {
         becomeFull();
         return null;
       }
-      epoch = patch.epoch();
-      lastSent = patch.to();
-      nextType = "patch";
-      nextSince = patch.since();
-      if (patch.step() != null) {
-        return patch.step().message(format);
-      }
-      DeltaRecord merged =
-          new DeltaRecord(contextId, patch.to(), patch.delta(), patch.insertedAt(), patch.epoch());
-      return Json.write(Messages.patch(merged, patch.from(), format));
+      return coalesce(patch);
     }
     return null;
+  }
+
+  /**
+   * The message for {@code first}, a patch that applies to the client's state, merged with the
+   * patches chained behind it in the queue (same epoch, each from where the one before ends), which
+   * it takes off the queue: one message however far the client fell behind, and no waiting for
+   * more. If merging the whole chain has more than {@code maxMergedChanges} changes, the span is
+   * halved until it has not (down to {@code first} alone, sent as it would be anyway): a full read
+   * would cost a backend read per connection, and halving costs at most twice the one merge. A span
+   * starting at a shared step is merged and rendered once for all connections behind by the same
+   * span ({@link SharedStep#coalesced}).
+   */
+  private String coalesce(Patch first) {
+    List<Patch> chain = new ArrayList<>();
+    chain.add(first);
+    for (Pending pending : queue) {
+      if (!(pending instanceof Patch patch) || !chains(chain, patch)) {
+        break;
+      }
+      chain.add(patch);
+    }
+    long queuedTo = chain.get(chain.size() - 1).to();
+    SharedStep shared = chain.size() > 1 ? first.step() : null;
+    SharedStep.Coalesced chosen =
+        shared == null ? null : shared.coalesced(format, queuedTo, maxMergedChanges);
+    if (chosen == null) {
+      chosen = choose(chain);
+      if (shared != null) {
+        shared.keep(format, chosen);
+      }
+    }
+    for (int i = 1; i < chain.size() && chain.get(i).to() <= chosen.sentTo(); i++) {
+      queue.poll();
+    }
+    if (chosen.sentTo() > first.to()) {
+      coalesced++;
+    }
+    epoch = first.epoch();
+    lastSent = chosen.sentTo();
+    nextType = "patch";
+    nextSince = first.since();
+    return chosen.text();
+  }
+
+  /** Merges and renders the longest of {@code chain}, halved, within {@code maxMergedChanges}. */
+  private SharedStep.Coalesced choose(List<Patch> chain) {
+    List<Patch> span = chain;
+    Delta merged = merge(span);
+    while (span.size() > 1 && merged.changeCount() > maxMergedChanges) {
+      span = span.subList(0, span.size() / 2);
+      merged = merge(span);
+    }
+    Patch patch = span(span, merged);
+    return new SharedStep.Coalesced(
+        chain.get(chain.size() - 1).to(), maxMergedChanges, patch.to(), render(patch));
+  }
+
+  private String render(Patch patch) {
+    if (patch.step() != null) {
+      return patch.step().message(format);
+    }
+    DeltaRecord merged =
+        new DeltaRecord(contextId, patch.to(), patch.delta(), patch.insertedAt(), patch.epoch());
+    return Json.write(Messages.patch(merged, patch.from(), format));
   }
 
   /**

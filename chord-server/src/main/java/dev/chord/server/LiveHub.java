@@ -7,6 +7,8 @@ import dev.chord.ContextNotFoundException;
 import dev.chord.DeltaRecord;
 import dev.chord.Subscription;
 import dev.chord.SyncResult;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -314,28 +316,53 @@ final class LiveHub implements AutoCloseable {
     }
 
     /**
-     * Hands every queued event to every connection. A connection that throws is logged and skipped
-     * (the others still get the event); whatever happens, the flag is released and the inbox
-     * checked again, so an event queued meanwhile by a thread that found the flag taken is not
-     * stranded.
+     * Hands every queued event to every connection, in batches of what the inbox holds (at most
+     * {@code queueLimit} events, so that a batch alone never overflows a connection's queue): a
+     * connection gets a batch at once and sends it as one merged message, so a fan-out that fell
+     * behind catches up instead of writing every event to every socket. A connection that throws is
+     * logged and skipped (the others still get the batch); an Error is thrown once every connection
+     * has the batch. Whatever happens, the flag is released and the inbox checked again, so an
+     * event queued meanwhile by a thread that found the flag taken is not stranded.
      */
     private void drain() {
       try {
+        List<LiveEvent> batch = new ArrayList<>();
         LiveEvent event;
-        while ((event = inbox.poll()) != null) {
-          for (LiveConnection connection : connections) {
-            try {
-              event.deliverTo(connection);
-            } catch (RuntimeException e) {
-              log.warn("a live connection to '{}' failed on an event", connection.contextId(), e);
-            }
+        while (true) {
+          while (batch.size() < queueLimit && (event = inbox.poll()) != null) {
+            batch.add(event);
           }
+          if (batch.isEmpty()) {
+            return;
+          }
+          fanOut(batch);
+          batch.clear();
         }
       } finally {
         draining.set(false);
         if (!inbox.isEmpty()) {
           schedule();
         }
+      }
+    }
+
+    private void fanOut(List<LiveEvent> batch) {
+      Error error = null;
+      for (LiveConnection connection : connections) {
+        try {
+          connection.deliver(batch);
+        } catch (RuntimeException e) {
+          log.warn("a live connection to '{}' failed on an event", connection.contextId(), e);
+        } catch (Error e) {
+          if (error == null) {
+            error = e;
+          } else {
+            error.addSuppressed(e);
+          }
+        }
+      }
+      if (error != null) {
+        throw error;
       }
     }
   }

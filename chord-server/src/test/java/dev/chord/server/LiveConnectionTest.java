@@ -177,6 +177,136 @@ class LiveConnectionTest {
     assertThat(replica.state).isEqualTo(server());
   }
 
+  /** Records what {@link LiveMeters#handedOff} is told. */
+  static final class HandOffs implements LiveMeters {
+    final List<String> types = new ArrayList<>();
+    final List<Long> sinces = new ArrayList<>();
+    int merged;
+
+    @Override
+    public void handedOff(String type, long since) {
+      types.add(type);
+      sinces.add(since);
+    }
+
+    @Override
+    public void merged() {
+      merged++;
+    }
+
+    @Override
+    public void resynced() {}
+
+    @Override
+    public void queued(int depth) {}
+
+    @Override
+    public void closed(LiveClose reason) {}
+  }
+
+  @Test
+  void lateCompletion_sendsTheQueuedChainAsOneMergedPatch_thatAppliesToTheClientsState()
+      throws Exception {
+    chord.setContext("room", Map.of("people", Map.of("ann", "in")));
+    HandOffs meters = new HandOffs();
+    LiveConnection connection =
+        new LiveConnection(chord, "room", WireFormat.CHORD, sink, 64, 1000, meters);
+    SyncResult sync = chord.syncContext("room", null);
+    connection.start(
+        Json.write(Messages.sync(sync, WireFormat.CHORD)), sync.epoch(), sync.version());
+    List<SharedStep> steps = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      steps.add(new SharedStep(update(Map.of("people", Map.of("p" + i % 3, "s" + i)))));
+      connection.offer(steps.get(i));
+    }
+    assertThat(sink.sent).as("the initial message is still in flight").hasSize(1);
+
+    sink.inFlight.poll().run(); // written: everything queued goes as one patch
+
+    assertThat(sink.sent).hasSize(2);
+    Map<String, Object> patch = parse(sink.sent.get(1));
+    assertThat(patch).containsEntry("type", "patch").containsEntry("fromVersion", 1);
+    assertThat(patch).containsEntry("version", 6).containsEntry("epoch", current().epoch());
+    assertThat(replay().state).isEqualTo(server());
+    assertThat(connection.coalesced()).isEqualTo(1);
+    assertThat(connection.merges()).as("no overflow").isZero();
+    assertThat(meters.merged).isZero();
+    assertThat(meters.types).as("the initial message is not counted").containsExactly("patch");
+    assertThat(meters.sinces.get(0))
+        .as("lag from the oldest commit")
+        .isEqualTo(steps.get(0).since());
+
+    // Keeping up again: the next delta goes alone, as soon as it is offered.
+    sink.inFlight.poll().run();
+    update(connection, Map.of("people", Map.of("bob", "in")));
+    assertThat(sink.sent).hasSize(3);
+    assertThat(parse(sink.sent.get(2))).containsEntry("fromVersion", 6).containsEntry("version", 7);
+    assertThat(replay().state).isEqualTo(server());
+  }
+
+  @Test
+  void lateCompletion_aMergeOverTheBound_sendsFewerStepsAtATime_neverAFullRead() throws Exception {
+    chord.setContext("room", Map.of());
+    LiveConnection connection = connect(64, 2);
+    for (int i = 0; i < 5; i++) {
+      update(connection, Map.of("k" + i, i)); // versions 2..6, one new key each
+    }
+    int before = reads.get();
+    sink.drain();
+    List<long[]> spans = new ArrayList<>();
+    for (String text : sink.sent.subList(1, sink.sent.size())) {
+      Map<String, Object> message = parse(text);
+      spans.add(
+          new long[] {
+            ((Number) message.get("fromVersion")).longValue(),
+            ((Number) message.get("version")).longValue()
+          });
+    }
+    // 5 changes > 2: halved to 2 steps; then 3 > 2: halved to 1; then the last 2 fit.
+    assertThat(spans).containsExactly(new long[] {1, 3}, new long[] {3, 4}, new long[] {4, 6});
+    assertThat(reads.get()).as("no full read").isEqualTo(before);
+    assertThat(connection.fullResyncs()).isZero();
+    assertThat(replay().state).isEqualTo(server());
+  }
+
+  @Test
+  void connectionsBehindByTheSameSpan_sendTheSameRenderedString() throws Exception {
+    chord.setContext("room", Map.of("a", 0));
+    ManualSink other = new ManualSink();
+    ManualSink later = new ManualSink();
+    ManualSink nested = new ManualSink();
+    SyncResult sync = chord.syncContext("room", null);
+    String initial = Json.write(Messages.sync(sync, WireFormat.CHORD));
+    LiveConnection first = new LiveConnection(chord, "room", WireFormat.CHORD, sink, 64, 1000);
+    LiveConnection second = new LiveConnection(chord, "room", WireFormat.CHORD, other, 64, 1000);
+    LiveConnection third = new LiveConnection(chord, "room", WireFormat.CHORD, later, 64, 1000);
+    LiveConnection fourth = new LiveConnection(chord, "room", WireFormat.NESTED, nested, 64, 1000);
+    for (LiveConnection connection : List.of(first, second, third, fourth)) {
+      connection.start(initial, sync.epoch(), sync.version());
+    }
+    List<SharedStep> steps = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      steps.add(new SharedStep(update(Map.of("a", i))));
+    }
+    for (LiveConnection connection : List.of(first, second, third, fourth)) {
+      steps.subList(0, 3).forEach(connection::offer);
+    }
+    sink.inFlight.poll().run();
+    nested.inFlight.poll().run();
+    third.offer(steps.get(3)); // queued up to version 5, the others up to version 4
+    later.inFlight.poll().run();
+    second.offer(steps.get(3));
+    other.inFlight.poll().run(); // now also up to version 5, like the third one
+
+    assertThat(sink.sent.get(1)).contains("\"version\":4");
+    assertThat(later.sent.get(1)).as("another span: rendered anew").contains("\"version\":5");
+    assertThat(other.sent.get(1))
+        .as("the same span: the same instance")
+        .isSameAs(later.sent.get(1));
+    assertThat(nested.sent.get(1)).as("another format").isNotEqualTo(sink.sent.get(1));
+    assertThat(first.coalesced() + second.coalesced() + third.coalesced()).isEqualTo(3);
+  }
+
   @Test
   void slowClient_mergeTooLarge_becomesOneFullContext() throws Exception {
     chord.setContext("room", Map.of());

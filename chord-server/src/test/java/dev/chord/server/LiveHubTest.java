@@ -283,6 +283,46 @@ class LiveHubTest {
     assertThat(LiveConnectionTest.parse(client.sent.get(1))).containsEntry("type", "absent");
   }
 
+  /**
+   * A fan-out that fell behind (commits queued in the inbox) hands each connection all of them at
+   * once: one merged patch per client, rendered once for all, instead of one write per commit per
+   * client. A reset among them still replaces what came before it.
+   */
+  @Test
+  void commitsQueuedInTheInbox_goToEachClientAsOneMergedPatch_renderedOnce() throws Exception {
+    chord.setContext("room", Map.of("n", 0));
+    LiveHub hub = hub();
+    List<Client> clients = List.of(new Client(), new Client(), new Client());
+    for (Client client : clients) {
+      hub.open("room", WireFormat.CHORD, NOTHING, client);
+    }
+    for (int i = 1; i <= 5; i++) {
+      chord.updateContext("room", Map.of("n", i, "k" + i, i));
+    }
+    fanout.runAll();
+    String merged = clients.get(0).sent.get(1);
+    assertThat(LiveConnectionTest.parse(merged))
+        .containsEntry("type", "patch")
+        .containsEntry("fromVersion", 1)
+        .containsEntry("version", 6);
+    for (Client client : clients) {
+      assertThat(client.sent).hasSize(2);
+      assertThat(client.sent.get(1)).isSameAs(merged);
+      assertThat(client.replay().state).isEqualTo(server());
+    }
+
+    chord.updateContext("room", Map.of("n", "lost in the restore"));
+    chord.restoreContext("room");
+    chord.updateContext("room", Map.of("m", 1));
+    fanout.runAll();
+    for (Client client : clients) {
+      assertThat(client.sent).as("the restore, then its next version").hasSize(4);
+      Replica replica = client.replay();
+      assertThat(replica.epoch).isEqualTo(epoch());
+      assertThat(replica.state).isEqualTo(server());
+    }
+  }
+
   @Test
   void reset_isRenderedOnceForEveryConnection_fromTheContextItCarries() throws Exception {
     chord.setContext("room", Map.of("n", 0));

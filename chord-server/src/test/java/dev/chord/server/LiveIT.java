@@ -130,7 +130,10 @@ class LiveIT {
       Replica rb = follow(b, new Replica(Map.of("n", Map.of()), epoch("busy"), 1), version);
       assertThat(ra.state).isEqualTo(data("busy"));
       assertThat(rb.state).isEqualTo(data("busy"));
-      assertThat(ra.patches).isEqualTo(200);
+      // Every version arrives in order (Replica checks each patch starts at the client's
+      // version), but what piled up while the fan-out or a socket was busy comes merged.
+      assertThat(ra.fulls).as("the initial sync only: no resync").isEqualTo(1);
+      assertThat(ra.patches).isBetween(1, 200);
     }
   }
 
