@@ -64,7 +64,8 @@ phase() {
   local load
   load="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "== $* (at $(( $(date +%s) - started )) s, load $load)"
-  if [[ -d "$results" ]]; then printf '%s\t%s\n' "$*" "$load" >> "$results/loads.tsv"; fi
+  # (not in live mode: loads.tsv belongs to the last quick or full run, whose report reads it)
+  if [[ -d "$results" && $only_live != 1 ]]; then printf '%s\t%s\n' "$*" "$load" >> "$results/loads.tsv"; fi
 }
 
 if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$jar" || ! -f "$server_jar" ]]; then
@@ -78,7 +79,6 @@ postgres_ok=1
 if [[ $only_live == 1 ]]; then
   mkdir -p "$results"
   rm -f "$results"/live-*.json
-  touch "$results/loads.tsv"
 else
 rm -rf "$results"
 mkdir -p "$results" bench/plots

@@ -23,19 +23,19 @@ class LiveSectionTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * 1,000 readers over 10 contexts at 10 updates/s (1 per context): an idle run, uncompressed,
+   * 10,000 readers over 10 contexts at 10 updates/s (1 per context): an idle run, uncompressed,
    * every figure within its target. Figures from a real run on the 2-core machine.
    */
   private static final String IDLE =
       """
       {"name": "idle", "date": "2026-12-04T01:14:16.393Z",
        "machine": "2 cores (nproc)", "jdk": "OpenJDK 17", "loadBefore": "1.10 / 0.82 / 0.52",
-       "settings": {"readers": 1000, "stalled": 0, "contexts": 10, "rate": 10.0, "seconds": 30.0,
+       "settings": {"readers": 10000, "stalled": 0, "contexts": 10, "rate": 10.0, "seconds": 30.0,
                     "warmup": 5.0, "payload": 100, "format": "chord", "deflate": "off"},
        "baseline": {"heapAfterGc": 28464128, "rss": 140513280},
-       "connected": {"heapAfterGc": 46194688, "rss": 176631280, "seconds": 1.46, "open": 1000,
-                     "failed": 0, "compressed": 0, "sockets": 1001,
-                     "socketsAtTb": {"131072": 1000, "3939840": 1}, "healthMillis": 5.25,
+       "connected": {"heapAfterGc": 46194688, "rss": 176631280, "seconds": 1.46, "open": 10000,
+                     "failed": 0, "compressed": 0, "sockets": 10001,
+                     "socketsAtTb": {"131072": 10000, "3939840": 1}, "healthMillis": 5.25,
                      "heapPerConnection": 17731, "rssPerConnection": 36118},
        "run": {"seconds": 30.02, "updatesPerSecond": 9.99, "writesFailed": 0,
                "patchP50Millis": 5.19, "patchP99Millis": 10.5, "messagesPerSecond": 999.39,
@@ -47,7 +47,7 @@ class LiveSectionTest {
                "samples": [{"second": 1, "lagSamples": 1000, "lagP99Millis": 9.0,
                             "sendQueueBytes": 0, "largestSendQueue": 0, "sockets": 1001,
                             "finWait": 0, "rss": 177000000}]},
-       "catchUp": {"readersBehind": 0, "open": 1000, "closedByServer": 0, "holes": 0,
+       "catchUp": {"readersBehind": 0, "open": 10000, "closedByServer": 0, "holes": 0,
                    "lastVersions": 361},
        "end": {"heapAfterGc": 47259648, "rss": 207736832},
        "closed": {},
@@ -63,13 +63,13 @@ class LiveSectionTest {
 
     assertThat(table)
         .contains(
-            "**idle** — 1,000 reading and 0 never-reading clients over 10 context(s), 10 updates/s"
+            "**idle** — 10,000 reading and 0 never-reading clients over 10 context(s), 10 updates/s"
                 + " of ~100 B for 30 s (after 5 s warm-up), format `chord`, deflate offer `off`;"
                 + " 2026-12-04 01:14 UTC; load 1.10 / 0.82 / 0.52 before, 4.10 / 1.68 / 0.83 after;"
                 + " `java -Xmx2g -jar chord-server.jar --port 40103`")
-        .contains("| connected | 1,000 of 1,000 in 1.46 s, 0 failed | all | **met** |")
+        .contains("| connected | 10,000 of 10,000 in 1.46 s, 0 failed | all | **met** |")
         .contains(
-            "| live sockets at the send buffer cap | 1,000 of 1,000 connections at `tb` 131,072"
+            "| live sockets at the send buffer cap | 10,000 of 10,000 connections at `tb` 131,072"
                 + " (the other sockets: 1 at 3939840 (HTTP)) | all |  |")
         .contains("| heap per connection (after GC) | 17.7 KB | ≤ 20 KB | **met** |")
         .contains("| RSS per connection | 36.1 KB | ≤ 40 KB | **met** |")
@@ -101,8 +101,8 @@ class LiveSectionTest {
   }
 
   @Test
-  void idle_needsAThousandConnectionsAndAtMostOneUpdatePerSecondPerContext() throws IOException {
-    String fewConnections = render(run(IDLE, "settings.readers", 999, "connected.open", 999));
+  void idle_needsTenThousandConnectionsAndAtMostOneUpdatePerSecondPerContext() throws IOException {
+    String fewConnections = render(run(IDLE, "settings.readers", 9999, "connected.open", 9999));
     String busyWriter = render(run(IDLE, "settings.rate", 10.5));
 
     for (String table : List.of(fewConnections, busyWriter)) {
@@ -121,7 +121,7 @@ class LiveSectionTest {
                 "settings.deflate",
                 "plain",
                 "connected.compressed",
-                1000,
+                10000,
                 "connected.rssPerConnection",
                 63999,
                 "run.wireBytes",
@@ -132,7 +132,7 @@ class LiveSectionTest {
     assertThat(table)
         .contains("deflate offer `plain`")
         .contains(
-            "| connected | 1,000 of 1,000 in 1.46 s, 0 failed, 1,000 with permessage-deflate | all |")
+            "| connected | 10,000 of 10,000 in 1.46 s, 0 failed, 10,000 with permessage-deflate | all |")
         .contains("| heap per connection (after GC) | 17.7 KB | — |  |")
         .contains("| RSS per connection | 64.0 KB | ≤ 64 KB | **met** |")
         .contains(
@@ -215,6 +215,12 @@ class LiveSectionTest {
             IDLE,
             "name",
             "fanout",
+            "settings.readers",
+            1000,
+            "connected.open",
+            1000,
+            "catchUp.open",
+            1000,
             "settings.contexts",
             1,
             "settings.rate",

@@ -230,7 +230,8 @@ final class LiveConnection {
    * includes while a full context is being read for it. A client that stopped reading keeps this
    * growing once the kernel's send buffer is full: what the stall timeout measures. So does one
    * that reads a message slower than the stall timeout allows, however steadily: the progress
-   * within a message is not seen.
+   * within a message is not seen here (the endpoint sends a large message in parts and counts each
+   * part written as progress, see {@code LiveEndpoint#sendParts}).
    */
   synchronized long pendingNanos(long now) {
     return sending && !closed ? now - sendingSince : 0;
