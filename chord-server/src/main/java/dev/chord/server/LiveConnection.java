@@ -191,6 +191,11 @@ final class LiveConnection {
       for (LiveEvent event : events) {
         event.deliverTo(this);
       }
+    } catch (RuntimeException | Error e) {
+      // the rest of the batch, a reset among it perhaps, would be lost to this connection alone:
+      // end it instead, and the client reconnects from its state
+      abort("cannot deliver; reconnect");
+      throw e;
     } finally {
       synchronized (this) {
         holding = false;
@@ -209,12 +214,25 @@ final class LiveConnection {
       if (closed) {
         return;
       }
-      boolean discarded = fullPending || !queue.isEmpty();
+      boolean discarded = fullPending || queue.stream().anyMatch(this::couldApply);
       queue.clear();
       fullPending = false;
       queue.add(new Reset(reset, discarded));
     }
     pump();
+  }
+
+  /**
+   * Whether {@code pending} could still change the client's state when sent: anything but a patch
+   * of another epoch than the one the client holds, which is dropped when its turn comes (the
+   * client's epoch changes only by a reset, or by a creating patch while it holds none: those count
+   * themselves). Discarding only such patches does not leave the client behind, so a reset that
+   * replaced nothing else is still known to be passed or not.
+   */
+  private boolean couldApply(Pending pending) {
+    return !(pending instanceof Patch patch)
+        || epoch == null
+        || Objects.equals(patch.epoch(), epoch);
   }
 
   void close() {

@@ -34,6 +34,7 @@ import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServletFactory;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.exceptions.CloseException;
+import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.WebSocketExtensionRegistry;
 import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
@@ -286,10 +287,18 @@ final class LiveEndpoint implements AutoCloseable {
         new LiveConnection.Sink() {
           @Override
           public void send(String text, Runnable done, Consumer<Throwable> failed) {
+            Consumer<Throwable> noted =
+                error -> {
+                  if (lostConnection(error)) {
+                    // the client is gone (a reset mid-send): dropped, not our error
+                    socket.closing.compareAndSet(null, LiveClose.DROPPED);
+                  }
+                  failed.accept(error);
+                };
             if (text.length() <= PART_CHARS) {
-              session.sendText(text, Callback.from(done, failed));
+              session.sendText(text, Callback.from(done, noted));
             } else {
-              sendParts(socket, text, 0, done, failed);
+              sendParts(socket, text, 0, done, noted);
             }
           }
 
@@ -373,11 +382,13 @@ final class LiveEndpoint implements AutoCloseable {
   }
 
   /**
-   * Jetty reports an error before it ends a socket: a protocol error, invalid data or a message too
-   * large (a {@link CloseException}, which Jetty answers with its close code) is the client's
-   * breach, counted as {@link LiveClose#POLICY} and given the reset after the grace like any close
-   * the server starts; a socket that failed on the network is {@link LiveClose#DROPPED}. The first
-   * reason stands, as everywhere.
+   * Jetty reports an error as it ends a socket: a protocol error, invalid data or a message too
+   * large (a {@link CloseException} other than 1011, which Jetty answered with its close code) is
+   * the client's breach, counted as {@link LiveClose#POLICY}; a timeout is {@link LiveClose#IDLE};
+   * a socket that failed on the network is {@link LiveClose#DROPPED}; anything else (1011) is
+   * {@link LiveClose#ERROR}. The first reason stands, as everywhere. (Jetty calls this only once
+   * the connection is torn down; a close Jetty started that cannot finish gets its reset from
+   * {@link #closeStalled}.)
    */
   private void failed(WsErrorContext ctx) {
     LiveSocket socket = sockets.get(ctx.session);
@@ -386,12 +397,24 @@ final class LiveEndpoint implements AutoCloseable {
       return;
     }
     if (error instanceof CloseException refused && refused.getStatusCode() != 1011) {
-      if (socket.closing.compareAndSet(null, LiveClose.POLICY)) {
-        scheduleDrop(socket);
-      }
-    } else if (error instanceof IOException) {
+      socket.closing.compareAndSet(null, LiveClose.POLICY);
+    } else if (error instanceof WebSocketTimeoutException) {
+      socket.closing.compareAndSet(null, LiveClose.IDLE);
+    } else if (lostConnection(error)) {
       socket.closing.compareAndSet(null, LiveClose.DROPPED);
+    } else {
+      socket.closing.compareAndSet(null, LiveClose.ERROR); // 1011: a failure on the server's side
     }
+  }
+
+  /** Whether {@code error} is (or was caused by) the network connection failing or ending. */
+  private static boolean lostConnection(Throwable error) {
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void disconnect(WsCloseContext ctx) {
@@ -437,6 +460,10 @@ final class LiveEndpoint implements AutoCloseable {
       }
     } catch (ApiException e) {
       closeAs(socket, LiveClose.POLICY, e.getMessage());
+    } catch (RuntimeException e) {
+      // the presence write failed (the backend): what Javalin would do (1011), counted and reset
+      log.warn("a presence message to '{}' failed", socket.contextId, e);
+      closeAs(socket, LiveClose.ERROR, "cannot store your presence; reconnect later");
     }
   }
 
@@ -479,6 +506,10 @@ final class LiveEndpoint implements AutoCloseable {
     long limit = policy.stallTimeout().toNanos();
     for (LiveSocket socket : sockets.values()) {
       try {
+        if (socket.drop == null && !socket.ctx.session.isOpen()) {
+          // a close Jetty started (a protocol error) or the client's, not yet done: same grace
+          scheduleDrop(socket);
+        }
         LiveConnection connection = socket.connection.get();
         if (connection != null
             && connection.pendingNanos(now) >= limit

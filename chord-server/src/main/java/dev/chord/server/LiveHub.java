@@ -311,6 +311,9 @@ final class LiveHub implements AutoCloseable {
           fanout.execute(this::drain);
         } catch (RejectedExecutionException e) {
           draining.set(false); // the hub is closed
+        } catch (RuntimeException | Error e) {
+          draining.set(false); // no thread for it (out of memory): the next event tries again
+          throw e;
         }
       }
     }

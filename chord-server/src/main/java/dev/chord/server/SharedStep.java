@@ -73,9 +73,21 @@ final class SharedStep implements LiveEvent {
         : null;
   }
 
-  /** Keeps {@code chosen} for the next connection of {@code format} behind by the same span. */
+  /**
+   * The largest merged text kept, in chars. Every step still queued somewhere can keep one per
+   * format, and a never-reading client keeps up to its queue's length of steps alive until it is
+   * closed: without a cap that is the queue length squared times a step's size.
+   */
+  static final int LARGEST_KEPT = 64 * 1024;
+
+  /**
+   * Keeps {@code chosen} for the next connection of {@code format} behind by the same span, unless
+   * its text is longer than {@link #LARGEST_KEPT} (then each such connection renders its own).
+   */
   void keep(WireFormat format, Coalesced chosen) {
-    coalesced[format.ordinal()] = chosen;
+    if (chosen.text().length() <= LARGEST_KEPT) {
+      coalesced[format.ordinal()] = chosen;
+    }
   }
 
   @Override

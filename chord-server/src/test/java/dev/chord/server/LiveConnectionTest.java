@@ -395,6 +395,26 @@ class LiveConnectionTest {
   }
 
   /**
+   * A client whose initial sync read the new incarnation B, with the events since it joined still
+   * to come: A's last patch, A's delete, B's creation. A's patch is dropped when its turn comes, so
+   * replacing it does not make A's delete a reset the client may be behind: it is passed, and the
+   * client is never shown "absent" (a batch from the hub queues all three at once).
+   */
+  @Test
+  void aDeleteOfAnIncarnationThePatchesItReplacedWereOf_isSkippedByAClientOfTheNextOne()
+      throws Exception {
+    chord.setContext("room", Map.of("a", 1));
+    SharedStep late = new SharedStep(update(Map.of("a", 2)));
+    SharedReset deleted = delete();
+    SharedStep created = new SharedStep(chord.setContext("room", Map.of("b", 1)).deltaRecord());
+    LiveConnection connection = connect(8, 1000); // reads B; the initial message stays in flight
+    connection.deliver(List.of(late, deleted, created));
+    sink.drain();
+    assertThat(types()).containsExactly("full");
+    assertThat(replay().epoch).isEqualTo(current().epoch());
+  }
+
+  /**
    * The defect of the raw reset feed: a delta of the old incarnation, still on its way when the
    * restore's full context was sent, chained onto the restored version number and was sent on top
    * of the restored state. Its epoch gives it away now.

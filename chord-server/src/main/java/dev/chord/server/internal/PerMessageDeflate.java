@@ -48,8 +48,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>Receiving: a compressed message is inflated frame by frame with an inflater held only until
  *       its final frame; its inflated size is bounded by the configured maximum message size before
  *       any more is inflated (1009 past it), so a small compressed frame cannot expand into a large
- *       one. Malformed data, and data after a final block, is 1007; RSV1 on a continuation or
- *       control frame is 1002.
+ *       one. Malformed data is 1007; RSV1 on a continuation or control frame is 1002. A sender may
+ *       end a message with a final block (RFC 7692, section 7.2.3.4, whose example leaves an empty
+ *       block's header after it): what follows a final block is not inflated.
  * </ul>
  */
 public final class PerMessageDeflate extends AbstractExtension {
@@ -232,9 +233,6 @@ public final class PerMessageDeflate extends AbstractExtension {
     if (payload != null && payload.hasRemaining()) {
       held.get().setInput(payload.slice());
       out.inflateAll(held.get());
-      if (held.get().finished() && held.get().getRemaining() > 0) {
-        throw new BadPayloadException("data after the final block of a compressed message");
-      }
     }
     if (frame.isFin()) {
       held.get().setInput(TAIL); // ignored by an inflater the final block finished
