@@ -533,9 +533,11 @@ final class LiveEndpoint implements AutoCloseable {
    * open, with a reset ({@code SO_LINGER} 0). The close frame of a client that does not read waits
    * behind the bytes it never read; a plain close would queue a FIN behind them too, and the kernel
    * would keep the socket in {@code FIN-WAIT-1}, holding up to the send buffer, for as long as the
-   * client keeps its window shut. A reset frees them at once. Runs on the timer thread.
+   * client keeps its window shut. A reset frees them at once. Runs on the timer thread, which hands
+   * the disconnect to Jetty's threads: it runs the socket's close handler, which may close the
+   * context's last subscription (a backend round trip) and must not hold up the other timers.
    */
-  private static void reset(LiveSocket socket) {
+  private void reset(LiveSocket socket) {
     NetworkChannel channel = socket.channel;
     if (channel != null) {
       if (!channel.isOpen()) {
@@ -548,7 +550,17 @@ final class LiveEndpoint implements AutoCloseable {
         log.debug("cannot reset a live socket", e);
       }
     }
-    socket.ctx.session.disconnect();
+    ServletContextHandler context = servletContext;
+    Runnable disconnect = socket.ctx.session::disconnect;
+    try {
+      if (context != null && context.getServer() != null) {
+        context.getServer().getThreadPool().execute(disconnect);
+        return;
+      }
+    } catch (RejectedExecutionException stopping) {
+      // the server is stopping: disconnect here
+    }
+    disconnect.run();
   }
 
   /**
