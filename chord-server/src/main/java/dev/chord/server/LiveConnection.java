@@ -467,6 +467,7 @@ final class LiveConnection {
     }
     if (chosen.sentTo() > first.to()) {
       coalesced++;
+      meters.coalesced();
     }
     epoch = first.epoch();
     lastSent = chosen.sentTo();

@@ -15,6 +15,9 @@ interface LiveMeters {
         public void merged() {}
 
         @Override
+        public void coalesced() {}
+
+        @Override
         public void resynced() {}
 
         @Override
@@ -35,6 +38,9 @@ interface LiveMeters {
 
   /** A connection's queue overflowed and its deltas were merged into one. */
   void merged();
+
+  /** A connection was behind and sent several queued commits as one patch. */
+  void coalesced();
 
   /** A connection's queue was replaced by one full context (overflow or a hole). */
   void resynced();

@@ -63,6 +63,7 @@ final class ServerMetrics implements LiveMeters, AutoCloseable {
   private final Counter absents;
   private final Counter noChanges;
   private final Counter merges;
+  private final Counter coalesces;
   private final Counter resyncs;
   private final Timer lag;
   private final DistributionSummary depth;
@@ -90,6 +91,10 @@ final class ServerMetrics implements LiveMeters, AutoCloseable {
     this.merges =
         Counter.builder("chord.live.merged")
             .description("Live queues that overflowed and were merged into one patch")
+            .register(registry);
+    this.coalesces =
+        Counter.builder("chord.live.coalesced")
+            .description("Live messages that carried several queued commits as one patch")
             .register(registry);
     this.resyncs =
         Counter.builder("chord.live.resyncs")
@@ -199,6 +204,11 @@ final class ServerMetrics implements LiveMeters, AutoCloseable {
   @Override
   public void merged() {
     merges.increment();
+  }
+
+  @Override
+  public void coalesced() {
+    coalesces.increment();
   }
 
   @Override

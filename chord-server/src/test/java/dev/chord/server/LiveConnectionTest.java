@@ -182,6 +182,7 @@ class LiveConnectionTest {
     final List<String> types = new ArrayList<>();
     final List<Long> sinces = new ArrayList<>();
     int merged;
+    int coalesced;
 
     @Override
     public void handedOff(String type, long since) {
@@ -192,6 +193,11 @@ class LiveConnectionTest {
     @Override
     public void merged() {
       merged++;
+    }
+
+    @Override
+    public void coalesced() {
+      coalesced++;
     }
 
     @Override
@@ -231,6 +237,7 @@ class LiveConnectionTest {
     assertThat(connection.coalesced()).isEqualTo(1);
     assertThat(connection.merges()).as("no overflow").isZero();
     assertThat(meters.merged).isZero();
+    assertThat(meters.coalesced).as("one message carried the five steps").isEqualTo(1);
     assertThat(meters.types).as("the initial message is not counted").containsExactly("patch");
     assertThat(meters.sinces.get(0))
         .as("lag from the oldest commit")
