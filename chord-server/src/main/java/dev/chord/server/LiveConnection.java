@@ -276,7 +276,8 @@ final class LiveConnection {
   private void collapse() {
     List<Patch> chain = new ArrayList<>(queue.size());
     for (Pending pending : queue) {
-      if (!(pending instanceof Patch patch) || !(chain.isEmpty() || chains(chain, patch))) {
+      if (!(pending instanceof Patch patch)
+          || !(chain.isEmpty() || follows(chain.get(chain.size() - 1), patch))) {
         becomeFull();
         return;
       }
@@ -293,9 +294,8 @@ final class LiveConnection {
     meters.merged();
   }
 
-  /** Whether {@code next} follows the last patch of {@code chain}: same epoch, the next version. */
-  private static boolean chains(List<Patch> chain, Patch next) {
-    Patch last = chain.get(chain.size() - 1);
+  /** Whether {@code next} follows {@code last}: same epoch, from the version {@code last} ends. */
+  private static boolean follows(Patch last, Patch next) {
     return next.from() == last.to() && Objects.equals(next.epoch(), last.epoch());
   }
 
@@ -444,16 +444,23 @@ final class LiveConnection {
    * span ({@link SharedStep#coalesced}).
    */
   private String coalesce(Patch first) {
+    epoch = first.epoch();
+    nextType = "patch";
+    nextSince = first.since();
+    if (!(queue.peek() instanceof Patch second && follows(first, second))) {
+      lastSent = first.to(); // a client that keeps up: the patch as it is, nothing merged
+      return render(first);
+    }
     List<Patch> chain = new ArrayList<>();
     chain.add(first);
     for (Pending pending : queue) {
-      if (!(pending instanceof Patch patch) || !chains(chain, patch)) {
+      if (!(pending instanceof Patch patch) || !follows(chain.get(chain.size() - 1), patch)) {
         break;
       }
       chain.add(patch);
     }
     long queuedTo = chain.get(chain.size() - 1).to();
-    SharedStep shared = chain.size() > 1 ? first.step() : null;
+    SharedStep shared = first.step();
     SharedStep.Coalesced chosen =
         shared == null ? null : shared.coalesced(format, queuedTo, maxMergedChanges);
     if (chosen == null) {
@@ -469,10 +476,7 @@ final class LiveConnection {
       coalesced++;
       meters.coalesced();
     }
-    epoch = first.epoch();
     lastSent = chosen.sentTo();
-    nextType = "patch";
-    nextSince = first.since();
     return chosen.text();
   }
 

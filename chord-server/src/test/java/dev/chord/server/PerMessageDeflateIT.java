@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.chord.server.internal.PerMessageDeflate;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,44 +101,54 @@ class PerMessageDeflateIT {
 
   @Test
   void aCompressedMessageInflatingPastTheLimit_isClosedWith1009() throws Exception {
-    try (ChordServer server = ServerFixture.start(b -> b.wsCompression(true))) {
-      new Http(server.url()).put("/contexts/room:b", Map.of("a", 1));
-      try (RawWebSocket bomb = RawWebSocket.connect(live(server, "room:b"), deflate())) {
-        bomb.readText(WAIT);
-        // 4 MB of one letter compresses to about 4 KB; the limit is 4 KiB once inflated.
-        bomb.sendCompressed("x".repeat(4_000_000), 2);
-        // Our bound's reason: without it Jetty would inflate all 4 MB, then refuse it for size.
-        assertThat(bomb.awaitClose(WAIT))
-            .isEqualTo(new RawWebSocket.Close(1009, "the message inflates past the maximum size"));
-      }
-      await().atMost(WAIT).until(() -> policyCloses(server) == 1);
-    }
+    // 4 MB of one letter compresses to about 4 KB; the limit is 4 KiB once inflated. Our bound's
+    // reason: without it Jetty would inflate all 4 MB, then refuse it for size.
+    RawWebSocket.Close close = closeAfter(bomb -> bomb.sendCompressed("x".repeat(4_000_000), 2));
+    assertThat(close)
+        .isEqualTo(new RawWebSocket.Close(1009, "the message inflates past the maximum size"));
   }
 
   @Test
   void malformedCompressedData_isClosedWith1007() throws Exception {
-    try (ChordServer server = ServerFixture.start(b -> b.wsCompression(true))) {
-      new Http(server.url()).put("/contexts/room:m", Map.of("a", 1));
-      try (RawWebSocket client = RawWebSocket.connect(live(server, "room:m"), deflate())) {
-        client.readText(WAIT);
-        client.sendFrame(0x80 | 0x40 | 0x1, new byte[] {(byte) 0xff, (byte) 0xff, 0x12, 0x34});
-        assertThat(client.awaitClose(WAIT).code()).isEqualTo(1007);
-      }
-      await().atMost(WAIT).until(() -> policyCloses(server) == 1);
-    }
+    RawWebSocket.Close close =
+        closeAfter(
+            client ->
+                client.sendFrame(
+                    0x80 | 0x40 | 0x1, new byte[] {(byte) 0xff, (byte) 0xff, 0x12, 0x34}));
+    assertThat(close.code()).isEqualTo(1007);
   }
 
   @Test
   void rsv1OnAContinuationFrame_isClosedWith1002() throws Exception {
+    RawWebSocket.Close close =
+        closeAfter(
+            client -> {
+              client.sendFrame(0x1, "{\"type\":".getBytes(UTF_8));
+              client.sendFrame(0x80 | 0x40, "\"presence\"}".getBytes(UTF_8));
+            });
+    assertThat(close.code()).isEqualTo(1002);
+  }
+
+  /** What a client sends over a compressed live socket. */
+  private interface Breach {
+    void sendOn(RawWebSocket client) throws IOException;
+  }
+
+  /**
+   * The close a compressed live socket gets after {@code breach}, once the server has counted it as
+   * a {@link LiveClose#POLICY} close.
+   */
+  private static RawWebSocket.Close closeAfter(Breach breach) throws Exception {
     try (ChordServer server = ServerFixture.start(b -> b.wsCompression(true))) {
-      new Http(server.url()).put("/contexts/room:r", Map.of("a", 1));
-      try (RawWebSocket client = RawWebSocket.connect(live(server, "room:r"), deflate())) {
+      new Http(server.url()).put("/contexts/room:b", Map.of("a", 1));
+      RawWebSocket.Close close;
+      try (RawWebSocket client = RawWebSocket.connect(live(server, "room:b"), deflate())) {
         client.readText(WAIT);
-        client.sendFrame(0x1, "{\"type\":".getBytes(UTF_8));
-        client.sendFrame(0x80 | 0x40, "\"presence\"}".getBytes(UTF_8));
-        assertThat(client.awaitClose(WAIT).code()).isEqualTo(1002);
+        breach.sendOn(client);
+        close = client.awaitClose(WAIT);
       }
       await().atMost(WAIT).until(() -> policyCloses(server) == 1);
+      return close;
     }
   }
 
