@@ -27,7 +27,13 @@ import java.util.function.Supplier;
 public final class ScenarioRunner {
   /** How a run is set up. */
   record Settings(
-      int runs, double jitWarmupSeconds, double warmupSeconds, double seconds, int callers) {}
+      int runs, double jitWarmupSeconds, double warmupSeconds, double seconds, int callers) {
+    Settings {
+      if (callers < 1) {
+        throw new IllegalArgumentException("--callers must be at least 1, was " + callers);
+      }
+    }
+  }
 
   /** One timed run and what its check found. */
   record Run(
@@ -130,8 +136,9 @@ public final class ScenarioRunner {
   private static Run run(
       Scenarios.Kind kind, boolean stateful, Supplier<Chord> chords, Settings settings)
       throws InterruptedException {
-    // Work-stealing like the BEAM's schedulers, which run the original's Task processes.
-    ExecutorService callers = new ForkJoinPool(settings.callers());
+    // The iterating thread is one of the callers; the pool runs the others.
+    int workers = settings.callers() - 1;
+    ExecutorService callers = new ForkJoinPool(Math.max(1, workers));
     RoomOwner[] owners = null;
     if (stateful) {
       owners = new RoomOwner[kind.rooms];
@@ -140,7 +147,7 @@ public final class ScenarioRunner {
       }
     }
     try (Chord chord = chords.get()) {
-      Scenarios scenarios = new Scenarios(kind, chord, callers, owners);
+      Scenarios scenarios = new Scenarios(kind, chord, callers, workers, owners);
       long warmupEnd = System.nanoTime() + nanos(settings.warmupSeconds());
       while (System.nanoTime() < warmupEnd) {
         scenarios.iterate();

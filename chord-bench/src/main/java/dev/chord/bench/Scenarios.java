@@ -3,13 +3,14 @@ package dev.chord.bench;
 import dev.chord.Chord;
 import dev.chord.ContextUpdate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -31,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * RoomOwner}), as the original's GenServer is one: one action at a time per room. The original's
  * caller sends the room's process a message and waits for the reply, a hand-off per action; ours
  * takes the room's lock and performs the action on its own thread, the cheapest correct
- * serialization. The original runs each action in a BEAM process of its own; here the actions are
- * tasks of a work-stealing pool ({@link ScenarioRunner}).
+ * serialization. The original runs each action in a BEAM process of its own; here the callers (the
+ * iterating thread and the workers of a pool, {@link ScenarioRunner}) claim the actions one by one.
  */
 final class Scenarios {
   /** Which of the original's scenarios. */
@@ -73,14 +74,25 @@ final class Scenarios {
   private final Kind kind;
   private final Chord chord;
   private final ExecutorService callers;
+  private final int workerCount;
 
   /** One owner per room when stateful, else null. */
   private final RoomOwner @Nullable [] owners;
 
-  Scenarios(Kind kind, Chord chord, ExecutorService callers, RoomOwner @Nullable [] owners) {
+  /**
+   * {@code callers} runs {@code workerCount} workers; with the iterating thread, {@code workerCount
+   * + 1} callers perform each iteration's actions.
+   */
+  Scenarios(
+      Kind kind,
+      Chord chord,
+      ExecutorService callers,
+      int workerCount,
+      RoomOwner @Nullable [] owners) {
     this.kind = kind;
     this.chord = chord;
     this.callers = callers;
+    this.workerCount = workerCount;
     this.owners = owners;
   }
 
@@ -91,21 +103,19 @@ final class Scenarios {
       String id = kind.roomId(room);
       sets.add(chord.setContext(id, TeamRoom.room(id)));
     }
-    List<Future<Action>> running = new ArrayList<>(kind.rooms * kind.actionsPerRoom);
+    List<Action> planned = new ArrayList<>(kind.rooms * kind.actionsPerRoom);
     for (int room = 1; room <= kind.rooms; room++) {
       for (int i = 1; i <= kind.actionsPerRoom; i++) {
         int participant =
             kind == Kind.SINGLE ? i % 50 + 1 : ThreadLocalRandom.current().nextInt(1, 51);
-        Action action = plan(room, i, TeamRoom.participant(participant), UNIQUE.incrementAndGet());
-        running.add(callers.submit(call(action)));
+        planned.add(plan(room, i, TeamRoom.participant(participant), UNIQUE.incrementAndGet()));
       }
     }
     List<List<Action>> byRoom = new ArrayList<>(kind.rooms);
     for (int room = 0; room < kind.rooms; room++) {
       byRoom.add(new ArrayList<>(kind.actionsPerRoom));
     }
-    for (Future<Action> future : running) {
-      Action done = join(future);
+    for (Action done : runConcurrently(planned)) {
       byRoom.get(done.room() - 1).add(done);
     }
     List<RoomRun> runs = new ArrayList<>(kind.rooms);
@@ -126,13 +136,38 @@ final class Scenarios {
     };
   }
 
-  /** The caller's task: do the action, directly or as the room's owner. */
-  private Callable<Action> call(Action action) {
-    if (owners == null) {
-      return () -> perform(action);
+  /**
+   * Performs every planned action on the callers at once: the iterating thread and the pool's
+   * workers each claim the next unclaimed action until none is left, so they race on the rooms as
+   * the original's processes do, with one hand-off per worker and iteration rather than a task
+   * object and a wake-up per action. Returns what each action did, in plan order.
+   */
+  private List<Action> runConcurrently(List<Action> planned) throws InterruptedException {
+    AtomicInteger next = new AtomicInteger();
+    Action[] done = new Action[planned.size()];
+    Runnable claim =
+        () -> {
+          for (int i = next.getAndIncrement(); i < done.length; i = next.getAndIncrement()) {
+            done[i] = call(planned.get(i));
+          }
+        };
+    List<Future<?>> workers = new ArrayList<>(workerCount);
+    for (int w = 0; w < workerCount; w++) {
+      workers.add(callers.submit(claim));
     }
-    RoomOwner owner = owners[action.room() - 1];
-    return () -> owner.run(() -> perform(action));
+    claim.run();
+    for (Future<?> worker : workers) {
+      join(worker);
+    }
+    return Arrays.asList(done);
+  }
+
+  /** The action, done directly or as the room's owner. */
+  private Action call(Action action) {
+    if (owners == null) {
+      return perform(action);
+    }
+    return owners[action.room() - 1].run(() -> perform(action));
   }
 
   private Action perform(Action action) {
@@ -149,9 +184,9 @@ final class Scenarios {
     return new Action(action.room(), action.participant(), action.field(), action.value(), update);
   }
 
-  private static <T> T join(Future<T> future) throws InterruptedException {
+  private static void join(Future<?> future) throws InterruptedException {
     try {
-      return future.get();
+      future.get();
     } catch (ExecutionException e) {
       throw new IllegalStateException("an action failed: " + e.getCause(), e.getCause());
     }
