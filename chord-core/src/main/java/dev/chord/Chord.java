@@ -205,7 +205,6 @@ public final class Chord implements AutoCloseable {
         contextId,
         note -> {
           checkId(contextId);
-          Map<String, @Nullable Object> data = Snapshots.freeze(context);
           if (misses != null && expectedVersion <= 0 && backend.getForCommit(contextId).isEmpty()) {
             // Unconditional or create-only: the write would create the id, so ask the store first.
             misses.load(contextId);
@@ -213,7 +212,7 @@ public final class Chord implements AutoCloseable {
           return changed(
               onMiss(
                   contextId,
-                  () -> writes.set(contextId, data, expectedVersion, expectedEpoch, note)));
+                  () -> writes.set(contextId, context, expectedVersion, expectedEpoch, note)));
         },
         Chord::writeOutcome);
   }

@@ -1,5 +1,6 @@
 package dev.chord;
 
+import dev.chord.internal.Freezer;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
@@ -41,12 +42,15 @@ final class CommitLoop {
   }
 
   /**
-   * Replaces the context with {@code data} (frozen), creating it if absent. Retries and the size of
-   * the committed delta go to {@code note}, if given.
+   * Replaces the context with {@code data}, creating it if absent: {@code data} is validated and
+   * frozen against the state it replaces, sharing what is unchanged ({@link Freezer#freeze(Map,
+   * Map)}). Retries and the size of the committed delta go to {@code note}, if given.
+   *
+   * @throws IllegalArgumentException if {@code data} is not JSON-like; nothing is written
    */
   ContextUpdate set(
       String contextId,
-      Map<String, @Nullable Object> data,
+      Map<String, ?> data,
       long expectedVersion,
       @Nullable String expectedEpoch,
       Telemetry.@Nullable Note note) {
@@ -55,9 +59,12 @@ final class CommitLoop {
         expectedVersion,
         expectedEpoch,
         note,
-        current ->
-            new Delta.Merged(
-                data, Delta.diffFrozen(current == null ? Map.of() : current.data(), data)));
+        current -> {
+          Map<String, @Nullable Object> before = current == null ? Map.of() : current.data();
+          Map<String, @Nullable Object> frozen =
+              Freezer.freeze(data, current == null ? null : current.data());
+          return new Delta.Merged(frozen, Delta.diffFrozen(before, frozen));
+        });
   }
 
   /** Deep-merges {@code changes} into the context; {@code note} as for {@link #set}. */
