@@ -36,6 +36,9 @@ final class HttpApi {
   /** Context ids: letters, digits and {@code . _ : ~ -}; no slash, space or control character. */
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:~-]+");
 
+  /** The prefix of the ids of the server's own contexts, which no request may name. */
+  static final String RESERVED_PREFIX = "chord:";
+
   /**
    * How often an {@code If-Match: *} write is retried after conflicts with concurrent writes before
    * it gives up with the last conflict; far above any real contention.
@@ -184,6 +187,14 @@ final class HttpApi {
     if (!ID.matcher(raw).matches()) {
       throw ApiException.badRequest(
           "the context id may contain only letters, digits and . _ : ~ -");
+    }
+    if (raw.startsWith(RESERVED_PREFIX)) {
+      // The server's own contexts (the presence registry): a client that could write or delete
+      // them could have the presence of live connections on every node swept away.
+      throw new ApiException(
+          403,
+          "reserved_context",
+          "context ids starting with '" + RESERVED_PREFIX + "' are the server's own");
     }
     return raw;
   }

@@ -44,7 +44,7 @@ final class Presence implements AutoCloseable {
   static final String KEY = "presence";
 
   /** The context naming every node, its lease and the contexts it has entries in. */
-  static final String REGISTRY = "chord:presence";
+  static final String REGISTRY = HttpApi.RESERVED_PREFIX + "presence";
 
   /** The largest presence value, as JSON. */
   static final int MAX_VALUE_BYTES = 1024;

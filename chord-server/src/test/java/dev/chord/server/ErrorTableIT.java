@@ -91,6 +91,7 @@ class ErrorTableIT {
                 new Http(withAuth.url())
                     .withToken(token("room:other", Right.READ))
                     .get("/contexts/room:t")));
+    p.put("reserved_context", () -> Seen.of(http.raw("DELETE", "/contexts/chord:presence", null)));
     p.put(
         "forbidden_origin",
         () ->
