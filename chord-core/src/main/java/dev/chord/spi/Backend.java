@@ -32,8 +32,23 @@ import org.jspecify.annotations.Nullable;
  */
 public interface Backend extends AutoCloseable {
 
+  /** The id {@link #probe} reads: one no context should have. */
+  String PROBE_ID = "chord:health-probe";
+
   /** The current context, or empty if it does not exist. */
   Optional<Context> get(String contextId);
+
+  /**
+   * Returns once the backend answered one read, of {@link #PROBE_ID}, straight to storage: what
+   * health checks call (chord-server's {@code /health} probes, the Spring Boot health indicator).
+   * The default is a {@link #get}.
+   *
+   * @throws dev.chord.BackendException if storage fails or does not answer within the backend's own
+   *     timeout
+   */
+  default void probe() {
+    get(PROBE_ID);
+  }
 
   /**
    * The context a write should start from. Unlike {@link #get} it may answer from a local copy that

@@ -28,6 +28,11 @@ public abstract class ForwardingBackend implements Backend {
   }
 
   @Override
+  public void probe() {
+    delegate.probe();
+  }
+
+  @Override
   public Optional<Context> getForCommit(String contextId) {
     return delegate.getForCommit(contextId);
   }

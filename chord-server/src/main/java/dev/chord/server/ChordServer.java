@@ -101,7 +101,7 @@ public final class ChordServer implements AutoCloseable {
     this.presence = new Presence(chord, b.clock, b.presenceLease);
     Access access = new Access(b.authSecret == null ? null : Tokens.key(b.authSecret), b.clock);
     Json json = new Json(b.maxJsonDepth);
-    HttpApi api = new HttpApi(chord, hub, access, json, b.backendName, b.maxIdLength);
+    HttpApi api = new HttpApi(chord, b.backend, hub, access, json, b.backendName, b.maxIdLength);
     this.live =
         new LiveEndpoint(
             hub,

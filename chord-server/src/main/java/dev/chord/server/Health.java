@@ -15,15 +15,12 @@ import java.util.concurrent.TimeoutException;
 /**
  * The probes for orchestrators: {@code GET /health/live} (the process serves requests) and {@code
  * GET /health/ready} (the backend answered a read within the timeout). The read is one {@link
- * Backend#get} of an id nobody uses, straight to the backend (not through Chord, so probes do not
- * show in the operation meters), on a thread of its own: a backend that hangs holds that thread,
- * never a request thread, and while one probe read is still out, later probes wait for it rather
- * than start more.
+ * Backend#probe}, straight to the backend (not through Chord, so probes do not show in the
+ * operation meters), on a thread of its own: a backend that hangs holds that thread, never a
+ * request thread, and while one probe read is still out, later probes wait for it rather than start
+ * more.
  */
 final class Health implements AutoCloseable {
-  /** The id the readiness read asks for. */
-  static final String PROBE_ID = "health:probe";
-
   private final Backend backend;
   private final String backendName;
   private final Duration timeout;
@@ -59,7 +56,7 @@ final class Health implements AutoCloseable {
     CompletableFuture<?> read;
     synchronized (this) {
       if (probe.isDone()) {
-        probe = CompletableFuture.runAsync(() -> backend.get(PROBE_ID), prober);
+        probe = CompletableFuture.runAsync(backend::probe, prober);
       }
       read = probe;
     }

@@ -9,6 +9,7 @@ import dev.chord.ContextNotFoundException;
 import dev.chord.ContextUpdate;
 import dev.chord.DeltaRecord;
 import dev.chord.VersionConflictException;
+import dev.chord.spi.Backend;
 import dev.chord.spi.Snapshots;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -46,14 +47,23 @@ final class HttpApi {
   private static final int MAX_EXISTS_ATTEMPTS = 1000;
 
   private final Chord chord;
+  private final Backend backend;
   private final LiveHub hub;
   private final Access access;
   private final Json json;
   private final String backendName;
   private final int maxIdLength;
 
-  HttpApi(Chord chord, LiveHub hub, Access access, Json json, String backendName, int maxIdLength) {
+  HttpApi(
+      Chord chord,
+      Backend backend,
+      LiveHub hub,
+      Access access,
+      Json json,
+      String backendName,
+      int maxIdLength) {
     this.chord = chord;
+    this.backend = backend;
     this.hub = hub;
     this.access = access;
     this.json = json;
@@ -150,7 +160,7 @@ final class HttpApi {
     out.put("auth", access.open() ? "open" : "token");
     out.put("liveConnections", hub.connectionCount());
     try {
-      chord.getContext("health:probe");
+      backend.probe();
       out.put("status", "ok");
       ctx.status(200);
     } catch (BackendException e) {

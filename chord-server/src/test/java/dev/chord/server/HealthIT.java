@@ -38,6 +38,12 @@ class HealthIT {
       }
       return super.get(contextId);
     }
+
+    /** The probe reads through this backend's faults, not straight to the one it wraps. */
+    @Override
+    public void probe() {
+      get(PROBE_ID);
+    }
   }
 
   @Test

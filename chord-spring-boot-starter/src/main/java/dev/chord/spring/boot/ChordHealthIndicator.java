@@ -5,15 +5,12 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * Up when the backend answers one read of an id nobody uses, down with the error when it fails. The
- * read goes straight to the backend, not through {@code Chord}, so health checks do not show in the
- * operation meters; it is bounded by the backend's own timeout ({@code chord.redis.timeout}, {@code
- * chord.postgres.timeout}), after which the backend throws.
+ * Up when the backend answers one read ({@link Backend#probe}, as chord-server's probes do), down
+ * with the error when it fails. The read goes straight to the backend, not through {@code Chord},
+ * so health checks do not show in the operation meters; it is bounded by the backend's own timeout
+ * ({@code chord.redis.timeout}, {@code chord.postgres.timeout}), after which the backend throws.
  */
 final class ChordHealthIndicator extends AbstractHealthIndicator {
-  /** The id the health read asks for; chord-server's readiness probe reads the same one. */
-  static final String PROBE_ID = "health:probe";
-
   private final Backend backend;
 
   ChordHealthIndicator(Backend backend) {
@@ -23,7 +20,7 @@ final class ChordHealthIndicator extends AbstractHealthIndicator {
 
   @Override
   protected void doHealthCheck(Health.Builder builder) {
-    backend.get(PROBE_ID);
+    backend.probe();
     builder.up().withDetail("backend", backend.getClass().getSimpleName());
   }
 }
