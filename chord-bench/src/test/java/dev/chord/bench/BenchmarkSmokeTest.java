@@ -74,7 +74,7 @@ class BenchmarkSmokeTest {
     try (RedisServer redis = RedisServers.own()) {
       Collection<RunResult> results =
           new Runner(smoke("RedisBenchmark").param("redisUri", redis.uri()).build()).run();
-      assertThat(results).hasSize(8);
+      assertThat(results).hasSize(13);
       assertThat(results)
           .allSatisfy(r -> assertThat(r.getPrimaryResult().getScore()).isPositive().isFinite());
 
