@@ -47,13 +47,15 @@ import org.openjdk.jmh.infra.ThreadParams;
  *       with pre-built arguments, no Chord and no codec: the commit of a one-participant status
  *       change ({@link ScriptArgs#commit}), and the history read a sync makes ({@link
  *       ScriptArgs#history}), on rooms of the same shape;
+ *   <li>the same floor through a Redis 7 function ({@code FCALL}) instead of EVALSHA, 1 caller;
  *   <li>Lettuce's {@code PING} and {@code EVALSHA} of {@code return 1}.
  * </ul>
  *
  * Scores are operations per second over all callers. With {@code -p commandStats=<file>} each
  * benchmark's teardown appends to that file one JSON line of what the server counted during the
- * trial (warm-up included; {@code INFO commandstats}): calls and microseconds per call, by command.
- * {@code bench/run.sh} starts a private redis-server and passes its URI.
+ * trial (warm-up and the callers' setup, 10 commits each, included; {@code INFO commandstats}):
+ * calls and microseconds per call, by command. {@code bench/run.sh} starts a private redis-server
+ * and passes its URI.
  *
  * <pre>
  * java -jar chord-bench/target/benchmarks.jar RedisBenchmark -p redisUri=redis://127.0.0.1:6379
@@ -96,6 +98,7 @@ public class RedisBenchmark {
       connection = client.connect();
       trivialScript = connection.sync().scriptLoad("return 1");
       chordScript = connection.sync().scriptLoad(ScriptArgs.source());
+      connection.sync().functionLoad(ScriptArgs.library(), true);
       statsBefore = commandStats(connection.sync());
     }
 
@@ -182,6 +185,7 @@ public class RedisBenchmark {
     private static final int MAX_BEHIND = 64;
     private static final int MAX_DELTAS = Chord.Builder.DEFAULT_DELTA_THRESHOLD;
     private static final String PARTICIPANT = TeamRoom.participant(1);
+    static final String FUNCTION = "chord_bench";
 
     final String[] keys;
     final String[] history;
@@ -202,7 +206,17 @@ public class RedisBenchmark {
       this.version = version;
       this.history =
           new String[] {
-            "history", "", "", Integer.toString(MAX_DELTAS), "", "", "", "", "", "", "",
+            "history",
+            "",
+            "",
+            Integer.toString(MAX_DELTAS),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
             Long.toString(version - BEHIND)
           };
       String insertedAt = Long.toString(System.currentTimeMillis());
@@ -260,6 +274,21 @@ public class RedisBenchmark {
       args[15] = "{\"version\":" + version + messageTails[parity];
       args[18] = values[parity];
       return args;
+    }
+
+    /**
+     * {@code chord.lua} as a Redis 7 function library ({@code FUNCTION LOAD} once, then {@code
+     * FCALL} {@value #FUNCTION}), to compare with EVALSHA: the script's body becomes the
+     * function's, with KEYS and ARGV its parameters.
+     */
+    static String library() {
+      return "#!lua name="
+          + FUNCTION
+          + "\nredis.register_function('"
+          + FUNCTION
+          + "', function(KEYS, ARGV)\n"
+          + source()
+          + "\nend)\n";
     }
 
     /** {@code chord.lua}, as the chord-redis jar holds it. */
@@ -355,13 +384,43 @@ public class RedisBenchmark {
     return syncScript(server, caller);
   }
 
+  @Benchmark
+  @Threads(1)
+  public List<Object> commitFunction1Caller(Server server, Caller caller) {
+    return committed(
+        server
+            .connection
+            .sync()
+            .fcall(
+                ScriptArgs.FUNCTION,
+                ScriptOutputType.MULTI,
+                caller.floor.keys,
+                caller.floor.commit()));
+  }
+
+  @Benchmark
+  @Threads(1)
+  public List<Object> syncFunction1Caller(Server server, Caller caller) {
+    return server
+        .connection
+        .sync()
+        .fcall(
+            ScriptArgs.FUNCTION, ScriptOutputType.MULTI, caller.floor.keys, caller.floor.history);
+  }
+
   private static List<Object> commitScript(Server server, Caller caller) {
-    List<Object> reply =
+    return committed(
         server
             .connection
             .sync()
             .evalsha(
-                server.chordScript, ScriptOutputType.MULTI, caller.floor.keys, caller.floor.commit());
+                server.chordScript,
+                ScriptOutputType.MULTI,
+                caller.floor.keys,
+                caller.floor.commit()));
+  }
+
+  private static List<Object> committed(List<Object> reply) {
     if (!"ok".equals(reply.get(0))) {
       // A conflict: the floor would no longer do a commit's work.
       throw new IllegalStateException("the floor's commit was refused: " + reply);

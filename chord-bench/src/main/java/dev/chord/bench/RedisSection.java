@@ -137,12 +137,38 @@ final class RedisSection {
         out,
         jmh,
         commandStats,
+        "floor, commit through a Redis 7 function (`FCALL`)",
+        "commitFunction",
+        "fcall",
+        "1",
+        "");
+    row(
+        out,
+        jmh,
+        commandStats,
+        "floor, history read through a Redis 7 function (`FCALL`)",
+        "syncFunction",
+        "fcall",
+        "1",
+        "");
+    row(
+        out,
+        jmh,
+        commandStats,
         "Chord `getContext` (a context this node knows)",
         "get",
         evalsha,
         perOp(commands, "getContext"),
         "");
-    row(out, jmh, commandStats, "Lettuce `PING` (the client's ceiling)", "lettucePing", "ping", "1", "");
+    row(
+        out,
+        jmh,
+        commandStats,
+        "Lettuce `PING` (the client's ceiling)",
+        "lettucePing",
+        "ping",
+        "1",
+        "");
     row(
         out,
         jmh,
@@ -268,11 +294,12 @@ final class RedisSection {
 
   /**
    * The floor of one of the original's scenarios on Redis, in Chord calls per second: the same
-   * run's commit- and sync-script floors, weighted by the scenario's mix of writes (a set counted as
-   * a commit, though it writes the whole room) and syncs; at 1 caller when every call waits for the
-   * one before (stateful, one room), else at 16. Empty without the floors.
+   * run's commit- and sync-script floors, weighted by the scenario's mix of writes (a set counted
+   * as a commit, though it writes the whole room) and syncs; at 1 caller when every call waits for
+   * the one before (stateful, one room), else at 16. Empty without the floors.
    */
-  static Optional<Double> scenarioFloor(List<Report.Jmh> jmh, Scenarios.Kind kind, boolean stateful) {
+  static Optional<Double> scenarioFloor(
+      List<Report.Jmh> jmh, Scenarios.Kind kind, boolean stateful) {
     String callers = stateful && kind.rooms == 1 ? "1Caller" : "16Callers";
     Optional<Double> commit = find(jmh, "commitScript" + callers);
     Optional<Double> sync = find(jmh, "syncScript" + callers);

@@ -84,7 +84,7 @@ class BenchmarkSmokeTest {
                       .resultFormat(ResultFormatType.JSON)
                       .build())
               .run();
-      assertThat(runs).hasSize(13);
+      assertThat(runs).hasSize(15);
       assertThat(runs)
           .allSatisfy(r -> assertThat(r.getPrimaryResult().getScore()).isPositive().isFinite());
 
@@ -93,9 +93,7 @@ class BenchmarkSmokeTest {
               "Redis",
               () -> Chord.builder().backend(RedisBackend.connect(redis.uri())).build(),
               new ScenarioRunner.Settings(1, 0, 0, 0.05, 4));
-      assertThat(scenarios.results())
-          .hasSize(4)
-          .noneMatch(ScenarioRunner.Result::lostUpdates);
+      assertThat(scenarios.results()).hasSize(4).noneMatch(ScenarioRunner.Result::lostUpdates);
       ScenarioRunner.write(scenarios, results.resolve("scenarios-redis.json"));
       ScenarioRunner.write(
           new RedisRunner.Report(true, redis.uri(), "test", Map.of(), Map.of()),

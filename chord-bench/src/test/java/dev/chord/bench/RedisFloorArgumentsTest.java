@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The floor of {@link RedisBenchmark} sends {@code chord.lua} what Chord's backend sends, slot by
  * slot: both calls are read back from the server's {@code MONITOR} output. A commit's numbers
- * (versions, time) and values differ, so digits are compared as "some number"; a history read
- * must be identical. The floor's commit must also do a commit's work: Chord reads what it wrote.
+ * (versions, time) and values differ, so digits are compared as "some number"; a history read must
+ * be identical. The floor's commit must also do a commit's work: Chord reads what it wrote.
  */
 class RedisFloorArgumentsTest {
   private static final String MARKER = "floor-test-end";
@@ -68,7 +68,8 @@ class RedisFloorArgumentsTest {
           lines.clear();
           Context updated =
               chord
-                  .updateContext(room, TeamRoom.statusChange(TeamRoom.participant(1), "t0_status_0"))
+                  .updateContext(
+                      room, TeamRoom.statusChange(TeamRoom.participant(1), "t0_status_0"))
                   .context();
           RedisBenchmark.ScriptArgs floor =
               new RedisBenchmark.ScriptArgs(

@@ -147,8 +147,7 @@ class RedisSectionTest {
         .isEmpty();
   }
 
-  private static Map<String, JsonNode> commandStats()
-      throws Exception {
+  private static Map<String, JsonNode> commandStats() throws Exception {
     Map<String, JsonNode> out = new HashMap<>();
     for (String line : COMMAND_STATS.strip().split("\n")) {
       JsonNode node = new ObjectMapper().readTree(line);
