@@ -118,6 +118,7 @@ else
   done
   uri="redis://127.0.0.1:$port"
   java -jar "$jar" "${redis_jmh_opts[@]}" -rf json -rff "$results/jmh-redis.json" -p "redisUri=$uri" \
+    -p "commandStats=$results/redis-commandstats.jsonl" \
     'dev\.chord\.bench\.RedisBenchmark' \
     | grep -E '^(Benchmark|RedisBenchmark\.[A-Za-z0-9]+ )' || true
   java -cp "$jar" dev.chord.bench.RedisRunner --uri "$uri" --results "$results" \

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,22 +71,58 @@ class BenchmarkSmokeTest {
   }
 
   @Test
-  void redis_benchmarkAndScenario_runOnAPrivateServer() throws Exception {
+  void redis_benchmarksScenariosAndReport_runOnAPrivateServer(@TempDir Path dir) throws Exception {
+    Path results = dir.resolve("results");
+    Files.createDirectories(results);
     try (RedisServer redis = RedisServers.own()) {
-      Collection<RunResult> results =
-          new Runner(smoke("RedisBenchmark").param("redisUri", redis.uri()).build()).run();
-      assertThat(results).hasSize(8);
-      assertThat(results)
+      Collection<RunResult> runs =
+          new Runner(
+                  smoke("RedisBenchmark")
+                      .param("redisUri", redis.uri())
+                      .param("commandStats", results.resolve("redis-commandstats.jsonl").toString())
+                      .result(results.resolve("jmh-redis.json").toString())
+                      .resultFormat(ResultFormatType.JSON)
+                      .build())
+              .run();
+      assertThat(runs).hasSize(15);
+      assertThat(runs)
           .allSatisfy(r -> assertThat(r.getPrimaryResult().getScore()).isPositive().isFinite());
 
-      ScenarioRunner.Result scenario =
-          ScenarioRunner.scenario(
-              Scenarios.Kind.SINGLE,
-              false,
+      ScenarioRunner.Report scenarios =
+          ScenarioRunner.run(
+              "Redis",
               () -> Chord.builder().backend(RedisBackend.connect(redis.uri())).build(),
               new ScenarioRunner.Settings(1, 0, 0, 0.05, 4));
-      assertThat(scenario.lostUpdates()).as("%s", scenario.runs()).isFalse();
+      assertThat(scenarios.results()).hasSize(4).noneMatch(ScenarioRunner.Result::lostUpdates);
+      ScenarioRunner.write(scenarios, results.resolve("scenarios-redis.json"));
+      ScenarioRunner.write(
+          new RedisRunner.Report(true, redis.uri(), "test", Map.of(), Map.of()),
+          results.resolve("redis.json"));
     }
+    Path markdown = dir.resolve("BENCHMARKS.md");
+    Files.writeString(markdown, Report.SECTION.begin() + "\n" + Report.SECTION.end() + "\n");
+
+    Report.main(
+        new String[] {
+          "--results", results.toString(),
+          "--plots", dir.resolve("plots").toString(),
+          "--markdown", markdown.toString(),
+          "--command", "smoke"
+        });
+
+    String text = Files.readString(markdown);
+    assertThat(text)
+        .contains("| vs original | vs Redis floor |", "% of the floor", "floor: `chord.lua` commit")
+        .contains(
+            "Redis `updateContext`, 1 caller, ≥ 70% of the commit-script floor",
+            "Redis `updateContext`, 16 callers, ≥ 60% of the commit-script floor",
+            "Redis `syncContext` (10 behind), 1 caller, ≥ 70% of the sync-script floor",
+            "Redis `getContext` of a known context, 1 caller, ≥ 80% of Lettuce PING",
+            "µs per EVALSHA")
+        .doesNotContain("| 0× |", "a benchmark is missing");
+    assertThat(text.lines().filter(l -> l.contains("stateless | Redis |")))
+        .hasSize(2)
+        .allMatch(l -> l.contains("| — | ") && l.contains("calls/s |"));
   }
 
   @Test

@@ -8,9 +8,9 @@ import dev.chord.DeltaRecord;
 import dev.chord.internal.JsonPointer;
 import dev.chord.spi.Snapshots;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -24,9 +24,8 @@ import java.util.Map;
  * or old value deletes its fields. The delta's old values say exactly which fields the stored
  * context has there, because a commit is only applied at the version its delta was computed from.
  *
- * <p>One walk over a delta yields all a commit sends: while the delta message is written, each
- * value's fields are collected and each leaf's JSON, written once, goes both into its field and
- * (raw) into the message.
+ * <p>One walk over a delta yields all a commit sends: it collects each value's fields and writes
+ * each leaf's JSON once, for its field; the delta message then takes those JSONs raw.
  *
  * <p>Size: a node's copy of a context is weighed by the {@link #size} of its stored form: the
  * characters of its fields' names and values (what a full read transfers) plus {@link #FIELD_BYTES}
@@ -55,70 +54,89 @@ final class LeafLayout {
   static Writes of(DeltaRecord record) {
     List<String> deletes = new ArrayList<>();
     List<String> sets = new ArrayList<>();
-    long[] sizeChange = {0};
+    List<String> leaves = new ArrayList<>();
+    long sizeChange = 0;
+    for (Change change : record.delta().changes()) {
+      if (change.action() != Action.ADDED) {
+        sizeChange += walkChange(change, true, deletes, null, leaves);
+      }
+      if (change.action() != Action.REMOVED) {
+        sizeChange += walkChange(change, false, null, sets, leaves);
+      }
+    }
+    // The message is written after the walk, from the leaves' JSON the walk wrote, in the same
+    // order: writing a leaf while the message's generator is open would open a second generator on
+    // this thread, which finds the thread's recycled buffers taken and allocates its own.
+    Iterator<String> written = leaves.iterator();
     String message =
         JsonCodec.VALUES.writeDeltaMessage(
-            record, (g, change, old) -> sizeChange[0] += walkChange(g, change, old, deletes, sets));
-    return new Writes(deletes, sets, message, sizeChange[0]);
+            record,
+            (g, change, old) -> writeValue(g, old ? change.oldValue() : change.value(), written));
+    return new Writes(deletes, sets, message, sizeChange);
+  }
+
+  /** Writes {@code value} to {@code g}, each leaf as the next of {@code leaves}, raw. */
+  private static void writeValue(JsonGenerator g, Object value, Iterator<String> leaves)
+      throws IOException {
+    if (value instanceof Map<?, ?> map) {
+      JsonCodec.VALUES.writeMapStart(g, map);
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
+        g.writeFieldName((String) entry.getKey());
+        writeValue(g, entry.getValue(), leaves);
+      }
+      JsonCodec.VALUES.writeMapEnd(g, map);
+    } else {
+      g.writeRawValue(leaves.next());
+    }
   }
 
   /** How the stored form's {@link #size} changes with {@code delta}. */
   static long sizeChange(Delta delta) {
     long change = 0;
-    try {
-      for (Change c : delta.changes()) {
-        if (c.action() != Action.ADDED) {
-          change += walkChange(null, c, true, null, null);
-        }
-        if (c.action() != Action.REMOVED) {
-          change += walkChange(null, c, false, null, null);
-        }
+    for (Change c : delta.changes()) {
+      if (c.action() != Action.ADDED) {
+        change += walkChange(c, true, null, null, null);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      if (c.action() != Action.REMOVED) {
+        change += walkChange(c, false, null, null, null);
+      }
     }
     return change;
   }
 
   /**
-   * Walks the old or the new value of {@code change}: writes it to {@code g}, adds the fields it
-   * deletes to {@code deletes} or those it sets to {@code sets} (each may be {@code null}), and
-   * returns the size it removes (negative) or adds.
+   * Walks the old or the new value of {@code change}: adds the fields it deletes to {@code deletes}
+   * or those it sets to {@code sets}, and the JSON of each of its leaves to {@code leaves} (each
+   * may be {@code null}); returns the size it removes (negative) or adds.
    */
   private static long walkChange(
-      JsonGenerator g, Change change, boolean old, List<String> deletes, List<String> sets)
-      throws IOException {
+      Change change, boolean old, List<String> deletes, List<String> sets, List<String> leaves) {
     String pointer = JsonPointer.of(change.path());
     if (!old) {
-      return walk(g, pointer, change.value(), null, sets);
+      return walk(pointer, change.value(), null, sets, leaves);
     }
     // A replaced scalar is simply overwritten: only a removed value or a replaced map leaves
     // fields behind.
-    boolean leaves = change.action() == Action.REMOVED || change.oldValue() instanceof Map;
-    return -walk(g, pointer, change.oldValue(), leaves ? deletes : null, null);
+    boolean remains = change.action() == Action.REMOVED || change.oldValue() instanceof Map;
+    return -walk(pointer, change.oldValue(), remains ? deletes : null, null, leaves);
   }
 
   /** Field/value pairs that store all of {@code data}. */
   static List<String> fieldsOf(Map<String, Object> data) {
     List<String> sets = new ArrayList<>();
     for (Map.Entry<String, Object> entry : data.entrySet()) {
-      try {
-        walk(null, "/" + JsonPointer.escape(entry.getKey()), entry.getValue(), null, sets);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      walk("/" + JsonPointer.escape(entry.getKey()), entry.getValue(), null, sets, null);
     }
     return sets;
   }
 
   /**
-   * Adds the field names under {@code pointer} to {@code names} and/or the field/value pairs to
-   * {@code pairs}, and writes {@code value} to {@code g}; each may be {@code null}. Returns the
-   * size of those fields.
+   * Adds the field names under {@code pointer} to {@code names}, the field/value pairs to {@code
+   * pairs} and the JSON of each leaf, in walk order, to {@code leaves}; each may be {@code null}.
+   * Returns the size of those fields.
    */
   private static long walk(
-      JsonGenerator g, String pointer, Object value, List<String> names, List<String> pairs)
-      throws IOException {
+      String pointer, Object value, List<String> names, List<String> pairs, List<String> leaves) {
     if (names != null) {
       names.add(pointer);
     }
@@ -128,28 +146,20 @@ final class LeafLayout {
         pairs.add(pointer);
         pairs.add(MAP_MARKER);
       }
-      if (g != null) {
-        JsonCodec.VALUES.writeMapStart(g, map);
-      }
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String key = (String) entry.getKey();
-        if (g != null) {
-          g.writeFieldName(key);
-        }
-        size += walk(g, pointer + "/" + JsonPointer.escape(key), entry.getValue(), names, pairs);
-      }
-      if (g != null) {
-        JsonCodec.VALUES.writeMapEnd(g, map);
+        size +=
+            walk(pointer + "/" + JsonPointer.escape(key), entry.getValue(), names, pairs, leaves);
       }
       return size;
     }
-    String json = JsonCodec.VALUES.write(value);
+    String json = JsonCodec.leaf(value);
     if (pairs != null) {
       pairs.add(pointer);
       pairs.add(json);
     }
-    if (g != null) {
-      g.writeRawValue(json);
+    if (leaves != null) {
+      leaves.add(json);
     }
     return size(pointer, json);
   }

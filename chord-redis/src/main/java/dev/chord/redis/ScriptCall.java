@@ -1,8 +1,7 @@
 package dev.chord.redis;
 
 import dev.chord.Context;
-import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -63,36 +62,42 @@ final class ScriptCall {
 
   /** The script's ARGV, in the order it reads them, without unset slots at the end. */
   String[] argv() {
-    List<String> out = new ArrayList<>(17 + deletes.size() + sets.size());
-    Collections.addAll(
-        out,
-        op.wireName,
-        knownVersion,
-        knownEpoch,
-        maxBehind,
-        withData,
-        expectedVersion,
-        expectedEpoch,
-        version,
-        epoch,
-        insertedAt,
-        maxDeltas,
-        afterVersion,
-        insertedBefore,
-        id,
-        channel,
-        message);
+    String[] slots = {
+      op.wireName,
+      knownVersion,
+      knownEpoch,
+      maxBehind,
+      withData,
+      expectedVersion,
+      expectedEpoch,
+      version,
+      epoch,
+      insertedAt,
+      maxDeltas,
+      afterVersion,
+      insertedBefore,
+      id,
+      channel,
+      message
+    };
     if (deletes.isEmpty() && sets.isEmpty()) {
-      int end = out.size();
-      while (out.get(end - 1).isEmpty()) {
+      int end = slots.length;
+      while (slots[end - 1].isEmpty()) {
         end--;
       }
-      return out.subList(0, end).toArray(new String[0]);
+      return end == slots.length ? slots : Arrays.copyOf(slots, end);
     }
-    out.add(Integer.toString(deletes.size()));
-    out.addAll(deletes);
-    out.addAll(sets);
-    return out.toArray(new String[0]);
+    // Filled in place: a commit's ARGV is built once per call, with no list in between.
+    String[] out = Arrays.copyOf(slots, slots.length + 1 + deletes.size() + sets.size());
+    int at = slots.length;
+    out[at++] = Integer.toString(deletes.size());
+    for (String field : deletes) {
+      out[at++] = field;
+    }
+    for (String value : sets) {
+      out[at++] = value;
+    }
+    return out;
   }
 
   /** The copy the caller holds ({@code null}: none), so a reply sends only what it lacks. */

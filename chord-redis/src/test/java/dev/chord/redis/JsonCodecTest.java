@@ -1,14 +1,17 @@
 package dev.chord.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chord.Delta;
 import dev.chord.DeltaRecord;
 import dev.chord.spi.Snapshots;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,8 +41,68 @@ class JsonCodecTest {
     DeltaRecord read = JsonCodec.VALUES.readDeltaMessage("ctx", message, "epochOfCtx");
 
     assertThat(read).isEqualTo(record);
+    assertThat(JsonCodec.readDeltaMessage("ctx", message, "epochOfCtx")).isEqualTo(record);
     // Milliseconds as given: the stored form never converts times.
     assertThat(message).startsWith("{\"version\":7,\"insertedAt\":1764130000123,\"changes\":[");
     assertThat(message).doesNotContain("epochOfCtx");
+  }
+
+  @Test
+  void readDeltaMessage_wrappersNullsAndRemovals_readAsTheGeneralReaderDoes() {
+    Map<String, Object> before =
+        Snapshots.freeze(
+            Map.of("$odd", Map.of("$map", 1), "gone", Map.of("k", List.of()), "big", 1L << 60));
+    Map<String, Object> after =
+        Snapshots.freeze(
+            Map.of("$odd", Map.of("$map", 2), "new", Map.of("$x", Map.of()), "big", "text"));
+    DeltaRecord record = new DeltaRecord("c", 3, Delta.diff(before, after), 5, "epochOfC");
+    String message = LeafLayout.of(record).message();
+
+    assertThat(JsonCodec.readDeltaMessage("c", message, "epochOfC"))
+        .isEqualTo(JsonCodec.VALUES.readDeltaMessage("c", message, "epochOfC"))
+        .isEqualTo(record);
+  }
+
+  @Test
+  void readDeltaMessage_notAMessage_failsAsTheGeneralReaderDoes() {
+    for (String json :
+        List.of(
+            "[]",
+            "{\"version\":1,\"insertedAt\":2}",
+            "{\"version\":1,\"insertedAt\":2,\"changes\":[{\"path\":[\"a\"]}]}",
+            "{\"version\":1,\"insertedAt\":2,\"changes\":[{\"path\":[\"a\"],\"action\":\"x\"}]}",
+            "{\"version\":\"1\",\"insertedAt\":2,\"changes\":[]}",
+            "{\"version\":1,\"insertedAt\":2,\"changes\":[]} {}")) {
+      assertThatThrownBy(() -> JsonCodec.readDeltaMessage("c", json, "e"))
+          .as(json)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("not a delta message");
+    }
+  }
+
+  @Test
+  void leaf_anyValue_isWhatTheGeneralWriterWrites() {
+    Random random = new Random(20261204);
+    char[] alphabet = {
+      'a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\u0000', '\u001f', '\u007f', 'é', '\u2028',
+      '\ud83d', '\ude00', '\uffff'
+    };
+    List<Object> values = new ArrayList<>(List.of(true, false, Long.MIN_VALUE, Long.MAX_VALUE, 0L));
+    values.add(null);
+    values.add(1.5e300);
+    values.add(new BigDecimal("1.10"));
+    values.add("");
+    for (int i = 0; i < 2_000; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int n = random.nextInt(12); n > 0; n--) {
+        text.append(alphabet[random.nextInt(alphabet.length)]);
+      }
+      values.add(text.toString());
+      values.add(random.nextLong());
+    }
+
+    for (Object value : values) {
+      assertThat(JsonCodec.leaf(value)).as("%s", value).isEqualTo(JsonCodec.VALUES.write(value));
+    }
   }
 }
