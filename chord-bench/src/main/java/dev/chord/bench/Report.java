@@ -151,7 +151,12 @@ public final class Report {
         .append(
             "value in place, the final state equal to replaying the updates in version order). ")
         .append(
-            "The concurrent actions run as tasks of a work-stealing pool of 8 callers. Stateful: each room ")
+            "The concurrent actions run on 8 callers (the iterating thread and 7 pool workers), each ")
+        .append(
+            "claiming the next unclaimed action until none is left: they race on the rooms as the ")
+        .append(
+            "original's processes do, with one hand-off per worker and iteration instead of a task ")
+        .append("and a wake-up per action. Stateful: each room ")
         .append(
             "has a serialized owner, as the original's GenServer is one: the original's caller sends the ")
         .append(
