@@ -12,6 +12,10 @@ module dev.chord.server {
   requires org.eclipse.jetty.server;
   requires org.eclipse.jetty.util;
   requires org.eclipse.jetty.websocket.api;
+  requires org.eclipse
+      .jetty
+      .websocket
+      .common; // the core session under a live socket (LiveEndpoint)
   requires org.eclipse.jetty.websocket.core.common;
   requires org.eclipse.jetty.websocket.core.server;
   requires org.eclipse.jetty.ee10.servlet;

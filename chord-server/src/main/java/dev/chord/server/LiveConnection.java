@@ -51,6 +51,14 @@ final class LiveConnection {
     /** Sends {@code text}; calls exactly one of {@code done} or {@code failed} when written. */
     void send(String text, Runnable done, Consumer<Throwable> failed);
 
+    /**
+     * Sends {@code message} as {@link #send(String, Runnable, Consumer)} sends its text; a socket
+     * may write the bytes it carries instead of encoding the text again.
+     */
+    default void send(LiveMessage message, Runnable done, Consumer<Throwable> failed) {
+      send(message.text(), done, failed);
+    }
+
     /** Closes the connection with a WebSocket close code. */
     void close(int code, String reason);
   }
@@ -81,7 +89,7 @@ final class LiveConnection {
   private final LiveMeters meters;
 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private String initialMessage;
+  private LiveMessage initialMessage;
   private boolean started;
   private boolean sending;
   private boolean pumping;
@@ -144,7 +152,7 @@ final class LiveConnection {
    */
   void start(String message, String epoch, long version) {
     synchronized (this) {
-      initialMessage = message;
+      initialMessage = LiveMessage.of(message);
       this.epoch = epoch;
       lastSent = version;
       started = true;
@@ -342,7 +350,7 @@ final class LiveConnection {
     }
     try {
       while (true) {
-        String text;
+        LiveMessage text;
         boolean read;
         String type;
         long since;
@@ -395,9 +403,9 @@ final class LiveConnection {
   }
 
   /** The next message to send, or {@code null} if none (or a full context is needed). */
-  private String nextText() {
+  private LiveMessage nextText() {
     if (initialMessage != null) {
-      String text = initialMessage;
+      LiveMessage text = initialMessage;
       initialMessage = null;
       return text;
     }
@@ -414,7 +422,7 @@ final class LiveConnection {
         epoch = to.epoch();
         lastSent = to.version();
         nextType = epoch == null ? "absent" : "full";
-        return to.message();
+        return LiveMessage.of(to.message());
       }
       Patch patch = (Patch) next;
       boolean creates = epoch == null && patch.from() == 0;
@@ -443,7 +451,7 @@ final class LiveConnection {
    * starting at a shared step is merged and rendered once for all connections behind by the same
    * span ({@link SharedStep#coalesced}).
    */
-  private String coalesce(Patch first) {
+  private LiveMessage coalesce(Patch first) {
     epoch = first.epoch();
     nextType = "patch";
     nextSince = first.since();
@@ -477,10 +485,14 @@ final class LiveConnection {
       meters.coalesced();
     }
     lastSent = chosen.sentTo();
-    return chosen.text();
+    return chosen.message();
   }
 
-  /** Merges and renders the longest of {@code chain}, halved, within {@code maxMergedChanges}. */
+  /**
+   * Merges and renders the longest of {@code chain}, halved, within {@code maxMergedChanges}; the
+   * message is {@link LiveMessage#shared shared} if the chain starts at a shared step, whose other
+   * connections behind by the same span send it too ({@link SharedStep#keep}).
+   */
   private SharedStep.Coalesced choose(List<Patch> chain) {
     List<Patch> span = chain;
     Delta merged = merge(span);
@@ -489,14 +501,25 @@ final class LiveConnection {
       merged = merge(span);
     }
     Patch patch = span(span, merged);
+    LiveMessage message;
+    if (patch.step() != null) {
+      message = patch.step().message(format);
+    } else if (chain.get(0).step() != null) {
+      message = LiveMessage.shared(merged(patch));
+    } else {
+      message = LiveMessage.of(merged(patch));
+    }
     return new SharedStep.Coalesced(
-        chain.get(chain.size() - 1).to(), maxMergedChanges, patch.to(), render(patch));
+        chain.get(chain.size() - 1).to(), maxMergedChanges, patch.to(), message);
   }
 
-  private String render(Patch patch) {
-    if (patch.step() != null) {
-      return patch.step().message(format);
-    }
+  /** The message for {@code patch}: its step's, or for a merged one, its own. */
+  private LiveMessage render(Patch patch) {
+    return patch.step() != null ? patch.step().message(format) : LiveMessage.of(merged(patch));
+  }
+
+  /** The text of {@code patch}, a merged one. */
+  private String merged(Patch patch) {
     DeltaRecord merged =
         new DeltaRecord(contextId, patch.to(), patch.delta(), patch.insertedAt(), patch.epoch());
     return Json.write(Messages.patch(merged, patch.from(), format));
@@ -520,7 +543,7 @@ final class LiveConnection {
   }
 
   /** Reads the current context for a full resync; {@code null} if that failed (and closed). */
-  private String readFull() {
+  private LiveMessage readFull() {
     Optional<Context> current;
     try {
       current = chord.getContext(contextId);
@@ -532,7 +555,7 @@ final class LiveConnection {
       epoch = current.map(Context::epoch).orElse(null);
       lastSent = current.map(Context::version).orElse(0L);
     }
-    return Json.write(current.map(Messages::full).orElseGet(Messages::absent));
+    return LiveMessage.of(Json.write(current.map(Messages::full).orElseGet(Messages::absent)));
   }
 
   private void sent() {
