@@ -12,10 +12,8 @@ module dev.chord.server {
   requires org.eclipse.jetty.server;
   requires org.eclipse.jetty.util;
   requires org.eclipse.jetty.websocket.api;
-  requires org.eclipse
-      .jetty
-      .websocket
-      .common; // the core session under a live socket (LiveEndpoint)
+  // the core session under a live socket's (LiveEndpoint)
+  requires org.eclipse.jetty.websocket.common;
   requires org.eclipse.jetty.websocket.core.common;
   requires org.eclipse.jetty.websocket.core.server;
   requires org.eclipse.jetty.ee10.servlet;
