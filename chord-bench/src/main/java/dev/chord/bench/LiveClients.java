@@ -245,28 +245,29 @@ final class LiveClients implements AutoCloseable {
   private void loop() {
     try {
       while (running) {
-        selector.select(100);
+        // the consumer form: no selected-key set to fill, iterate and clear for every event
+        selector.select(this::ready, 100);
         for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
           task.run();
         }
-        for (SelectionKey key : selector.selectedKeys()) {
-          Client client = (Client) key.attachment();
-          try {
-            if (key.isValid() && key.isConnectable()) {
-              client.finishConnect();
-            } else if (key.isValid() && key.isReadable()) {
-              client.read();
-            } else if (key.isValid() && key.isWritable()) {
-              client.flush();
-            }
-          } catch (IOException e) {
-            client.fail();
-          }
-        }
-        selector.selectedKeys().clear();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("the client selector failed", e);
+    }
+  }
+
+  private void ready(SelectionKey key) {
+    Client client = (Client) key.attachment();
+    try {
+      if (key.isValid() && key.isConnectable()) {
+        client.finishConnect();
+      } else if (key.isValid() && key.isReadable()) {
+        client.read();
+      } else if (key.isValid() && key.isWritable()) {
+        client.flush();
+      }
+    } catch (IOException e) {
+      client.fail();
     }
   }
 
