@@ -12,8 +12,6 @@ module dev.chord.server {
   requires org.eclipse.jetty.server;
   requires org.eclipse.jetty.util;
   requires org.eclipse.jetty.websocket.api;
-  // the core session under a live socket's (LiveEndpoint)
-  requires org.eclipse.jetty.websocket.common;
   requires org.eclipse.jetty.websocket.core.common;
   requires org.eclipse.jetty.websocket.core.server;
   requires org.eclipse.jetty.ee10.servlet;

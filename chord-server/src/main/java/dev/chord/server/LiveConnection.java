@@ -51,14 +51,6 @@ final class LiveConnection {
     /** Sends {@code text}; calls exactly one of {@code done} or {@code failed} when written. */
     void send(String text, Runnable done, Consumer<Throwable> failed);
 
-    /**
-     * Sends {@code message} as {@link #send(String, Runnable, Consumer)} sends its text; a socket
-     * may write the bytes it carries instead of encoding the text again.
-     */
-    default void send(LiveMessage message, Runnable done, Consumer<Throwable> failed) {
-      send(message.text(), done, failed);
-    }
-
     /** Closes the connection with a WebSocket close code. */
     void close(int code, String reason);
   }
@@ -89,7 +81,7 @@ final class LiveConnection {
   private final LiveMeters meters;
 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private LiveMessage initialMessage;
+  private String initialMessage;
   private boolean started;
   private boolean sending;
   private boolean pumping;
@@ -152,7 +144,7 @@ final class LiveConnection {
    */
   void start(String message, String epoch, long version) {
     synchronized (this) {
-      initialMessage = LiveMessage.of(message);
+      initialMessage = message;
       this.epoch = epoch;
       lastSent = version;
       started = true;
@@ -350,7 +342,7 @@ final class LiveConnection {
     }
     try {
       while (true) {
-        LiveMessage text;
+        String text;
         boolean read;
         String type;
         long since;
@@ -403,9 +395,9 @@ final class LiveConnection {
   }
 
   /** The next message to send, or {@code null} if none (or a full context is needed). */
-  private LiveMessage nextText() {
+  private String nextText() {
     if (initialMessage != null) {
-      LiveMessage text = initialMessage;
+      String text = initialMessage;
       initialMessage = null;
       return text;
     }
@@ -422,7 +414,7 @@ final class LiveConnection {
         epoch = to.epoch();
         lastSent = to.version();
         nextType = epoch == null ? "absent" : "full";
-        return LiveMessage.of(to.message());
+        return to.message();
       }
       Patch patch = (Patch) next;
       boolean creates = epoch == null && patch.from() == 0;
@@ -451,7 +443,7 @@ final class LiveConnection {
    * starting at a shared step is merged and rendered once for all connections behind by the same
    * span ({@link SharedStep#coalesced}).
    */
-  private LiveMessage coalesce(Patch first) {
+  private String coalesce(Patch first) {
     epoch = first.epoch();
     nextType = "patch";
     nextSince = first.since();
@@ -485,14 +477,10 @@ final class LiveConnection {
       meters.coalesced();
     }
     lastSent = chosen.sentTo();
-    return chosen.message();
+    return chosen.text();
   }
 
-  /**
-   * Merges and renders the longest of {@code chain}, halved, within {@code maxMergedChanges}; the
-   * message is {@link LiveMessage#shared shared} if the chain starts at a shared step, whose other
-   * connections behind by the same span send it too ({@link SharedStep#keep}).
-   */
+  /** Merges and renders the longest of {@code chain}, halved, within {@code maxMergedChanges}. */
   private SharedStep.Coalesced choose(List<Patch> chain) {
     List<Patch> span = chain;
     Delta merged = merge(span);
@@ -501,25 +489,14 @@ final class LiveConnection {
       merged = merge(span);
     }
     Patch patch = span(span, merged);
-    LiveMessage message;
-    if (patch.step() != null) {
-      message = patch.step().message(format);
-    } else if (chain.get(0).step() != null) {
-      message = LiveMessage.shared(merged(patch));
-    } else {
-      message = LiveMessage.of(merged(patch));
-    }
     return new SharedStep.Coalesced(
-        chain.get(chain.size() - 1).to(), maxMergedChanges, patch.to(), message);
+        chain.get(chain.size() - 1).to(), maxMergedChanges, patch.to(), render(patch));
   }
 
-  /** The message for {@code patch}: its step's, or for a merged one, its own. */
-  private LiveMessage render(Patch patch) {
-    return patch.step() != null ? patch.step().message(format) : LiveMessage.of(merged(patch));
-  }
-
-  /** The text of {@code patch}, a merged one. */
-  private String merged(Patch patch) {
+  private String render(Patch patch) {
+    if (patch.step() != null) {
+      return patch.step().message(format);
+    }
     DeltaRecord merged =
         new DeltaRecord(contextId, patch.to(), patch.delta(), patch.insertedAt(), patch.epoch());
     return Json.write(Messages.patch(merged, patch.from(), format));
@@ -543,7 +520,7 @@ final class LiveConnection {
   }
 
   /** Reads the current context for a full resync; {@code null} if that failed (and closed). */
-  private LiveMessage readFull() {
+  private String readFull() {
     Optional<Context> current;
     try {
       current = chord.getContext(contextId);
@@ -555,7 +532,7 @@ final class LiveConnection {
       epoch = current.map(Context::epoch).orElse(null);
       lastSent = current.map(Context::version).orElse(0L);
     }
-    return LiveMessage.of(Json.write(current.map(Messages::full).orElseGet(Messages::absent)));
+    return Json.write(current.map(Messages::full).orElseGet(Messages::absent));
   }
 
   private void sent() {

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.NetworkChannel;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,10 +35,6 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.exceptions.CloseException;
 import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
-import org.eclipse.jetty.websocket.common.WebSocketSession;
-import org.eclipse.jetty.websocket.core.CoreSession;
-import org.eclipse.jetty.websocket.core.Frame;
-import org.eclipse.jetty.websocket.core.OpCode;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.WebSocketExtensionRegistry;
 import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
@@ -288,36 +283,23 @@ final class LiveEndpoint implements AutoCloseable {
           }
           return true;
         });
-    // Jetty's own session under its API's, for frames whose payload is already encoded
-    CoreSession core = ((WebSocketSession) session).getCoreSession();
     LiveConnection.Sink sink =
         new LiveConnection.Sink() {
           @Override
           public void send(String text, Runnable done, Consumer<Throwable> failed) {
-            Consumer<Throwable> noted = noted(socket, failed);
+            Consumer<Throwable> noted =
+                error -> {
+                  if (lostConnection(error)) {
+                    // the client is gone (a reset mid-send): dropped, not our error
+                    socket.closing.compareAndSet(null, LiveClose.DROPPED);
+                  }
+                  failed.accept(error);
+                };
             if (text.length() <= PART_CHARS) {
               session.sendText(text, Callback.from(done, noted));
             } else {
               sendParts(socket, text, 0, done, noted);
             }
-          }
-
-          /**
-           * A message whose bytes were encoded once for every connection goes as one text frame of
-           * those bytes, as {@code sendText} would frame the text (which it encodes again for each
-           * connection): the extensions (compression) see the same frame.
-           */
-          @Override
-          public void send(LiveMessage message, Runnable done, Consumer<Throwable> failed) {
-            ByteBuffer utf8 = message.utf8();
-            if (utf8 == null) {
-              send(message.text(), done, failed);
-              return;
-            }
-            core.sendFrame(
-                new Frame(OpCode.TEXT, true, utf8),
-                org.eclipse.jetty.util.Callback.from(done, noted(socket, failed)),
-                false);
           }
 
           @Override
@@ -347,17 +329,6 @@ final class LiveEndpoint implements AutoCloseable {
       }
     }
     closeWhenTokenExpires(socket);
-  }
-
-  /** {@code failed}, first noting a send that failed because the client is gone. */
-  private static Consumer<Throwable> noted(LiveSocket socket, Consumer<Throwable> failed) {
-    return error -> {
-      if (lostConnection(error)) {
-        // the client is gone (a reset mid-send): dropped, not our error
-        socket.closing.compareAndSet(null, LiveClose.DROPPED);
-      }
-      failed.accept(error);
-    };
   }
 
   /** Gives back what a socket holds in the hub and the presence; each only once, by any caller. */

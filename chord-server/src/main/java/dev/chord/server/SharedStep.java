@@ -22,9 +22,9 @@ final class SharedStep implements LiveEvent {
   /** When this node learned of the commit ({@link System#nanoTime()}): where live lag starts. */
   private final long since = System.nanoTime();
 
-  // Racy but benign: messages are immutable, so a reader sees null (and renders again) or a whole
+  // Racy but benign: Strings are immutable, so a reader sees null (and renders again) or a whole
   // one.
-  private final LiveMessage[] rendered = new LiveMessage[WireFormat.values().length];
+  private final String[] rendered = new String[WireFormat.values().length];
 
   // Racy but benign like rendered: a Coalesced has only final fields, so a reader sees null, an
   // older entry (a miss: it merges again) or a whole one.
@@ -37,9 +37,9 @@ final class SharedStep implements LiveEvent {
    * @param maxChanges the connection's bound on a merged patch's changes
    * @param sentTo the version the patch ends at: {@code queuedTo}, or an earlier one when merging
    *     the whole span had more than {@code maxChanges} changes
-   * @param message the message, {@link LiveMessage#shared shared} by every connection that sends it
+   * @param text the message
    */
-  record Coalesced(long queuedTo, int maxChanges, long sentTo, LiveMessage message) {}
+  record Coalesced(long queuedTo, int maxChanges, long sentTo, String text) {}
 
   SharedStep(DeltaRecord record) {
     this.record = record;
@@ -53,15 +53,13 @@ final class SharedStep implements LiveEvent {
     return since;
   }
 
-  /** The patch message of this step alone, {@link LiveMessage#shared shared} by every client. */
-  LiveMessage message(WireFormat format) {
-    LiveMessage message = rendered[format.ordinal()];
-    if (message == null) {
-      message =
-          LiveMessage.shared(Json.write(Messages.patch(record, record.version() - 1, format)));
-      rendered[format.ordinal()] = message;
+  String message(WireFormat format) {
+    String text = rendered[format.ordinal()];
+    if (text == null) {
+      text = Json.write(Messages.patch(record, record.version() - 1, format));
+      rendered[format.ordinal()] = text;
     }
-    return message;
+    return text;
   }
 
   /**
@@ -87,7 +85,7 @@ final class SharedStep implements LiveEvent {
    * its text is longer than {@link #LARGEST_KEPT} (then each such connection renders its own).
    */
   void keep(WireFormat format, Coalesced chosen) {
-    if (chosen.message().text().length() <= LARGEST_KEPT) {
+    if (chosen.text().length() <= LARGEST_KEPT) {
       coalesced[format.ordinal()] = chosen;
     }
   }

@@ -12,10 +12,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A delta's message is encoded once and its bytes written to every socket ({@link LiveMessage}):
- * over real sockets, plain and compressed, each client gets every patch as one text frame whose
- * text is the same as every other client's, in commit order, multi-byte characters intact; a patch
- * too large to go whole still goes in parts.
+ * A delta's message fanned out over real sockets, plain and compressed: each client gets every
+ * patch as one text frame, in commit order and chained (each from the version the one before
+ * ended), with multi-byte characters intact, and a patch sent to several clients one by one has the
+ * same text for all of them; a patch too large to go whole goes in parts.
  */
 class LiveSharedMessageIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
