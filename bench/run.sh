@@ -11,7 +11,8 @@ mode="${1:-quick}"
 # the idle pair offers permessage-deflate as browsers do; the server negotiates it only when on.
 # The fan-out pair runs the server on the Parallel collector: at 100,000 messages/s G1's concurrent
 # refinement (Jetty's per-connection send state is old and each send stores young objects into it)
-# took a third of the server's CPU per message (chord-server README, "Fan-out and the collector").
+# took about a third of the server's CPU per message (chord-server README, "Fan-out: one write per
+# message, and the collector").
 full_live_runs=(
   "idle-10000|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5 --deflate plain"
   "idle-10000-compressed|--readers 10000 --contexts 100 --rate 10 --seconds 30 --warmup 5 --deflate plain --server-args --ws-compression=on"
