@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -88,6 +89,7 @@ final class LiveClients implements AutoCloseable {
   private final Queue<Client> waiting = new ArrayDeque<>();
   private final List<Client> clients = new ArrayList<>();
   private final Histogram lag = newHistogram();
+  private final Histogram oldestLag = newHistogram();
   private Histogram intervalLag = newHistogram();
   private long stampsAfter = Long.MAX_VALUE;
   private int connecting;
@@ -100,6 +102,7 @@ final class LiveClients implements AutoCloseable {
   private ByteBuffer readBuffer = ByteBuffer.allocateDirect(256 * 1024);
   private byte[] frameBytes = new byte[256 * 1024];
   private byte[] inflated = new byte[256 * 1024];
+  private long[] stamps = new long[16];
   private volatile boolean running = true;
 
   /**
@@ -189,14 +192,27 @@ final class LiveClients implements AutoCloseable {
         () -> {
           stampsAfter = nanoTime;
           lag.reset();
+          oldestLag.reset();
           intervalLag.reset();
           return null;
         });
   }
 
-  /** Every lag recorded since {@link #recordStampsAfter}, in microseconds. */
+  /**
+   * Every lag recorded since {@link #recordStampsAfter}, in microseconds: from the newest stamp a
+   * message carries.
+   */
   Histogram lag() {
     return call(lag::copy);
+  }
+
+  /**
+   * Like {@link #lag}, from the oldest stamp a message carries: for a patch that merged several
+   * versions, the lag of the oldest of them (as long as each update stamps a key of its own, see
+   * {@code LiveLoad}).
+   */
+  Histogram oldestLag() {
+    return call(oldestLag::copy);
   }
 
   /** The lag recorded since the last call, in microseconds; starts the next interval. */
@@ -245,28 +261,29 @@ final class LiveClients implements AutoCloseable {
   private void loop() {
     try {
       while (running) {
-        selector.select(100);
+        // the consumer form: no selected-key set to fill, iterate and clear for every event
+        selector.select(this::ready, 100);
         for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
           task.run();
         }
-        for (SelectionKey key : selector.selectedKeys()) {
-          Client client = (Client) key.attachment();
-          try {
-            if (key.isValid() && key.isConnectable()) {
-              client.finishConnect();
-            } else if (key.isValid() && key.isReadable()) {
-              client.read();
-            } else if (key.isValid() && key.isWritable()) {
-              client.flush();
-            }
-          } catch (IOException e) {
-            client.fail();
-          }
-        }
-        selector.selectedKeys().clear();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("the client selector failed", e);
+    }
+  }
+
+  private void ready(SelectionKey key) {
+    Client client = (Client) key.attachment();
+    try {
+      if (key.isValid() && key.isConnectable()) {
+        client.finishConnect();
+      } else if (key.isValid() && key.isReadable()) {
+        client.read();
+      } else if (key.isValid() && key.isWritable()) {
+        client.flush();
+      }
+    } catch (IOException e) {
+      client.fail();
     }
   }
 
@@ -303,16 +320,46 @@ final class LiveClients implements AutoCloseable {
     return value;
   }
 
-  /** The largest {@code @@<digits>@@} stamp in the message, or -1. */
-  private static long latestStamp(byte[] bytes, int from, int to) {
-    long latest = -1;
+  /**
+   * Collects every {@code @@<digits>@@} stamp in the message into {@link #stamps}; returns how
+   * many.
+   */
+  private int collectStamps(byte[] bytes, int from, int to) {
+    int count = 0;
     for (int i = from; i < to - 2; i++) {
       if (bytes[i] == '@' && bytes[i + 1] == '@' && bytes[i + 2] >= '0' && bytes[i + 2] <= '9') {
-        latest = Math.max(latest, numberAfter(bytes, i + 2, to));
+        if (count == stamps.length) {
+          stamps = Arrays.copyOf(stamps, 2 * count);
+        }
+        stamps[count++] = numberAfter(bytes, i + 2, to);
         i += 2;
       }
     }
-    return latest;
+    return count;
+  }
+
+  /**
+   * The stamp of the oldest version a patch over {@code versions} versions carries, of the first
+   * {@code count} of {@code stamps} (which it sorts): each version stamps a key of its own (up to
+   * {@link LiveLoad#STAMP_KEYS}), so its values are the patch's largest stamps, and any smaller one
+   * is an {@code old_value} from before the patch. The {@code versions}th largest, then, or for a
+   * longer span the oldest still held; -1 if there is none.
+   */
+  static long oldestStamp(long[] stamps, int count, long versions) {
+    int rank = (int) Math.min(Math.min(versions, LiveLoad.STAMP_KEYS), count);
+    if (rank <= 0) {
+      return -1;
+    }
+    Arrays.sort(stamps, 0, count);
+    return stamps[count - rank];
+  }
+
+  private static long largest(long[] values, int count) {
+    long largest = -1;
+    for (int i = 0; i < count; i++) {
+      largest = Math.max(largest, values[i]);
+    }
+    return largest;
   }
 
   private final class Client {
@@ -568,11 +615,19 @@ final class LiveClients implements AutoCloseable {
         if (newVersion - from > 1) {
           merges++;
         }
-        long stamp = latestStamp(bytes, 0, length);
-        if (stamp >= stampsAfter) {
-          long micros = Math.max(0, (System.nanoTime() - stamp) / 1000);
+        int count = collectStamps(bytes, 0, length);
+        long latest = largest(stamps, count);
+        long now = System.nanoTime();
+        if (latest >= stampsAfter) {
+          long micros = Math.max(0, (now - latest) / 1000);
           lag.recordValue(Math.min(micros, lag.getHighestTrackableValue()));
           intervalLag.recordValue(Math.min(micros, intervalLag.getHighestTrackableValue()));
+          long oldest =
+              newVersion - from > 1 ? oldestStamp(stamps, count, newVersion - from) : latest;
+          if (oldest >= stampsAfter) {
+            long oldestMicros = Math.max(0, (now - oldest) / 1000);
+            oldestLag.recordValue(Math.min(oldestMicros, oldestLag.getHighestTrackableValue()));
+          }
         }
       }
       if (type != 'n') {

@@ -43,8 +43,10 @@ import org.HdrHistogram.Recorder;
  *   <li>writes {@code --rate} updates/s in all (round-robin over the contexts, each about {@code
  *       --payload} bytes of new text, {@code Prefer: return=minimal}) for {@code --warmup} seconds,
  *       then {@code --seconds} counted, sampling each second the readers' lag (the writer's send
- *       stamp to the message parsed by a client), the server's total Send-Q and its RSS, and the
- *       CPU used by the server, by this tool and by every other process on the machine;
+ *       stamp to the message parsed by a client; from the newest stamp a message carries, and
+ *       separately from its oldest: a patch that merged several versions carries each one's stamp,
+ *       under a key of its own), the server's total Send-Q and its RSS, and the CPU used by the
+ *       server, by this tool and by every other process on the machine;
  *   <li>waits for every reader to hold every context's last version, and reports what arrived, what
  *       was merged, any hole, and the server's {@code chord_live_closed_total} counts.
  * </ol>
@@ -192,7 +194,7 @@ public final class LiveLoad {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < contexts; i++) {
       ids.add("load:" + i);
-      send("PUT", "/contexts/load:" + i, update(payload, 0));
+      send("PUT", "/contexts/load:" + i, update(payload, 0, 0));
     }
     figures.put("baseline", memory(probe));
     InetSocketAddress address = new InetSocketAddress(base.getHost(), base.getPort());
@@ -264,7 +266,9 @@ public final class LiveLoad {
         writer.scheduleAtFixedRate(
             () -> {
               long n = sequence.getAndIncrement();
-              patch(ids.get((int) (n % ids.size())), update(payload, System.nanoTime()));
+              patch(
+                  ids.get((int) (n % ids.size())),
+                  update(payload, System.nanoTime(), n / ids.size()));
             },
             0,
             period,
@@ -327,6 +331,10 @@ public final class LiveLoad {
     run.put("lagP50Millis", millis(lag.getValueAtPercentile(50)));
     run.put("lagP99Millis", millis(lag.getValueAtPercentile(99)));
     run.put("lagMaxMillis", millis(lag.getMaxValue()));
+    Histogram oldest = clients.oldestLag();
+    run.put("oldestLagP50Millis", millis(oldest.getValueAtPercentile(50)));
+    run.put("oldestLagP99Millis", millis(oldest.getValueAtPercentile(99)));
+    run.put("oldestLagMaxMillis", millis(oldest.getMaxValue()));
     run.put("worstSecondLagP99Millis", worstIntervalP99);
     run.put("sendQueueMaxBytes", sendQueueMax);
     run.put("serverCores", round(serverCores));
@@ -437,16 +445,30 @@ public final class LiveLoad {
   }
 
   /**
-   * One update: a send stamp ({@code @@<nanoTime>@@}, which the clients read back) and {@code
-   * payload} characters of new text, so that every delta is about that size.
+   * How many stamp keys an update cycles through: a patch merging up to this many versions still
+   * carries every one's stamp, so the clients see its oldest (a longer span, under-reported, holds
+   * only the newest {@value} of them).
    */
-  private static String update(int payload, long stamp) {
+  static final int STAMP_KEYS = 100;
+
+  /**
+   * The {@code n}th update of a context: a send stamp ({@code @@<nanoTime>@@}, which the clients
+   * read back) under a key of its own among {@link #STAMP_KEYS}, and {@code payload} characters of
+   * new text, so that every delta is about that size.
+   */
+  static String update(int payload, long stamp, long n) {
     char[] pad = new char[payload];
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; i < payload; i++) {
       pad[i] = (char) ('a' + random.nextInt(26));
     }
-    return "{\"sent\":\"@@" + stamp + "@@\",\"pad\":\"" + new String(pad) + "\"}";
+    return "{\"sent"
+        + n % STAMP_KEYS
+        + "\":\"@@"
+        + stamp
+        + "@@\",\"pad\":\""
+        + new String(pad)
+        + "\"}";
   }
 
   private void patch(String id, String body) {

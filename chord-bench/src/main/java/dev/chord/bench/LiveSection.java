@@ -218,6 +218,20 @@ public final class LiveSection {
             + " samples)",
         stalled > 0 ? "—" : "p99 ≤ 50 ms",
         stalled > 0 ? "" : verdict(load.path("lagP99Millis").asDouble() <= lagTarget, busy));
+    if (load.has("oldestLagP99Millis")) {
+      // a merged patch's lag from its oldest version: what the newest stamp does not show
+      row(
+          out,
+          "lag of a message's oldest version p50 / p99 / max",
+          number(load.path("oldestLagP50Millis").asDouble())
+              + " / "
+              + number(load.path("oldestLagP99Millis").asDouble())
+              + " / "
+              + number(load.path("oldestLagMaxMillis").asDouble())
+              + " ms",
+          "—",
+          "");
+    }
     row(
         out,
         "worst one-second lag p99",

@@ -20,7 +20,13 @@ final class ServerProbe {
   record Sockets(
       int count, long sendQueueBytes, long largestSendQueue, int finWait, List<Long> tb) {}
 
-  private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+  /**
+   * One heap's or generation's use in {@code GC.heap_info}: G1 reports one heap, the Parallel and
+   * Serial collectors a young and an old generation, summed.
+   */
+  private static final Pattern HEAP_USED =
+      Pattern.compile("(?:heap|Gen|generation)\\s+total \\d+K, used (\\d+)K");
+
   private static final Pattern SEND_BUFFER = Pattern.compile("\\btb(\\d+)");
 
   private final long pid;
@@ -70,12 +76,22 @@ final class ServerProbe {
   /** Runs a full collection in the server, then answers the heap in use, in bytes. */
   long heapAfterGc() throws IOException {
     run("jcmd", Long.toString(pid), "GC.run");
-    String info = run("jcmd", Long.toString(pid), "GC.heap_info");
+    return heapUsedBytes(run("jcmd", Long.toString(pid), "GC.heap_info"));
+  }
+
+  /** The heap in use that {@code info}, a {@code GC.heap_info} answer, reports, in bytes. */
+  static long heapUsedBytes(String info) throws IOException {
     Matcher used = HEAP_USED.matcher(info);
-    if (!used.find()) {
+    long kib = 0;
+    boolean found = false;
+    while (used.find()) {
+      kib += Long.parseLong(used.group(1));
+      found = true;
+    }
+    if (!found) {
       throw new IOException("no heap figure in jcmd's answer: " + info);
     }
-    return Long.parseLong(used.group(1)) * 1024;
+    return kib * 1024;
   }
 
   /** The server side of every TCP connection on its port, with their queues and buffers. */

@@ -107,6 +107,7 @@ class LiveLoadIT {
         .isGreaterThanOrEqualTo(run.path("messagesPerSecond").asDouble())
         .isLessThan(1.5 * offeredMessages);
     assertThat(run.path("lagSamples").asLong()).isPositive();
+    assertThat(run.path("oldestLagP99Millis").asDouble()).isPositive();
 
     for (String phase : new String[] {"baseline", "connected", "end"}) {
       assertThat(figures.path(phase).path("heapAfterGc").asLong()).as(phase).isPositive();
