@@ -97,9 +97,6 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   /** Between checks of quiet subscriptions; zero: none. */
   private final Duration checkInterval;
 
-  /** Bounds a check's batch, in case a reply future were never completed. */
-  private final Duration checkTimeout;
-
   /**
    * The delivery threads. Its queue holds at most one task per context (see {@link Topic}), so it
    * is bounded by the number of subscribed contexts.
@@ -111,19 +108,12 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
 
   private volatile boolean closed;
 
-  Channels(
-      RedisLink link,
-      Keys keys,
-      Script script,
-      int deliveryThreads,
-      Duration checkInterval,
-      Duration timeout) {
+  Channels(RedisLink link, Keys keys, Script script, int deliveryThreads, Duration checkInterval) {
     this.link = link;
     this.connection = link.pubSub();
     this.keys = keys;
     this.script = script;
     this.checkInterval = checkInterval;
-    this.checkTimeout = timeout.plusSeconds(1);
     AtomicInteger threads = new AtomicInteger();
     this.delivery =
         Executors.newFixedThreadPool(
@@ -245,7 +235,8 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
    * Reads the stored heads of the contexts that heard nothing since the previous check and have no
    * check waiting in their queue, all sent at once without waiting for replies, and queues each
    * reply to its context; then schedules the next check. Never blocks: the replies are handled
-   * where Lettuce completes them, and they only queue.
+   * where Lettuce completes them, and they only queue. Every reply comes, within the command
+   * timeout at the latest (see {@link RedisLink}), so the next check is always scheduled.
    */
   private void check() {
     List<Topic> quiet = new ArrayList<>();
@@ -268,7 +259,6 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     }
     var unused =
         CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
-            .orTimeout(checkTimeout.toMillis(), TimeUnit.MILLISECONDS)
             .whenComplete(
                 (all, failure) -> {
                   try {

@@ -135,7 +135,7 @@ public final class RedisBackend implements Backend {
             .executor(Runnable::run)
             .build();
     this.channels =
-        new Channels(link, keys, script, b.deliveryThreads, b.subscriptionCheckInterval, b.timeout);
+        new Channels(link, keys, script, b.deliveryThreads, b.subscriptionCheckInterval);
   }
 
   /**
