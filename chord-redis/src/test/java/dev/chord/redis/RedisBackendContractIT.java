@@ -12,9 +12,8 @@ class RedisBackendContractIT extends BackendContractTest {
   private static final String PREFIX = "chord-tck-" + UUID.randomUUID().toString().substring(0, 8);
 
   /**
-   * The kit waits 10 s for a listener to reach the stored state; a message that pub/sub loses (seen
-   * on the cluster under load: the listener missed a restore's and a delete's reset) is made up for
-   * within about three check intervals.
+   * The kit waits 10 s for a listener to reach the stored state; a message that pub/sub loses is
+   * made up for within about three check intervals.
    */
   static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
 
