@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -94,7 +95,6 @@ final class EpochSyncProperty {
       } catch (RuntimeException | AssertionError e) {
         String message = "failed with seed " + seed + "; replay with -Dchord.seed=" + seed;
         System.err.println(message);
-        System.err.println(chordThreads());
         throw new AssertionError(message + ": " + e.getMessage(), e);
       }
     }
@@ -106,8 +106,9 @@ final class EpochSyncProperty {
   }
 
   /**
-   * The stacks of Chord's and the client library's threads at a failure: a listener that never
-   * reaches the stored state is either waiting for a message that never came or stuck in a read.
+   * The stacks of Chord's and the client library's threads when a listener does not reach the
+   * stored state: it is either waiting for a message that never came or stuck in a read. Taken
+   * while the history's nodes are still open (closing them ends their threads).
    */
   private static String chordThreads() {
     StringBuilder dump = new StringBuilder("threads at the failure:\n");
@@ -180,12 +181,17 @@ final class EpochSyncProperty {
   }
 
   private void awaitAt(Follower follower, String id) {
-    await()
-        .atMost(deliveryTimeout)
-        .pollDelay(Duration.ZERO)
-        .pollInterval(Duration.ofMillis(5))
-        .pollInSameThread()
-        .untilAsserted(() -> follower.assertAt(backend.get(id)));
+    try {
+      await()
+          .atMost(deliveryTimeout)
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(5))
+          .pollInSameThread()
+          .untilAsserted(() -> follower.assertAt(backend.get(id)));
+    } catch (ConditionTimeoutException e) {
+      System.err.println(chordThreads());
+      throw e;
+    }
   }
 
   private static Chord node(Backend on, boolean inSeconds, Run run) {

@@ -6,16 +6,23 @@ import dev.chord.Epochs;
 import dev.chord.json.TypedJson;
 import dev.chord.spi.DeliveryQueue;
 import dev.chord.spi.Feed;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -45,6 +52,20 @@ import org.slf4j.LoggerFactory;
  * a reconnect; when a channel's subscription is confirmed for the second time or later, its feeds
  * get a reset without epoch, queued before the channel's next message, and Chord reads what it
  * missed. A message that cannot be read is logged and signalled the same way.
+ *
+ * <p>Quiet subscriptions: pub/sub is at most once even while connected (a Redis Cluster forwards a
+ * message to the subscriber's node over its cluster bus, whose links are reset without notice; a
+ * client past its output buffer limit is dropped), and a lost last message leaves a feed behind
+ * with nothing later to reveal the hole. So, unless the check interval is zero, each context's
+ * actor keeps the head, (epoch, version) or "absent", that its feeds have been brought to: by the
+ * messages delivered, or by a head read just before a reset without epoch was delivered (the feeds
+ * read after it, so they are at least there). Every interval, the contexts that heard nothing since
+ * the previous tick have their stored heads read in one pipelined batch (HMGET of the meta hash,
+ * routed to each context's node), and each head is queued to its actor behind what waits there. A
+ * stored head that the feeds are not at, found by two checks in a row with nothing delivered in
+ * between (so that a message that was only late, published before a read and received after it, is
+ * not taken for lost), is signalled as a reset without epoch: the feeds read what they missed
+ * (Chord catches up from the history, or resets), and nothing is delivered twice or out of order.
  */
 final class Channels extends RedisPubSubAdapter<String, String> implements AutoCloseable {
   /** A commit: {@code d <epoch> <delta message>}. */
@@ -68,9 +89,13 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   private static final Logger log = LoggerFactory.getLogger(Channels.class);
 
   private final StatefulRedisPubSubConnection<String, String> connection;
+  private final RedisLink link;
   private final Keys keys;
   private final Script script;
   private final Map<String, Topic> topics = new ConcurrentHashMap<>();
+
+  /** Between checks of quiet subscriptions; zero: none. */
+  private final Duration checkInterval;
 
   /**
    * The delivery threads. Its queue holds at most one task per context (see {@link Topic}), so it
@@ -78,14 +103,17 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
    */
   private final ExecutorService delivery;
 
-  Channels(
-      StatefulRedisPubSubConnection<String, String> connection,
-      Keys keys,
-      Script script,
-      int deliveryThreads) {
-    this.connection = connection;
+  /** The next check, on Lettuce's event executors; guarded by this. */
+  private Future<?> nextCheck;
+
+  private volatile boolean closed;
+
+  Channels(RedisLink link, Keys keys, Script script, int deliveryThreads, Duration checkInterval) {
+    this.link = link;
+    this.connection = link.pubSub();
     this.keys = keys;
     this.script = script;
+    this.checkInterval = checkInterval;
     AtomicInteger threads = new AtomicInteger();
     this.delivery =
         Executors.newFixedThreadPool(
@@ -96,18 +124,25 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
               return t;
             });
     connection.addListener(this);
+    scheduleCheck();
+  }
+
+  private boolean checking() {
+    return !checkInterval.isZero();
   }
 
   /** Subscribes {@code feed}; returns once Redis has confirmed the channel subscription. */
   AutoCloseable subscribe(String contextId, Feed feed) {
     String channel = keys.channel(contextId);
     Topic topic;
+    boolean created = false;
     synchronized (topics) {
       topic = topics.get(channel);
       if (topic == null) {
         topic = new Topic(contextId, channel);
         topics.put(channel, topic);
         topic.ready = connection.async().subscribe(channel).toCompletableFuture();
+        created = true;
       }
       topic.feeds.add(feed);
     }
@@ -117,6 +152,11 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
     } catch (BackendException e) {
       remove(subscribed, feed);
       throw e;
+    }
+    if (created && checking()) {
+      // The head before the caller's first read: its feed starts there or later, and every later
+      // change is published on the channel, now subscribed.
+      subscribed.offer(new Baseline(subscribed.readHead()));
     }
     return () -> remove(subscribed, feed);
   }
@@ -148,6 +188,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   public void message(String channel, String message) {
     Topic topic = topics.get(channel);
     if (topic != null) {
+      topic.heard.set(true);
       topic.offer(message);
     }
   }
@@ -160,15 +201,128 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   public void subscribed(String channel, long count) {
     Topic topic = topics.get(channel);
     if (topic != null && topic.confirmed.getAndSet(true)) {
+      topic.heard.set(true);
       topic.offer(UNKNOWN);
     }
   }
 
   @Override
   public void close() {
+    closed = true;
+    synchronized (this) {
+      if (nextCheck != null) {
+        nextCheck.cancel(false);
+      }
+    }
     connection.removeListener(this);
     delivery.shutdownNow();
   }
+
+  // ---- checks of quiet subscriptions ----
+
+  /** Schedules the next check on Lettuce's event executors, unless checks are off or closed. */
+  private synchronized void scheduleCheck() {
+    if (checking() && !closed) {
+      nextCheck =
+          connection
+              .getResources()
+              .eventExecutorGroup()
+              .schedule(this::check, checkInterval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * Reads the stored heads of the contexts that heard nothing since the previous check and have no
+   * check waiting in their queue, all sent at once without waiting for replies, and queues each
+   * reply to its context; then schedules the next check. Never blocks: the replies are handled
+   * where Lettuce completes them, and they only queue. Every reply comes, within the command
+   * timeout at the latest (see {@link RedisLink}), so the next check is always scheduled.
+   */
+  private void check() {
+    List<Topic> quiet = new ArrayList<>();
+    List<CompletableFuture<List<KeyValue<String, String>>>> replies = new ArrayList<>();
+    try {
+      RedisClusterAsyncCommands<String, String> commands = link.commands();
+      for (Topic topic : topics.values()) {
+        if (!topic.heard.getAndSet(false) && !topic.checkQueued.get()) {
+          CompletableFuture<List<KeyValue<String, String>>> reply = topic.sendHeadRead(commands);
+          quiet.add(topic);
+          replies.add(reply);
+        }
+      }
+    } catch (RuntimeException e) {
+      log.debug("a check of quiet subscriptions failed to start", e);
+    }
+    if (quiet.isEmpty()) {
+      scheduleCheck();
+      return;
+    }
+    var unused =
+        CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
+            .whenComplete(
+                (all, failure) -> {
+                  try {
+                    if (failure != null) {
+                      log.debug("a check of quiet subscriptions read only some heads", failure);
+                    }
+                    for (int i = 0; i < quiet.size(); i++) {
+                      CompletableFuture<List<KeyValue<String, String>>> reply = replies.get(i);
+                      Head head =
+                          reply.isDone() && !reply.isCompletedExceptionally()
+                              ? Head.of(reply.join())
+                              : null;
+                      if (head != null) {
+                        quiet.get(i).queueCheck(head);
+                      }
+                    }
+                  } finally {
+                    scheduleCheck();
+                  }
+                });
+  }
+
+  /**
+   * A stored head: its epoch and version, or {@link #ABSENT} ({@code null}, 0) where nothing is
+   * stored.
+   */
+  private record Head(String epoch, long version) {
+    static final Head ABSENT = new Head(null, 0);
+
+    /**
+     * The head in an HMGET of the meta hash's {@code v} and {@code e}; {@code null}: unreadable.
+     */
+    static Head of(List<KeyValue<String, String>> fields) {
+      if (fields.size() != 2) {
+        return null;
+      }
+      if (!fields.get(0).hasValue()) {
+        return ABSENT;
+      }
+      try {
+        long version = Long.parseLong(fields.get(0).getValue());
+        return version > 0 && fields.get(1).hasValue()
+            ? new Head(fields.get(1).getValue(), version)
+            : null;
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+
+    /**
+     * Whether feeds at this head are behind {@code stored}: another incarnation, or an older
+     * version of the same one. (A newer version of the same one was delivered after {@code stored}
+     * was read.)
+     */
+    boolean behind(Head stored) {
+      return !Objects.equals(epoch, stored.epoch) || version < stored.version;
+    }
+  }
+
+  /** In a queue: the stored head a check read. */
+  private record Check(Head stored) {}
+
+  /** In a queue: the stored head read before the first feed's first read. */
+  private record Baseline(Head stored) {}
 
   /**
    * The feeds of one context's channel and the messages waiting for them; run by a delivery thread,
@@ -177,20 +331,40 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
   private final class Topic {
     final String contextId;
     final String channel;
+    final String metaKey;
     final List<Feed> feeds = new CopyOnWriteArrayList<>();
 
     /** Set by the first subscription confirmation; later ones are resubscriptions. */
     final AtomicBoolean confirmed = new AtomicBoolean();
 
+    /** Whether a message came since the previous check; a new topic is not checked at once. */
+    final AtomicBoolean heard = new AtomicBoolean(true);
+
+    /** Whether a {@link Check} waits in the queue: at most one does. */
+    final AtomicBoolean checkQueued = new AtomicBoolean();
+
     /** Completes when Redis confirmed the first subscription; guarded by the topics' monitor. */
     CompletableFuture<?> ready;
 
-    /** Raw messages and {@link #UNKNOWN}, on their way to the feeds. */
+    /** Raw messages, {@link #UNKNOWN}, {@link Check}s and {@link Baseline}s, for the feeds. */
     private final DeliveryQueue<Object> queue;
+
+    /**
+     * The head the feeds have been brought to, {@code null} while unknown; only the actor (one
+     * delivery at a time) reads and writes it, as the next three.
+     */
+    private Head at;
+
+    /** Messages and resets delivered to the feeds so far. */
+    private long delivered;
+
+    /** {@link #delivered} when a check last found the feeds behind; -1: it did not. */
+    private long behindAt = -1;
 
     Topic(String contextId, String channel) {
       this.contextId = contextId;
       this.channel = channel;
+      this.metaKey = keys.of(contextId)[0];
       this.queue =
           new DeliveryQueue<>(
               delivery,
@@ -211,9 +385,40 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
       queue.offer(item);
     }
 
+    void queueCheck(Head stored) {
+      checkQueued.set(true);
+      offer(new Check(stored));
+    }
+
+    CompletableFuture<List<KeyValue<String, String>>> sendHeadRead(
+        RedisClusterAsyncCommands<String, String> commands) {
+      try {
+        return commands.hmget(metaKey, "v", "e").toCompletableFuture();
+      } catch (RedisException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    /** The stored head, read now; {@code null} if it cannot be read. */
+    Head readHead() {
+      try {
+        return Head.of(script.await(sendHeadRead(link.commands()), "HMGET"));
+      } catch (BackendException e) {
+        log.debug("cannot read the head of '{}'", contextId, e);
+        return null;
+      }
+    }
+
     private void deliver(Object item) {
       if (item == UNKNOWN) {
         unknown();
+      } else if (item instanceof Check check) {
+        checkQueued.set(false);
+        check(check.stored());
+      } else if (item instanceof Baseline baseline) {
+        if (at == null) {
+          at = baseline.stored();
+        }
       } else {
         receive((String) item);
       }
@@ -238,6 +443,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
             throw new IllegalArgumentException("negative version");
           }
           reset(epoch, version);
+          reached(version == 0 ? Head.ABSENT : new Head(epoch, version));
         } else {
           throw new IllegalArgumentException("unknown kind '" + kind + "'");
         }
@@ -248,9 +454,46 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
       }
     }
 
-    /** Tells the feeds that messages may be missing, so they read the context. */
+    /**
+     * Tells the feeds that messages may be missing, so they read the context; with checks on, reads
+     * the head first, which they are at least at after their reads.
+     */
     private void unknown() {
+      Head stored = checking() ? readHead() : null;
       reset(null, UNKNOWN_VERSION);
+      at = stored;
+    }
+
+    /**
+     * A check's stored head: the feeds are up to date, or behind for the first time (a message may
+     * be late: wait for the next check), or behind again with nothing delivered since (lost: the
+     * feeds re-read, and will be at least at this head).
+     */
+    private void check(Head stored) {
+      if (at != null && !at.behind(stored)) {
+        behindAt = -1;
+      } else if (behindAt == delivered) {
+        log.warn(
+            "subscribers of '{}' heard nothing of {} v{} (pub/sub lost a message): they re-read",
+            contextId,
+            stored.epoch(),
+            stored.version());
+        behindAt = -1;
+        reset(null, UNKNOWN_VERSION);
+        at = stored;
+      } else {
+        behindAt = delivered;
+      }
+    }
+
+    /**
+     * Moves {@link #at} to where a delivered message took the feeds, unless it is the same
+     * incarnation's and not ahead (a message queued behind a reset's head read).
+     */
+    private void reached(Head head) {
+      if (at == null || at.behind(head)) {
+        at = head;
+      }
     }
 
     private void delta(DeltaRecord record) {
@@ -261,6 +504,8 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
           log.warn("subscriber of '{}' failed on version {}", contextId, record.version(), e);
         }
       }
+      delivered++;
+      reached(new Head(record.epoch(), record.version()));
     }
 
     private void reset(String epoch, long version) {
@@ -271,6 +516,7 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
           log.warn("subscriber of '{}' failed on a reset to {} {}", contextId, epoch, version, e);
         }
       }
+      delivered++;
     }
   }
 }

@@ -8,7 +8,9 @@ import dev.chord.testsupport.RedisServers;
 class RedisClusterBackendContractIT extends BackendContractTest {
   @Override
   protected Backend createBackend() {
-    return RedisBackend.connectCluster(RedisServers.cluster());
+    return RedisBackend.clusterBuilder(RedisServers.cluster())
+        .subscriptionCheckInterval(RedisBackendContractIT.CHECK_INTERVAL)
+        .build();
   }
 
   @Override
