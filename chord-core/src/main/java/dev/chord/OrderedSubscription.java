@@ -76,6 +76,13 @@ final class OrderedSubscription implements Feed, Subscription {
   /** The listener's version, 0 while absent; guarded by draining. */
   private long version;
 
+  /**
+   * Whether the listener is absent because a re-read said so rather than by a delete in order: the
+   * read may have run ahead of queued items, so a creation that arrives now may be of an
+   * incarnation that has gone already; guarded by draining.
+   */
+  private boolean absentByRead;
+
   /** Epochs the listener has left, oldest first; guarded by draining. */
   private final Map<String, Boolean> retired =
       new LinkedHashMap<>() {
@@ -215,7 +222,7 @@ final class OrderedSubscription implements Feed, Subscription {
       deliver(record);
     } else if (retired.containsKey(recordEpoch)) {
       return;
-    } else if (epoch == null && record.version() == 1) {
+    } else if (epoch == null && record.version() == 1 && !absentByRead) {
       deliver(record);
     } else {
       resync();
@@ -231,6 +238,7 @@ final class OrderedSubscription implements Feed, Subscription {
     } else if (reset.version() == 0) {
       if (reset.epoch().equals(epoch)) {
         leave(null, 0);
+        absentByRead = false;
         announce(Optional.empty());
       } else if (epoch != null) {
         // A delete of an incarnation the listener never saw: it missed a change, start over.
@@ -282,6 +290,7 @@ final class OrderedSubscription implements Feed, Subscription {
     }
     Optional<Context> current = backend.get(contextId);
     if (current.isEmpty()) {
+      absentByRead = true;
       if (epoch != null) {
         leave(null, 0);
         announce(Optional.empty());

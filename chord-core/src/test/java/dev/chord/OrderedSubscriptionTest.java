@@ -204,6 +204,38 @@ class OrderedSubscriptionTest {
     assertAtStoredState();
   }
 
+  /**
+   * The listener re-read ahead of its queue into "absent", retiring an incarnation on the way; a
+   * creation of an older incarnation still queued is then no creation (the seen kit failure under
+   * load: the listener stayed at that version 1 while the context was absent, because every later
+   * message belonged to the retired incarnation and was dropped).
+   */
+  @Test
+  void lateCreation_afterAReadRanAheadIntoAbsent_isCheckedNotDelivered() {
+    start();
+    DeltaRecord gone1 = write(1);
+    writer.deleteContext(ID);
+    DeltaRecord later1 = write(1);
+    subscription.onReset(null, -1);
+    writer.deleteContext(ID);
+    subscription.onReset(null, -1);
+    // Now the feed's backlog: the first incarnation's creation (its delete lost), then the later
+    // incarnation's messages, which the listener has left already.
+    subscription.onDelta(gone1);
+    subscription.onDelta(later1);
+    subscription.onReset(later1.epoch(), 0);
+
+    assertThat(model.events()).containsExactly(reset(later1.epoch(), 1), absent());
+    assertAtStoredState();
+
+    // A creation that is real after that read is not lost: checked, and reported as the state.
+    DeltaRecord next1 = write(7);
+    subscription.onDelta(next1);
+    assertThat(model.events()).hasSize(3);
+    assertThat(model.events().get(2).epoch()).isEqualTo(next1.epoch());
+    assertAtStoredState();
+  }
+
   @Test
   void resetWithoutEpoch_afterUnseenDelete_resetToAbsent() {
     write(1);
