@@ -91,10 +91,10 @@ final class CommitLoop {
   /**
    * The loop. {@code next} gets the current context ({@code null} if absent) and {@code input}, and
    * returns {@code null} when the write needs a context that does not exist; it is a static method,
-   * so that no closure is allocated per call. Unless {@code expectedVersion} is
-   * {@link #ANY_VERSION}, the write happens only on top of that version (and of {@code
-   * expectedEpoch}, unless {@code null}). Each commit that lost to another writer counts as a retry
-   * in {@code note}.
+   * so that no closure is allocated per call. Unless {@code expectedVersion} is {@link
+   * #ANY_VERSION}, the write happens only on top of that version (and of {@code expectedEpoch},
+   * unless {@code null}). Each commit that lost to another writer counts as a retry in {@code
+   * note}.
    */
   private ContextUpdate run(
       String contextId,

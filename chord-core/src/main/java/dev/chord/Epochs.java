@@ -19,8 +19,8 @@ public final class Epochs {
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
   /**
-   * {@code [A-Za-z0-9_-]} as a 128-bit set, bit {@code c % 64} of word {@code c / 64}: every
-   * stored context and record checks its epoch, so one lookup per char rather than five ranges.
+   * {@code [A-Za-z0-9_-]} as a 128-bit set, bit {@code c % 64} of word {@code c / 64}: every stored
+   * context and record checks its epoch, so one lookup per char rather than five ranges.
    */
   private static final long[] ALPHABET = alphabet();
 
