@@ -18,12 +18,6 @@ public final class Epochs {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
-  /**
-   * {@code [A-Za-z0-9_-]} as a 128-bit set, bit {@code c % 64} of word {@code c / 64}: every stored
-   * context and record checks its epoch, so one lookup per char rather than five ranges.
-   */
-  private static final long[] ALPHABET = alphabet();
-
   private Epochs() {}
 
   /** A fresh epoch: 16 characters of {@code [A-Za-z0-9_-]} carrying 96 random bits. */
@@ -43,21 +37,17 @@ public final class Epochs {
     }
     for (int i = 0; i < epoch.length(); i++) {
       char c = epoch.charAt(i);
-      if (c >= 128 || (ALPHABET[c >>> 6] & (1L << c)) == 0) {
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '_'
+              || c == '-';
+      if (!ok) {
         return false;
       }
     }
     return true;
-  }
-
-  private static long[] alphabet() {
-    long[] bits = new long[2];
-    String allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
-    for (int i = 0; i < allowed.length(); i++) {
-      char c = allowed.charAt(i);
-      bits[c >>> 6] |= 1L << c;
-    }
-    return bits;
   }
 
   /**
