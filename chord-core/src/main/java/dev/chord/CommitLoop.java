@@ -8,7 +8,7 @@ import dev.chord.spi.Snapshots;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,17 +54,15 @@ final class CommitLoop {
       long expectedVersion,
       @Nullable String expectedEpoch,
       Telemetry.@Nullable Note note) {
-    return run(
-        contextId,
-        expectedVersion,
-        expectedEpoch,
-        note,
-        current -> {
-          Map<String, @Nullable Object> before = current == null ? Map.of() : current.data();
-          Map<String, @Nullable Object> frozen =
-              Freezer.freeze(data, current == null ? null : current.data());
-          return new Delta.Merged(frozen, Delta.diffFrozen(before, frozen));
-        });
+    return run(contextId, data, expectedVersion, expectedEpoch, note, CommitLoop::replaced);
+  }
+
+  /** {@link #set}'s next state: {@code data} frozen against {@code current}, and the diff. */
+  private static Delta.Merged replaced(@Nullable Context current, Map<String, ?> data) {
+    Map<String, @Nullable Object> before = current == null ? Map.of() : current.data();
+    Map<String, @Nullable Object> frozen =
+        Freezer.freeze(data, current == null ? null : current.data());
+    return new Delta.Merged(frozen, Delta.diffFrozen(before, frozen));
   }
 
   /** Deep-merges {@code changes} into the context; {@code note} as for {@link #set}. */
@@ -74,34 +72,37 @@ final class CommitLoop {
       long expectedVersion,
       @Nullable String expectedEpoch,
       Telemetry.@Nullable Note note) {
-    return run(
-        contextId,
-        expectedVersion,
-        expectedEpoch,
-        note,
-        current -> {
-          if (current == null) {
-            // Bad input is reported as such, whether or not the context exists.
-            Snapshots.freeze(changes);
-            return null;
-          }
-          return Delta.deepMerge(current.data(), changes);
-        });
+    return run(contextId, changes, expectedVersion, expectedEpoch, note, CommitLoop::merged);
   }
 
   /**
-   * The loop. {@code next} gets the current context ({@code null} if absent) and returns {@code
-   * null} when the write needs a context that does not exist. Unless {@code expectedVersion} is
-   * {@link #ANY_VERSION}, the write happens only on top of that version (and of {@code
-   * expectedEpoch}, unless {@code null}). Each commit that lost to another writer counts as a retry
-   * in {@code note}.
+   * {@link #update}'s next state: {@code changes} merged into {@code current}; {@code null} if
+   * there is no context.
+   */
+  private static Delta.@Nullable Merged merged(@Nullable Context current, Map<String, ?> changes) {
+    if (current == null) {
+      // Bad input is reported as such, whether or not the context exists.
+      Snapshots.freeze(changes);
+      return null;
+    }
+    return Delta.deepMerge(current.data(), changes);
+  }
+
+  /**
+   * The loop. {@code next} gets the current context ({@code null} if absent) and {@code input}, and
+   * returns {@code null} when the write needs a context that does not exist; it is a static method,
+   * so that no closure is allocated per call. Unless {@code expectedVersion} is {@link
+   * #ANY_VERSION}, the write happens only on top of that version (and of {@code expectedEpoch},
+   * unless {@code null}). Each commit that lost to another writer counts as a retry in {@code
+   * note}.
    */
   private ContextUpdate run(
       String contextId,
+      Map<String, ?> input,
       long expectedVersion,
       @Nullable String expectedEpoch,
       Telemetry.@Nullable Note note,
-      Function<@Nullable Context, Delta.@Nullable Merged> next) {
+      BiFunction<@Nullable Context, Map<String, ?>, Delta.@Nullable Merged> next) {
     Optional<Context> read = backend.getForCommit(contextId);
     boolean authoritative = false;
     for (int attempt = 1; ; attempt++) {
@@ -119,7 +120,7 @@ final class CommitLoop {
         authoritative = true;
         continue;
       }
-      Delta.Merged merged = next.apply(current);
+      Delta.Merged merged = next.apply(current, input);
       if (merged == null || (current != null && merged.delta().isEmpty())) {
         if (!authoritative) {
           read = backend.get(contextId);

@@ -58,9 +58,14 @@ public final class Delta {
     }
     if (nodes.size() == 1) {
       Map.Entry<String, Node> only = nodes.firstEntry();
-      return new Delta(Collections.singletonMap(only.getKey(), only.getValue()));
+      return of(only.getKey(), only.getValue());
     }
     return new Delta(Collections.unmodifiableMap(nodes));
+  }
+
+  /** The delta of one key's change. */
+  private static Delta of(String key, Node node) {
+    return new Delta(Collections.singletonMap(key, node));
   }
 
   /** The delta with no changes. */
@@ -287,29 +292,51 @@ public final class Delta {
   private static Merged deepMerge(
       Map<String, @Nullable Object> state, Map<?, ?> changes, Freezer.Place at) {
     Map<String, @Nullable Object> result = state;
-    TreeMap<String, Node> out = null;
+    // Most levels change one key: the first change is kept as is and a tree is made for a second.
+    String firstKey = null;
+    Node first = null;
+    TreeMap<String, Node> more = null;
     for (Map.Entry<?, ?> entry : changes.entrySet()) {
-      String key = Freezer.key(entry.getKey(), at);
+      Object rawKey = entry.getKey();
+      Object current = rawKey instanceof String known ? lookup(state, known) : ABSENT;
+      // A key found in state was validated when state was frozen.
+      String key = current == ABSENT ? Freezer.key(rawKey, at) : (String) rawKey;
       Object incoming = entry.getValue();
-      Object current = lookup(state, key);
+      Node node;
+      Object value;
       if (current instanceof Map<?, ?> && incoming instanceof Map<?, ?> raw) {
         Merged nested = deepMerge((Map<String, @Nullable Object>) current, raw, at.child(key, raw));
-        if (!nested.delta.isEmpty()) {
-          result = FrozenMaps.with(result, key, nested.state);
-          out = put(out, key, new Nested(nested.delta));
+        if (nested.delta.isEmpty()) {
+          continue;
         }
-        continue;
+        value = nested.state;
+        node = new Nested(nested.delta);
+      } else {
+        value = Freezer.freeze(incoming, at, key);
+        if (current == ABSENT) {
+          node = new Leaf(Action.ADDED, null, value);
+        } else if (!Objects.equals(current, value)) {
+          node = new Leaf(Action.MODIFIED, current, value);
+        } else {
+          continue;
+        }
       }
-      Object value = Freezer.freeze(incoming, at, key);
-      if (current == ABSENT) {
-        result = FrozenMaps.with(result, key, value);
-        out = put(out, key, new Leaf(Action.ADDED, null, value));
-      } else if (!Objects.equals(current, value)) {
-        result = FrozenMaps.with(result, key, value);
-        out = put(out, key, new Leaf(Action.MODIFIED, current, value));
+      result = FrozenMaps.with(result, key, value);
+      if (first == null) {
+        firstKey = key;
+        first = node;
+      } else {
+        if (more == null) {
+          more = new TreeMap<>();
+          more.put(firstKey, first);
+        }
+        more.put(key, node);
       }
     }
-    return out == null ? new Merged(state, EMPTY) : new Merged(result, of(out));
+    if (first == null) {
+      return new Merged(state, EMPTY);
+    }
+    return new Merged(result, more != null ? of(more) : of(firstKey, first));
   }
 
   /** The outcome of {@link #deepMerge}: the new state and what changed. */

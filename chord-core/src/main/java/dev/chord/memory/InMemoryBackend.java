@@ -83,10 +83,14 @@ public final class InMemoryBackend implements Backend {
           return new CommitResult.Conflict(Optional.ofNullable(entry.head));
         }
         entry.deltas.addLast(commit.delta());
-        deltas.increment();
+        int stored = 1;
         while (entry.deltas.size() > commit.maxDeltas()) {
           entry.deltas.pollFirst();
-          deltas.decrement();
+          stored--;
+        }
+        // A full history trims one for the one it gains: the count stays and is not touched.
+        if (stored != 0) {
+          deltas.add(stored);
         }
         if (head == null) {
           contexts.increment();
