@@ -205,14 +205,19 @@ public final class Chord implements AutoCloseable {
         contextId,
         note -> {
           checkId(contextId);
-          if (misses != null && expectedVersion <= 0 && backend.getForCommit(contextId).isEmpty()) {
+          // Validated before anything else happens; frozen against the copy the write will most
+          // likely start from, so that what is unchanged is shared with it (Freezer.freeze).
+          Optional<Context> known = backend.getForCommit(contextId);
+          Map<String, @Nullable Object> data =
+              Freezer.freeze(context, known.map(Context::data).orElse(null));
+          if (misses != null && expectedVersion <= 0 && known.isEmpty()) {
             // Unconditional or create-only: the write would create the id, so ask the store first.
             misses.load(contextId);
           }
           return changed(
               onMiss(
                   contextId,
-                  () -> writes.set(contextId, context, expectedVersion, expectedEpoch, note)));
+                  () -> writes.set(contextId, data, expectedVersion, expectedEpoch, note)));
         },
         Chord::writeOutcome);
   }

@@ -1,6 +1,5 @@
 package dev.chord;
 
-import dev.chord.internal.Freezer;
 import dev.chord.spi.Backend;
 import dev.chord.spi.Commit;
 import dev.chord.spi.CommitResult;
@@ -42,27 +41,24 @@ final class CommitLoop {
   }
 
   /**
-   * Replaces the context with {@code data}, creating it if absent: {@code data} is validated and
-   * frozen against the state it replaces, sharing what is unchanged ({@link Freezer#freeze(Map,
-   * Map)}). Retries and the size of the committed delta go to {@code note}, if given.
-   *
-   * @throws IllegalArgumentException if {@code data} is not JSON-like; nothing is written
+   * Replaces the context with {@code data} (frozen), creating it if absent. Retries and the size of
+   * the committed delta go to {@code note}, if given.
    */
   ContextUpdate set(
       String contextId,
-      Map<String, ?> data,
+      Map<String, @Nullable Object> data,
       long expectedVersion,
       @Nullable String expectedEpoch,
       Telemetry.@Nullable Note note) {
     return run(contextId, data, expectedVersion, expectedEpoch, note, CommitLoop::replaced);
   }
 
-  /** {@link #set}'s next state: {@code data} frozen against {@code current}, and the diff. */
+  /** {@link #set}'s next state: {@code data}, which {@link #set} was given frozen, and the diff. */
+  @SuppressWarnings("unchecked")
   private static Delta.Merged replaced(@Nullable Context current, Map<String, ?> data) {
-    Map<String, @Nullable Object> before = current == null ? Map.of() : current.data();
-    Map<String, @Nullable Object> frozen =
-        Freezer.freeze(data, current == null ? null : current.data());
-    return new Delta.Merged(frozen, Delta.diffFrozen(before, frozen));
+    Map<String, @Nullable Object> frozen = (Map<String, @Nullable Object>) data;
+    return new Delta.Merged(
+        frozen, Delta.diffFrozen(current == null ? Map.of() : current.data(), frozen));
   }
 
   /** Deep-merges {@code changes} into the context; {@code note} as for {@link #set}. */

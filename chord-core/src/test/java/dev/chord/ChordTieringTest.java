@@ -205,6 +205,32 @@ class ChordTieringTest {
   }
 
   @Test
+  void restoreOnMiss_setWithBadData_rejectedBeforeTheStoreIsAsked() {
+    store.contexts.put("a", new Context("a", 7, Map.of("x", 1L), 5, Epochs.next()));
+    try (Chord chord = tiered().restoreOnMiss(true).build()) {
+      assertThatThrownBy(() -> chord.setContext("a", Map.of("x", Double.NaN)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("finite");
+      assertThatThrownBy(() -> chord.setContext("a", Map.of("x", Double.NaN), 0L))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(store.fetches).hasValue(0);
+      assertThat(backend.get("a")).isEmpty();
+      assertThat(store.exports).isEmpty();
+    }
+  }
+
+  @Test
+  void conditionalSetWithBadData_isBadInput_notAVersionConflict() {
+    try (Chord chord = tiered().build()) {
+      chord.setContext("b", Map.of("x", 1L));
+      chord.setContext("b", Map.of("x", 2L));
+      assertThatThrownBy(() -> chord.setContext("b", Map.of("x", Double.NaN), 1L))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(chord.getContext("b").orElseThrow().version()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void restoreOnMiss_providerHasNothing_absentAsBefore() {
     try (Chord chord = tiered().restoreOnMiss(true).build()) {
       assertThat(chord.getContext("a")).isEmpty();

@@ -204,6 +204,7 @@ public final class LiveSection {
         fanout ? String.format(Locale.ROOT, "%,.0f/s", offered) : "—",
         fanout ? verdict(delivered >= 0.99 * offered, busy) : "");
     double lagTarget = stalled > 0 ? 25 : 50;
+    boolean byOldest = load.has("oldestLagP99Millis");
     double worstSecond = load.path("worstSecondLagP99Millis").asDouble();
     row(
         out,
@@ -216,10 +217,13 @@ public final class LiveSection {
             + " ms ("
             + String.format(Locale.ROOT, "%,d", load.path("lagSamples").asLong())
             + " samples)",
-        stalled > 0 ? "—" : "p99 ≤ 50 ms",
-        stalled > 0 ? "" : verdict(load.path("lagP99Millis").asDouble() <= lagTarget, busy));
-    if (load.has("oldestLagP99Millis")) {
-      // a merged patch's lag from its oldest version: what the newest stamp does not show
+        stalled > 0 || byOldest ? "—" : "p99 ≤ 50 ms",
+        stalled > 0 || byOldest
+            ? ""
+            : verdict(load.path("lagP99Millis").asDouble() <= lagTarget, busy));
+    if (byOldest) {
+      // A merged patch's lag from its oldest version, what the newest stamp does not show: no
+      // version of a message arrived later than that, so the target is judged on it.
       row(
           out,
           "lag of a message's oldest version p50 / p99 / max",
@@ -229,8 +233,10 @@ public final class LiveSection {
               + " / "
               + number(load.path("oldestLagMaxMillis").asDouble())
               + " ms",
-          "—",
-          "");
+          stalled > 0 ? "—" : "p99 ≤ 50 ms",
+          stalled > 0
+              ? ""
+              : verdict(load.path("oldestLagP99Millis").asDouble() <= lagTarget, busy));
     }
     row(
         out,

@@ -240,7 +240,8 @@ public final class Report {
               "issue 12",
               result.path("title").asText()
                   + (stateful ? ", stateful" : ", stateless")
-                  + " on Redis: nothing lost, next to the same run's floor",
+                  + " on Redis: nothing lost (the share of the same run's floor is shown, not"
+                  + " judged)",
               number(rate)
                   + " it/s, "
                   + floor

@@ -257,6 +257,33 @@ class LiveSectionTest {
   }
 
   @Test
+  void fanOut_withOldestVersionLags_isJudgedOnTheOldestVersion() throws IOException {
+    ObjectNode fanout =
+        run(
+            IDLE,
+            "settings.contexts",
+            1,
+            "settings.rate",
+            100.0,
+            "run.lagP99Millis",
+            30.0,
+            "run.oldestLagP50Millis",
+            6.0,
+            "run.oldestLagP99Millis",
+            80.0,
+            "run.oldestLagMaxMillis",
+            120.0);
+
+    assertThat(render(fanout))
+        .contains("| lag p50 / p99 / max | 4.42 / 30 / 12.90 ms (30,000 samples) | — |  |")
+        .contains(
+            "| lag of a message's oldest version p50 / p99 / max | 6 / 80 / 120 ms | p99 ≤ 50 ms"
+                + " | **missed** |");
+    assertThat(render(with(fanout, "run.oldestLagP99Millis", 45.0)))
+        .contains("| 6 / 45 / 120 ms | p99 ≤ 50 ms | **met** |");
+  }
+
+  @Test
   void anyRun_aReaderBehindOrAHole_isMissed() throws IOException {
     assertThat(render(run(IDLE, "catchUp.readersBehind", 3)))
         .contains(

@@ -42,7 +42,7 @@ public final class Freezer {
    * string, number or list, or a map whose entries are all shared, is {@code previous}'s own
    * instance. What is shared was validated when {@code previous} was frozen, so only what differs
    * is checked; equal input freezes to {@code previous} itself. The result equals {@link
-   * #freeze(Map)}'s.
+   * #freeze(Map)}'s as a map; the order of a shared map's keys is {@code previous}'s.
    *
    * @throws IllegalArgumentException if {@code map} or anything in it is not JSON-like
    */

@@ -41,7 +41,8 @@ public interface Backend extends AutoCloseable {
   /**
    * Returns once the backend answered one read, of {@link #PROBE_ID}, straight to storage: what
    * health checks call (chord-server's {@code /health} probes, the Spring Boot health indicator).
-   * The default is a {@link #get}.
+   * The default is a {@link #get}; {@link ForwardingBackend} forwards it, so a decorator that
+   * changes what reads do (fault injection, a circuit breaker) overrides this too.
    *
    * @throws dev.chord.BackendException if storage fails or does not answer within the backend's own
    *     timeout

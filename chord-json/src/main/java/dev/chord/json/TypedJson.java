@@ -444,32 +444,90 @@ public final class TypedJson {
 
   /**
    * The record of a {@link #writeDeltaMessage} of context {@code contextId} at incarnation {@code
-   * epoch}; the delta is rebuilt with {@link Delta#fromChanges}.
+   * epoch}; the delta is rebuilt with {@link Delta#fromChanges}. Read in one pass: the message's
+   * own structure is parsed as it streams by and only the values are built.
    *
-   * @throws IllegalStateException if {@code json} is not such a message
+   * @throws IllegalStateException if {@code json} is not such a message (trailing text included)
    */
   public DeltaRecord readDeltaMessage(String contextId, String json, String epoch) {
-    try {
-      Map<?, ?> message = (Map<?, ?>) read(json);
-      List<Change> changes = new ArrayList<>();
-      for (Object item : (List<?>) message.get("changes")) {
-        Map<?, ?> change = (Map<?, ?>) item;
-        List<String> path = new ArrayList<>();
-        for (Object key : (List<?>) change.get("path")) {
-          path.add((String) key);
+    Long version = null;
+    Long insertedAt = null;
+    List<Change> changes = null;
+    try (JsonParser p = factory.createParser(json)) {
+      expect(p.nextToken(), JsonToken.START_OBJECT, json);
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (field) {
+          case "version" -> version = number(p, value, json);
+          case "insertedAt" -> insertedAt = number(p, value, json);
+          case "changes" -> changes = changes(p, value, json);
+          default -> p.skipChildren();
         }
-        Action action = Action.valueOf(((String) change.get("action")).toUpperCase(Locale.ROOT));
-        changes.add(new Change(path, action, change.get("old"), change.get("value")));
       }
-      return new DeltaRecord(
-          contextId,
-          ((Number) message.get("version")).longValue(),
-          Delta.fromChanges(changes),
-          ((Number) message.get("insertedAt")).longValue(),
-          epoch);
-    } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
-      throw new IllegalStateException("not a delta message: " + abbreviate(json), e);
+      expect(p.currentToken(), JsonToken.END_OBJECT, json);
+      expect(p.nextToken(), null, json);
+    } catch (IOException | IllegalArgumentException e) {
+      throw notAMessage(json, e);
     }
+    if (version == null || insertedAt == null || changes == null) {
+      throw notAMessage(json, null);
+    }
+    return new DeltaRecord(contextId, version, Delta.fromChanges(changes), insertedAt, epoch);
+  }
+
+  /** A delta message's {@code changes}, read as they stream by; only the values are built. */
+  private List<Change> changes(JsonParser p, JsonToken token, String json) throws IOException {
+    expect(token, JsonToken.START_ARRAY, json);
+    List<Change> out = new ArrayList<>();
+    while (p.nextToken() == JsonToken.START_OBJECT) {
+      List<String> path = null;
+      Action action = null;
+      Object old = null;
+      Object value = null;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken start = p.nextToken();
+        switch (field) {
+          case "path" -> {
+            expect(start, JsonToken.START_ARRAY, json);
+            path = new ArrayList<>();
+            while (p.nextToken() == JsonToken.VALUE_STRING) {
+              path.add(p.getText());
+            }
+            expect(p.currentToken(), JsonToken.END_ARRAY, json);
+          }
+          case "action" -> {
+            expect(start, JsonToken.VALUE_STRING, json);
+            action = Action.valueOf(p.getText().toUpperCase(Locale.ROOT));
+          }
+          case "old" -> old = read(p);
+          case "value" -> value = read(p);
+          default -> p.skipChildren();
+        }
+      }
+      if (path == null || action == null) {
+        throw notAMessage(json, null);
+      }
+      out.add(new Change(path, action, old, value));
+    }
+    expect(p.currentToken(), JsonToken.END_ARRAY, json);
+    return out;
+  }
+
+  private static long number(JsonParser p, JsonToken token, String json) throws IOException {
+    expect(token, JsonToken.VALUE_NUMBER_INT, json);
+    return p.getLongValue();
+  }
+
+  private static void expect(@Nullable JsonToken token, @Nullable JsonToken expected, String json) {
+    if (token != expected) {
+      throw notAMessage(json, null);
+    }
+  }
+
+  private static IllegalStateException notAMessage(String json, @Nullable Exception cause) {
+    return new IllegalStateException("not a delta message: " + abbreviate(json), cause);
   }
 
   /** {@code text} cut to 200 characters, for error messages. */

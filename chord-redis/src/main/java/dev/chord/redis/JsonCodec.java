@@ -3,16 +3,9 @@ package dev.chord.redis;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.chord.Action;
-import dev.chord.Change;
-import dev.chord.Delta;
-import dev.chord.DeltaRecord;
 import dev.chord.json.TypedJson;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -54,94 +47,6 @@ final class JsonCodec {
       }
     }
     return true;
-  }
-
-  /**
-   * What {@code VALUES.readDeltaMessage} reads, read in one pass: the message's own structure is
-   * parsed as it streams by, and only the values are built, where the general reader first builds
-   * the whole message as a tree, then interprets it into a second one, then into changes.
-   *
-   * @throws IllegalStateException if {@code json} is not a delta message
-   */
-  static DeltaRecord readDeltaMessage(String contextId, String json, String epoch) {
-    Long version = null;
-    Long insertedAt = null;
-    List<Change> changes = null;
-    try (JsonParser p = FACTORY.createParser(json)) {
-      expect(p.nextToken(), JsonToken.START_OBJECT, json);
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        JsonToken value = p.nextToken();
-        switch (field) {
-          case "version" -> version = number(p, value, json);
-          case "insertedAt" -> insertedAt = number(p, value, json);
-          case "changes" -> changes = changes(p, value, json);
-          default -> p.skipChildren();
-        }
-      }
-      expect(p.currentToken(), JsonToken.END_OBJECT, json);
-      expect(p.nextToken(), null, json);
-    } catch (IOException | IllegalArgumentException e) {
-      throw notAMessage(json, e);
-    }
-    if (version == null || insertedAt == null || changes == null) {
-      throw notAMessage(json, null);
-    }
-    return new DeltaRecord(contextId, version, Delta.fromChanges(changes), insertedAt, epoch);
-  }
-
-  private static List<Change> changes(JsonParser p, JsonToken token, String json)
-      throws IOException {
-    expect(token, JsonToken.START_ARRAY, json);
-    List<Change> out = new ArrayList<>();
-    while (p.nextToken() == JsonToken.START_OBJECT) {
-      List<String> path = null;
-      Action action = null;
-      Object old = null;
-      Object value = null;
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        JsonToken start = p.nextToken();
-        switch (field) {
-          case "path" -> {
-            expect(start, JsonToken.START_ARRAY, json);
-            path = new ArrayList<>();
-            while (p.nextToken() == JsonToken.VALUE_STRING) {
-              path.add(p.getText());
-            }
-            expect(p.currentToken(), JsonToken.END_ARRAY, json);
-          }
-          case "action" -> {
-            expect(start, JsonToken.VALUE_STRING, json);
-            action = Action.valueOf(p.getText().toUpperCase(Locale.ROOT));
-          }
-          case "old" -> old = VALUES.read(p);
-          case "value" -> value = VALUES.read(p);
-          default -> p.skipChildren();
-        }
-      }
-      if (path == null || action == null) {
-        throw notAMessage(json, null);
-      }
-      out.add(new Change(path, action, old, value));
-    }
-    expect(p.currentToken(), JsonToken.END_ARRAY, json);
-    return out;
-  }
-
-  private static long number(JsonParser p, JsonToken token, String json) throws IOException {
-    expect(token, JsonToken.VALUE_NUMBER_INT, json);
-    return p.getLongValue();
-  }
-
-  private static void expect(JsonToken token, JsonToken expected, String json) {
-    if (token != expected) {
-      throw notAMessage(json, null);
-    }
-  }
-
-  private static IllegalStateException notAMessage(String json, Exception cause) {
-    return new IllegalStateException("not a delta message: " + TypedJson.abbreviate(json), cause);
   }
 
   /**

@@ -139,7 +139,7 @@ final class Replies {
     List<DeltaRecord> out = new ArrayList<>(entries.size());
     for (int i = 0; i < entries.size(); i++) {
       List<Object> fields = list(list(entries, i), 1);
-      out.add(JsonCodec.readDeltaMessage(contextId, string(fields, 3), epoch));
+      out.add(JsonCodec.VALUES.readDeltaMessage(contextId, string(fields, 3), epoch));
     }
     return out;
   }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * ended), with multi-byte characters intact, and a patch sent to several clients one by one has the
  * same text for all of them; a patch too large to go whole goes in parts.
  */
-class LiveSharedMessageIT {
+class LiveFanOutIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CLIENTS = 6;
@@ -26,7 +26,7 @@ class LiveSharedMessageIT {
   @Test
   void everyClientGetsTheSamePatches_inOrder_oneFrameEach() throws Exception {
     try (ChordServer server = ServerFixture.start(b -> b)) {
-      assertSharedPatches(server, RawWebSocket.Options.defaults(), false);
+      assertPatchesInOrderAndAlike(server, RawWebSocket.Options.defaults(), false);
     }
   }
 
@@ -35,7 +35,7 @@ class LiveSharedMessageIT {
     try (ChordServer server = ServerFixture.start(b -> b.wsCompression(true))) {
       RawWebSocket.Options deflate =
           RawWebSocket.Options.defaults().offerDeflate(RawWebSocket.DeflateOffer.PLAIN);
-      assertSharedPatches(server, deflate, true);
+      assertPatchesInOrderAndAlike(server, deflate, true);
     }
   }
 
@@ -55,7 +55,7 @@ class LiveSharedMessageIT {
     }
   }
 
-  private static void assertSharedPatches(
+  private static void assertPatchesInOrderAndAlike(
       ChordServer server, RawWebSocket.Options options, boolean compressed) throws Exception {
     Http http = new Http(server.url());
     http.put("/contexts/room:shared", Map.of("n", 0));
