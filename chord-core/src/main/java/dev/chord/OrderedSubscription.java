@@ -26,11 +26,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The subscription holds the (epoch, version) its listener is at ({@code null}, 0: absent). A
  * record of that epoch at or below it is a repeat; one above the next version is a hole, filled
- * from the stored history of the same epoch. A version 1 of a new epoch while absent is a creation.
- * Anything else (a record of an epoch it did not see begin, a hole that history no longer covers, a
- * reset the backend signals) is resolved by reading what is stored and, where that is another
- * state, handing it to the listener as a reset. Epochs the listener has left are remembered for a
- * while, so their late records are dropped without a read.
+ * from the stored history of the same epoch. A version 1 of a new epoch while absent is a creation,
+ * except after a re-read found the context absent: that read may have run ahead of records still
+ * queued, so the creation is delivered only if the stored history is of its epoch, and otherwise
+ * its epoch is retired and the listener re-reads. (The read of {@link #start} is exempt: nothing is
+ * retired then, so a stale creation's later records, of an epoch the listener did not see, make it
+ * re-read.) Anything else (a record of an epoch it did not see begin, a hole that history no longer
+ * covers, a reset the backend signals) is resolved by reading what is stored and, where that is
+ * another state, handing it to the listener as a reset. Epochs the listener has left are remembered
+ * for a while, so their late records are dropped without a read.
  *
  * <p>One thread handles the queue at a time (whoever finds it idle), so the listener is never
  * called concurrently with itself; resets are items of the same queue as records, so each is judged
@@ -77,9 +81,9 @@ final class OrderedSubscription implements Feed, Subscription {
   private long version;
 
   /**
-   * Whether the listener is absent because a re-read said so rather than by a delete in order: the
-   * read may have run ahead of queued items, so a creation that arrives now may be of an
-   * incarnation that has gone already; guarded by draining.
+   * Whether the listener is absent because a re-read said so rather than by a delete in order (or
+   * the initial read): that read may have run ahead of queued items, so a creation that arrives now
+   * may be of an incarnation that has gone already; guarded by draining.
    */
   private boolean absentByRead;
 
@@ -222,8 +226,13 @@ final class OrderedSubscription implements Feed, Subscription {
       deliver(record);
     } else if (retired.containsKey(recordEpoch)) {
       return;
-    } else if (epoch == null && record.version() == 1 && !absentByRead) {
-      deliver(record);
+    } else if (epoch == null && record.version() == 1) {
+      if (!absentByRead || isStoredEpoch(recordEpoch)) {
+        deliver(record);
+      } else {
+        retire(recordEpoch);
+        resync();
+      }
     } else {
       resync();
     }
@@ -250,6 +259,14 @@ final class OrderedSubscription implements Feed, Subscription {
     } else if (!reset.epoch().equals(epoch)) {
       resync();
     }
+  }
+
+  /** Whether the stored history is of {@code recordEpoch}: one read of at most one delta. */
+  private boolean isStoredEpoch(String recordEpoch) {
+    return backend
+        .history(contextId, 0, 1)
+        .map(history -> history.epoch().equals(recordEpoch))
+        .orElse(false);
   }
 
   /**

@@ -367,17 +367,19 @@ final class Channels extends RedisPubSubAdapter<String, String> implements AutoC
       this.metaKey = keys.of(contextId)[0];
       this.queue =
           new DeliveryQueue<>(
-              delivery,
-              MAX_QUEUED,
-              BATCH,
-              UNKNOWN,
-              this::deliver,
-              () ->
-                  log.warn(
-                      "subscribers of '{}' fell {} messages behind: dropped them for a reset (a"
-                          + " re-read)",
-                      contextId,
-                      MAX_QUEUED));
+              delivery, MAX_QUEUED, BATCH, UNKNOWN, this::deliver, this::overflowed);
+    }
+
+    /**
+     * The queue dropped its messages for a reset: a {@link Check} among them is gone too, so the
+     * next tick may queue one again (a second one queued meanwhile is harmless).
+     */
+    private void overflowed() {
+      checkQueued.set(false);
+      log.warn(
+          "subscribers of '{}' fell {} messages behind: dropped them for a reset (a re-read)",
+          contextId,
+          MAX_QUEUED);
     }
 
     /** Queues {@code item} for the feeds (see {@link DeliveryQueue}). */

@@ -742,28 +742,38 @@ public final class RedisBackend implements Backend {
       return this;
     }
 
+    private static final Duration MIN_CHECK_INTERVAL = Duration.ofMillis(10);
+    private static final Duration MAX_CHECK_INTERVAL = Duration.ofDays(1);
+
     /**
      * How often the stored heads of quiet subscribed contexts are checked (default 5 s); {@link
      * Duration#ZERO} checks none. Pub/sub delivers at most once: a message lost while connected (a
-     * cluster-bus link reset, a client dropped past its output buffer limit) would leave a
-     * subscriber behind until the context's next commit, or for good if none comes. Every interval,
-     * the subscribed contexts that heard nothing since the previous check have their (epoch,
-     * version) read, all in one pipelined batch of HMGETs (one round trip per Redis node, one HMGET
-     * per such context); a context whose subscribers were not told of that head, found so by two
-     * checks in a row with nothing delivered in between (a message merely late is not taken for
-     * lost), gets a reset without epoch, and Chord reads what it missed: the deltas from the
-     * history, or the current state as a reset. So a lost last message reaches the subscribers
-     * within about two to three intervals, never twice and never out of order. With checks on, the
-     * first subscription to a context, and each reset without epoch, also read the head once, just
-     * before the subscribers read.
+     * cluster-bus link reset, a failover between publish and delivery) would leave a subscriber
+     * behind until the context's next commit, or for good if none comes. Every interval, the
+     * subscribed contexts that heard nothing since the previous check have their (epoch, version)
+     * read, all in one pipelined batch of HMGETs (one round trip per Redis node, one HMGET per such
+     * context); a context whose subscribers were not told of that head, found so by two checks in a
+     * row with nothing delivered in between (a message merely late is not taken for lost), gets a
+     * reset without epoch, and Chord reads what it missed: the deltas from the history, or the
+     * current state as a reset. So a lost last message reaches the subscribers within about two to
+     * three intervals, never twice and never out of order. With checks on, the first subscription
+     * to a context, and each reset without epoch, also read the head once, just before the
+     * subscribers read (on the delivery thread, bounded by the command timeout).
      *
-     * @throws IllegalArgumentException if negative
+     * @throws IllegalArgumentException unless {@link Duration#ZERO} or between 10 ms and 1 day
      */
     public Builder subscriptionCheckInterval(Duration interval) {
       Objects.requireNonNull(interval, "interval");
-      if (interval.isNegative()) {
+      if (!interval.isZero()
+          && (interval.compareTo(MIN_CHECK_INTERVAL) < 0
+              || interval.compareTo(MAX_CHECK_INTERVAL) > 0)) {
         throw new IllegalArgumentException(
-            "subscriptionCheckInterval must not be negative, was " + interval);
+            "subscriptionCheckInterval must be ZERO (off) or between "
+                + MIN_CHECK_INTERVAL
+                + " and "
+                + MAX_CHECK_INTERVAL
+                + ", was "
+                + interval);
       }
       this.subscriptionCheckInterval = interval;
       return this;

@@ -132,11 +132,19 @@ class RedisSubscriptionCheckIT {
   }
 
   @Test
-  void interval_zeroTurnsChecksOff_negativeIsRefused() {
+  void interval_zeroTurnsChecksOff_outsideTenMillisecondsToADayIsRefused() {
     RedisBackend.Builder builder = RedisBackend.builder(RedisServers.standalone());
     assertThat(builder.subscriptionCheckInterval(Duration.ZERO)).isSameAs(builder);
-    assertThatThrownBy(() -> builder.subscriptionCheckInterval(Duration.ofMillis(-1)))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(builder.subscriptionCheckInterval(Duration.ofMillis(10))).isSameAs(builder);
+    assertThat(builder.subscriptionCheckInterval(Duration.ofDays(1))).isSameAs(builder);
+    for (Duration refused :
+        new Duration[] {
+          Duration.ofMillis(-1), Duration.ofNanos(1), Duration.ofMillis(9), Duration.ofDays(2)
+        }) {
+      assertThatThrownBy(() -> builder.subscriptionCheckInterval(refused))
+          .as(refused.toString())
+          .isInstanceOf(IllegalArgumentException.class);
+    }
   }
 
   /** Commits {@code data} on top of the stored context, publishing on a channel nobody hears. */
