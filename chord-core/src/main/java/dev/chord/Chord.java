@@ -205,12 +205,9 @@ public final class Chord implements AutoCloseable {
         contextId,
         note -> {
           checkId(contextId);
-          // Validated before anything else happens; frozen against the copy the write will most
-          // likely start from, so that what is unchanged is shared with it (Freezer.freeze).
-          Optional<Context> known = backend.getForCommit(contextId);
-          Map<String, @Nullable Object> data =
-              Freezer.freeze(context, known.map(Context::data).orElse(null));
-          if (misses != null && expectedVersion <= 0 && known.isEmpty()) {
+          // Validated before anything else happens (a restore on a miss, the version check).
+          Map<String, @Nullable Object> data = Snapshots.freeze(context);
+          if (misses != null && expectedVersion <= 0 && backend.getForCommit(contextId).isEmpty()) {
             // Unconditional or create-only: the write would create the id, so ask the store first.
             misses.load(contextId);
           }

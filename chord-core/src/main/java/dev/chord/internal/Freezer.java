@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,9 +17,6 @@ import org.jspecify.annotations.Nullable;
 public final class Freezer {
   /** The deepest nesting of maps and lists accepted; the root map counts as 1. */
   public static final int MAX_DEPTH = 64;
-
-  /** Stands for "no value here before" where {@code null} is a value. */
-  private static final Object NOTHING = new Object();
 
   private Freezer() {}
 
@@ -33,25 +29,7 @@ public final class Freezer {
     if (map == null) {
       throw new IllegalArgumentException("data must be a map, was null");
     }
-    return freezeMap(map, Place.root(map), null);
-  }
-
-  /**
-   * A frozen copy of {@code map} that shares with {@code previous} (a frozen map, typically the
-   * state {@code map} replaces) every value equal to the one at the same place in it: an equal
-   * string, number or list, or a map whose entries are all shared, is {@code previous}'s own
-   * instance. What is shared was validated when {@code previous} was frozen, so only what differs
-   * is checked; equal input freezes to {@code previous} itself. The result equals {@link
-   * #freeze(Map)}'s as a map; the order of a shared map's keys is {@code previous}'s.
-   *
-   * @throws IllegalArgumentException if {@code map} or anything in it is not JSON-like
-   */
-  public static Map<String, @Nullable Object> freeze(
-      Map<String, ?> map, @Nullable Map<String, @Nullable Object> previous) {
-    if (map == null) {
-      throw new IllegalArgumentException("data must be a map, was null");
-    }
-    return freezeMap(map, Place.root(map), frozenOrNull(previous));
+    return freezeMap(map, Place.root(map));
   }
 
   /**
@@ -71,41 +49,15 @@ public final class Freezer {
    * {@code parent}: for code that walks input itself and freezes parts of it.
    */
   public static @Nullable Object freeze(@Nullable Object value, Place parent, Object key) {
-    return freeze(value, parent, key, NOTHING);
-  }
-
-  /**
-   * {@link #freeze(Object, Place, Object)}, sharing with {@code previous} (the frozen value at the
-   * same place before, or {@link #NOTHING}) what equals it.
-   */
-  private static @Nullable Object freeze(
-      @Nullable Object value, Place parent, Object key, @Nullable Object previous) {
-    if (value instanceof Map<?, ?> map) {
-      return freezeMap(map, parent.child(key, map), frozenOrNull(previous));
-    }
-    if (value instanceof List<?> list) {
-      return freezeList(
-          list, parent.child(key, list), previous instanceof List<?> before ? before : null);
-    }
-    if (value instanceof String text && text.equals(previous)) {
-      return previous;
-    }
-    Object frozen = freezeScalar(value, parent, key);
-    return previous != NOTHING && Objects.equals(frozen, previous) ? previous : frozen;
+    return value instanceof Map<?, ?> || value instanceof List<?>
+        ? freezeContainer(value, parent.child(key, value))
+        : freezeScalar(value, parent, key);
   }
 
   private static Object freezeContainer(Object container, Place path) {
     return container instanceof Map<?, ?> map
-        ? freezeMap(map, path, null)
-        : freezeList((List<?>) container, path, null);
-  }
-
-  /** {@code value} if it is a frozen map, else {@code null}: only frozen maps are shared. */
-  @SuppressWarnings("unchecked")
-  private static @Nullable Map<String, @Nullable Object> frozenOrNull(@Nullable Object value) {
-    return value != null && FrozenMaps.isFrozen(value)
-        ? (Map<String, @Nullable Object>) value
-        : null;
+        ? freezeMap(map, path)
+        : freezeList((List<?>) container, path);
   }
 
   /** A scalar as stored; {@code parent} and {@code key} name its place, for errors only. */
@@ -160,47 +112,29 @@ public final class Freezer {
             + at.render(null));
   }
 
-  private static Map<String, @Nullable Object> freezeMap(
-      Map<?, ?> map, Place path, @Nullable Map<String, @Nullable Object> previous) {
+  private static Map<String, @Nullable Object> freezeMap(Map<?, ?> map, Place path) {
     FrozenMaps.Builder builder = FrozenMaps.builder(map.size());
-    boolean allShared = previous != null && previous.size() == map.size();
     for (Map.Entry<?, ?> entry : map.entrySet()) {
-      Object rawKey = entry.getKey();
-      Object before =
-          previous != null && rawKey instanceof String known
-              ? previous.getOrDefault(known, NOTHING)
-              : NOTHING;
-      // A key found in previous was validated when previous was frozen.
-      String name = before == NOTHING ? key(rawKey, path) : (String) rawKey;
-      Object value = freeze(entry.getValue(), path, name, before);
-      allShared &= before != NOTHING && value == before;
-      builder.put(name, value);
+      String name = key(entry.getKey(), path);
+      builder.put(name, freeze(entry.getValue(), path, name));
     }
-    Map<String, @Nullable Object> built = builder.build();
-    // The size check keeps a map whose entry set repeats a key from passing for previous.
-    return allShared && built.size() == previous.size() ? previous : built;
+    return builder.build();
   }
 
-  private static List<@Nullable Object> freezeList(
-      List<?> list, Place path, @Nullable List<?> previous) {
+  private static List<@Nullable Object> freezeList(List<?> list, Place path) {
     @Nullable Object[] items = new Object[list.size()];
-    boolean allShared = previous != null && previous.size() == items.length;
     int i = 0;
     for (Object item : list) {
       if (i == items.length) {
         throw new IllegalArgumentException("list changed while being read at " + path.render(null));
       }
-      Object before = previous != null && i < previous.size() ? previous.get(i) : NOTHING;
-      items[i] = freeze(item, path, i, before);
-      allShared &= items[i] == before;
+      items[i] = freeze(item, path, i);
       i++;
     }
     if (i != items.length) {
       throw new IllegalArgumentException("list changed while being read at " + path.render(null));
     }
-    @SuppressWarnings("unchecked")
-    List<@Nullable Object> shared = (List<@Nullable Object>) previous;
-    return allShared ? shared : Collections.unmodifiableList(Arrays.asList(items));
+    return Collections.unmodifiableList(Arrays.asList(items));
   }
 
   /**
