@@ -173,8 +173,9 @@ public class RedisBenchmark {
    * chord-redis's {@code ScriptCall}, the values in {@code RedisBackend} ({@code commitCall},
    * {@code history}: maxBehind 64 for a commit, Chord's deltaThreshold 100 for a history and as
    * maxDeltas), the keys in {@code Keys}, the leaf fields and the delta message in {@code
-   * LeafLayout} and {@code TypedJson.writeDeltaMessage}. {@code RedisFloorArgumentsTest} compares them,
-   * slot by slot, with what the backend sends ({@code MONITOR}), so they cannot drift unnoticed.
+   * LeafLayout} and {@code TypedJson.writeDeltaMessage}. {@code RedisFloorArgumentsTest} compares
+   * them, slot by slot, with what the backend sends ({@code MONITOR}), so they cannot drift
+   * unnoticed.
    *
    * <p>A commit must pass the script's version check to do a commit's work, so each one names the
    * version the previous one stored: per call, a copy of the prepared arguments gets the three
