@@ -209,12 +209,8 @@ public final class LiveSection {
     row(
         out,
         "lag p50 / p99 / max",
-        number(load.path("lagP50Millis").asDouble())
-            + " / "
-            + number(load.path("lagP99Millis").asDouble())
-            + " / "
-            + number(load.path("lagMaxMillis").asDouble())
-            + " ms ("
+        percentiles(load, "lag")
+            + " ("
             + String.format(Locale.ROOT, "%,d", load.path("lagSamples").asLong())
             + " samples)",
         stalled > 0 || byOldest ? "—" : "p99 ≤ 50 ms",
@@ -227,12 +223,7 @@ public final class LiveSection {
       row(
           out,
           "lag of a message's oldest version p50 / p99 / max",
-          number(load.path("oldestLagP50Millis").asDouble())
-              + " / "
-              + number(load.path("oldestLagP99Millis").asDouble())
-              + " / "
-              + number(load.path("oldestLagMaxMillis").asDouble())
-              + " ms",
+          percentiles(load, "oldestLag"),
           stalled > 0 ? "—" : "p99 ≤ 50 ms",
           stalled > 0
               ? ""
@@ -291,6 +282,16 @@ public final class LiveSection {
         "");
     row(out, "`chord_live_closed_total` by reason", closed(run.path("closed")), "—", "");
     return out.toString();
+  }
+
+  /** {@code <figure>P50Millis / P99Millis / MaxMillis} of {@code load}, in ms. */
+  private static String percentiles(JsonNode load, String figure) {
+    return number(load.path(figure + "P50Millis").asDouble())
+        + " / "
+        + number(load.path(figure + "P99Millis").asDouble())
+        + " / "
+        + number(load.path(figure + "MaxMillis").asDouble())
+        + " ms";
   }
 
   private static void row(

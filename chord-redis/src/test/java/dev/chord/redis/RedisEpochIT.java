@@ -78,7 +78,8 @@ class RedisEpochIT {
     return new Commit(context, deltaOf(Map.of(), context), 0, 100);
   }
 
-  private static DeltaRecord deltaOf(Map<String, Object> before, Context after) {
+  /** The record of the commit from {@code before} to {@code after}. */
+  static DeltaRecord deltaOf(Map<String, Object> before, Context after) {
     return new DeltaRecord(
         after.contextId(),
         after.version(),

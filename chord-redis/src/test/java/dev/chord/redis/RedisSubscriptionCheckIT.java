@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.chord.Chord;
 import dev.chord.Context;
-import dev.chord.Delta;
-import dev.chord.DeltaRecord;
 import dev.chord.Epochs;
 import dev.chord.spi.Commit;
 import dev.chord.spi.Snapshots;
@@ -151,7 +149,7 @@ class RedisSubscriptionCheckIT {
   private static void commitUnheard(RedisBackend writer, String id, Map<String, Object> data) {
     Context base = writer.get(id).orElseThrow();
     Context next = new Context(id, base.version() + 1, Snapshots.freeze(data), 0, base.epoch());
-    Commit commit = new Commit(next, deltaOf(base.data(), next), base.version(), 100);
+    Commit commit = new Commit(next, RedisEpochIT.deltaOf(base.data(), next), base.version(), 100);
     assertCommitted(
         id,
         unheard(
@@ -161,7 +159,7 @@ class RedisSubscriptionCheckIT {
   /** Creates the context anew with {@code data}, publishing on a channel nobody hears. */
   private static void createUnheard(RedisBackend writer, String id, Map<String, Object> data) {
     Context created = new Context(id, 1, Snapshots.freeze(data), 0, Epochs.next());
-    Commit commit = new Commit(created, deltaOf(Map.of(), created), 0, 100);
+    Commit commit = new Commit(created, RedisEpochIT.deltaOf(Map.of(), created), 0, 100);
     assertCommitted(
         id, unheard(writer, writer.commitCall(commit, LeafLayout.of(commit.delta()), null, null)));
   }
@@ -182,14 +180,5 @@ class RedisSubscriptionCheckIT {
 
   private static void assertCommitted(String id, List<Object> reply) {
     assertThat(Replies.commit(id, reply)).isInstanceOf(Replies.Committed.class);
-  }
-
-  private static DeltaRecord deltaOf(Map<String, Object> before, Context after) {
-    return new DeltaRecord(
-        after.contextId(),
-        after.version(),
-        Delta.diff(before, after.data()),
-        after.insertedAt(),
-        after.epoch());
   }
 }
