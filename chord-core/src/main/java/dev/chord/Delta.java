@@ -293,9 +293,9 @@ public final class Delta {
       Map<String, @Nullable Object> state, Map<?, ?> changes, Freezer.Place at) {
     Map<String, @Nullable Object> result = state;
     // Most levels change one key: the first change is kept as is and a tree is made for a second.
-    String firstKey = null;
-    Node first = null;
-    TreeMap<String, Node> more = null;
+    @Nullable String firstKey = null;
+    @Nullable Node first = null;
+    @Nullable TreeMap<String, Node> more = null;
     for (Map.Entry<?, ?> entry : changes.entrySet()) {
       Object rawKey = entry.getKey();
       Object current = rawKey instanceof String known ? lookup(state, known) : ABSENT;
